@@ -1,0 +1,134 @@
+package webhookd
+
+import "time"
+
+// Account is a tenant: every endpoint, event and delivery belongs to one.
+type Account struct {
+	ID          string
+	DisplayName string
+	CreateTime  time.Time
+	UpdateTime  time.Time
+}
+
+// APIKey is a credential. A customer key belongs to one account and sees only
+// that account; an internal key (AccountID empty, Internal true) is held by the
+// platform's own services and may act for any account. Only a SHA-256 hash of
+// the token is stored; the token itself is shown once, on creation.
+type APIKey struct {
+	ID          string
+	AccountID   string
+	Internal    bool
+	DisplayName string
+	TokenHash   []byte
+	CreateTime  time.Time
+	RevokeTime  time.Time // zero while the key is active
+}
+
+// Revoked reports whether the key no longer authenticates.
+func (k *APIKey) Revoked() bool { return !k.RevokeTime.IsZero() }
+
+// EventType is an entry of the catalog of events customers can subscribe to.
+type EventType struct {
+	Name        string
+	Description string
+	// Example is a full example envelope ({"id","type","created","data"}) as
+	// JSON, shown to customers and used as the default test-event payload.
+	Example    []byte
+	CreateTime time.Time
+}
+
+// Endpoint is a customer's URL that receives the events it subscribes to.
+type Endpoint struct {
+	ID          string
+	AccountID   string
+	URL         string
+	Description string
+	EventTypes  []string
+	Headers     map[string]string
+	Disabled    bool
+	// DisabledReason says why the endpoint stopped receiving events
+	// ("disabled by user", "receiver answered 410 Gone", ...).
+	DisabledReason string
+	// Secret signs every request. During a rotation PreviousSecret keeps
+	// signing as well until PreviousSecretExpireTime.
+	Secret                   string
+	PreviousSecret           string
+	PreviousSecretExpireTime time.Time
+	CreateTime               time.Time
+	UpdateTime               time.Time
+}
+
+// Subscribes reports whether the endpoint wants events of type eventType.
+func (e *Endpoint) Subscribes(eventType string) bool {
+	for _, t := range e.EventTypes {
+		if t == eventType {
+			return true
+		}
+	}
+	return false
+}
+
+// Event is something that happened on the platform, published once and
+// delivered to every subscribed endpoint of its account.
+type Event struct {
+	ID        string
+	AccountID string
+	Type      string
+	// Data is the event's payload as JSON, in the exact encoding receivers get.
+	Data           []byte
+	IdempotencyKey string
+	// Test marks an event made by :sendTestEvent; it is delivered only to the
+	// endpoint it was sent to and is not listed among the account's events.
+	Test       bool
+	CreateTime time.Time
+}
+
+// DeliveryStatus is the lifecycle state of a delivery.
+type DeliveryStatus string
+
+const (
+	DeliveryPending   DeliveryStatus = "pending"
+	DeliverySucceeded DeliveryStatus = "succeeded"
+	DeliveryFailed    DeliveryStatus = "failed"
+)
+
+// Delivery is the sending of one event to one endpoint, over one or more attempts.
+type Delivery struct {
+	ID                 string
+	AccountID          string
+	EventID            string
+	EndpointID         string
+	EventType          string
+	Status             DeliveryStatus
+	AttemptCount       int
+	NextAttemptTime    time.Time // zero once the delivery is final
+	LastError          string
+	LastResponseStatus int
+	CreateTime         time.Time
+	UpdateTime         time.Time
+	// Attempts is filled only by reads that ask for it (getting one delivery).
+	Attempts []*Attempt
+}
+
+// AttemptTrigger says why an attempt was made.
+type AttemptTrigger string
+
+const (
+	TriggerInitial AttemptTrigger = "initial"
+	TriggerRetry   AttemptTrigger = "retry"
+	TriggerManual  AttemptTrigger = "manual"
+	TriggerTest    AttemptTrigger = "test"
+)
+
+// Attempt is one HTTP request made for a delivery and what came of it.
+type Attempt struct {
+	ID             string
+	DeliveryID     string
+	Number         int
+	Trigger        AttemptTrigger
+	StartTime      time.Time
+	Duration       time.Duration
+	ResponseStatus int    // 0 when no response arrived
+	ResponseBody   string // first bytes of the response body
+	Error          string // empty on success
+}

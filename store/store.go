@@ -1,0 +1,100 @@
+// Package store persists webhookd's resources in a SQL database through Ent.
+//
+// The database is the source of truth of the service: everything the delivery
+// schedule in Redis holds can be rebuilt from it. Store is the one interface the
+// API and the delivery engine use; its Ent implementation speaks to SQLite (the
+// embedded default, through a pure-Go driver) and PostgreSQL alike, and one
+// conformance suite (package store/storetest) runs against both.
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/webhookd/webhookd"
+)
+
+// Page asks for one page of a listing, newest first. After is the id of the
+// last item of the previous page ("" for the first page); Size is at least 1.
+type Page struct {
+	Size  int
+	After string
+}
+
+// EventFilter narrows a listing of events. Zero fields do not filter.
+type EventFilter struct {
+	AccountID     string // "" for every account (internal callers only)
+	Types         []string
+	CreatedAfter  time.Time // exclusive
+	CreatedBefore time.Time // exclusive
+}
+
+// DeliveryFilter narrows a listing of deliveries. Zero fields do not filter.
+type DeliveryFilter struct {
+	AccountID     string
+	EndpointID    string
+	EventID       string
+	Statuses      []webhookd.DeliveryStatus
+	EventTypes    []string
+	CreatedAfter  time.Time
+	CreatedBefore time.Time
+}
+
+// Store is the persistence contract. Every method taking an accountID scopes
+// its work to that account; "" means any account and is passed only for
+// internal callers. A resource of another account is reported as
+// webhookd.KindNotFound, exactly like one that does not exist. Failures to
+// reach the database are webhookd.KindUnavailable. Implementations are safe
+// for concurrent use.
+type Store interface {
+	// CreateAccount inserts a; a.ID and times are set by the caller.
+	CreateAccount(ctx context.Context, a *webhookd.Account) error
+	GetAccount(ctx context.Context, id string) (*webhookd.Account, error)
+	ListAccounts(ctx context.Context, p Page) ([]*webhookd.Account, error)
+
+	// CreateAPIKey inserts k. Its account must exist unless k.Internal.
+	CreateAPIKey(ctx context.Context, k *webhookd.APIKey) error
+	// APIKeyByTokenHash returns the key (revoked or not) whose token hashes to hash.
+	APIKeyByTokenHash(ctx context.Context, hash []byte) (*webhookd.APIKey, error)
+	// ListAPIKeys lists the keys of an account, or the internal keys when
+	// accountID is "".
+	ListAPIKeys(ctx context.Context, accountID string, p Page) ([]*webhookd.APIKey, error)
+	GetAPIKey(ctx context.Context, id string) (*webhookd.APIKey, error)
+	// RevokeAPIKey sets the key's revoke time (kept if already revoked).
+	RevokeAPIKey(ctx context.Context, id string, at time.Time) (*webhookd.APIKey, error)
+	// CountInternalAPIKeys counts active internal keys (first-start bootstrap).
+	CountInternalAPIKeys(ctx context.Context) (int, error)
+
+	// SaveEventTypes inserts or updates the catalog entries by name.
+	SaveEventTypes(ctx context.Context, types []*webhookd.EventType) error
+	GetEventType(ctx context.Context, name string) (*webhookd.EventType, error)
+	// ListEventTypes returns the whole catalog ordered by name.
+	ListEventTypes(ctx context.Context) ([]*webhookd.EventType, error)
+
+	CreateEndpoint(ctx context.Context, e *webhookd.Endpoint) error
+	GetEndpoint(ctx context.Context, accountID, id string) (*webhookd.Endpoint, error)
+	ListEndpoints(ctx context.Context, accountID string, p Page) ([]*webhookd.Endpoint, error)
+	// UpdateEndpoint writes every mutable field of e (url, description, event
+	// types, headers, disabled state, secrets, update time).
+	UpdateEndpoint(ctx context.Context, accountID string, e *webhookd.Endpoint) error
+	// DeleteEndpoint removes the endpoint and its deliveries and attempts.
+	DeleteEndpoint(ctx context.Context, accountID, id string) error
+
+	// PublishEvent stores ev and one pending delivery, due at ev.CreateTime,
+	// per enabled endpoint of ev's account subscribed to ev.Type, in one
+	// transaction; newID makes delivery ids. When ev.IdempotencyKey is set and
+	// an event of the same account already has it, nothing is written and the
+	// original event is returned with created false.
+	PublishEvent(ctx context.Context, ev *webhookd.Event, newID func(prefix string) string) (stored *webhookd.Event, deliveries []*webhookd.Delivery, created bool, err error)
+	GetEvent(ctx context.Context, accountID, id string) (*webhookd.Event, error)
+	// ListEvents excludes test events.
+	ListEvents(ctx context.Context, f EventFilter, p Page) ([]*webhookd.Event, error)
+
+	// GetDelivery returns the delivery with its attempts, oldest first.
+	GetDelivery(ctx context.Context, accountID, id string) (*webhookd.Delivery, error)
+	ListDeliveries(ctx context.Context, f DeliveryFilter, p Page) ([]*webhookd.Delivery, error)
+
+	// Ping checks that the database answers (readiness).
+	Ping(ctx context.Context) error
+	Close() error
+}
