@@ -1,0 +1,24 @@
+//go:build ignore
+
+// entc generates package ent from ./schema with the features webhookd needs:
+// sql/upsert for the event-type catalog, which is written at every start-up
+// and must update existing names in place.
+package main
+
+import (
+	"log/slog"
+	"os"
+
+	"entgo.io/ent/entc"
+	"entgo.io/ent/entc/gen"
+)
+
+func main() {
+	err := entc.Generate("./schema", &gen.Config{
+		Features: []gen.Feature{gen.FeatureUpsert},
+	})
+	if err != nil {
+		slog.Error("running ent codegen", "err", err)
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,48 @@
+package schema
+
+import (
+	"entgo.io/ent"
+	"entgo.io/ent/dialect/entsql"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+)
+
+// Endpoint is a customer's receiving URL.
+type Endpoint struct {
+	ent.Schema
+}
+
+func (Endpoint) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("id").Immutable().NotEmpty(),
+		field.String("account_id").Immutable().NotEmpty(),
+		field.Text("url"),
+		field.Text("description").Default(""),
+		// JSON so that fan-out can test membership in SQL (json_each on
+		// SQLite, jsonb containment on PostgreSQL) without a join table.
+		field.JSON("event_types", []string{}),
+		field.JSON("headers", map[string]string{}).Optional(),
+		field.Bool("disabled").Default(false),
+		field.String("disabled_reason").Default(""),
+		field.String("secret").Sensitive(),
+		field.String("previous_secret").Default("").Sensitive(),
+		field.Time("previous_secret_expire_time").Optional().Nillable(),
+		field.Time("create_time").Immutable(),
+		field.Time("update_time"),
+	}
+}
+
+func (Endpoint) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.From("account", Account.Type).Ref("endpoints").Field("account_id").Unique().Required().Immutable(),
+		// Deleting an endpoint deletes its delivery history with it.
+		edge.To("deliveries", Delivery.Type).Annotations(entsql.OnDelete(entsql.Cascade)),
+	}
+}
+
+func (Endpoint) Indexes() []ent.Index {
+	return []ent.Index{
+		index.Fields("account_id", "id"),
+	}
+}
