@@ -1,0 +1,199 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"log/slog"
+	"net/url"
+	"strings"
+	"sync"
+
+	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	_ "modernc.org/sqlite"             // registers the pure-Go "sqlite" database/sql driver
+
+	"github.com/webhookd/webhookd"
+	"github.com/webhookd/webhookd/ent"
+)
+
+// Config says which database to open.
+type Config struct {
+	// DatabaseURL is the --database-url setting:
+	//   - sqlite:///abs/path/file.db, sqlite://relative/file.db or a file:
+	//     URI open a SQLite file (created when missing);
+	//   - postgres://… or postgresql://… open PostgreSQL (a libpq URL as
+	//     pgx understands it, e.g. ?sslmode=disable).
+	DatabaseURL string
+	// Logger receives start-up messages; nil discards them.
+	Logger *slog.Logger
+}
+
+// Validate reports a missing or unsupported database URL, naming the setting.
+func (c Config) Validate() error {
+	if c.DatabaseURL == "" {
+		return webhookd.Invalid("database-url", "is required (sqlite:///path/file.db or postgres://…)")
+	}
+	if _, err := backendOf(c.DatabaseURL); err != nil {
+		return err
+	}
+	return nil
+}
+
+type backend int
+
+const (
+	backendSQLite backend = iota + 1
+	backendPostgres
+)
+
+func backendOf(databaseURL string) (backend, error) {
+	scheme, _, ok := strings.Cut(databaseURL, ":")
+	if !ok {
+		scheme = ""
+	}
+	switch strings.ToLower(scheme) {
+	case "sqlite", "file":
+		return backendSQLite, nil
+	case "postgres", "postgresql":
+		return backendPostgres, nil
+	}
+	return 0, webhookd.Invalid("database-url", "unsupported scheme %q: want sqlite://, file: or postgres://", scheme)
+}
+
+// Open connects to the database named by cfg, brings its schema up to date
+// and returns a Store over it. Close it when done.
+func Open(ctx context.Context, cfg Config) (Store, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	kind, _ := backendOf(cfg.DatabaseURL)
+
+	var (
+		db            *sql.DB
+		driverDialect string
+		err           error
+	)
+	switch kind {
+	case backendSQLite:
+		db, err = openSQLite(cfg.DatabaseURL)
+		driverDialect = dialect.SQLite
+	case backendPostgres:
+		db, err = openPostgres(cfg.DatabaseURL)
+		driverDialect = dialect.Postgres
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := db.PingContext(ctx); err != nil {
+		_ = db.Close()
+		return nil, webhookd.Unavailable("database unreachable", err)
+	}
+	client := ent.NewClient(ent.Driver(entsql.OpenDB(driverDialect, db)))
+	if err := migrate(ctx, kind, db, client); err != nil {
+		_ = client.Close()
+		return nil, err
+	}
+	logger.InfoContext(ctx, "database ready", "backend", driverDialect)
+	return &entStore{client: client, db: db, dialect: driverDialect}, nil
+}
+
+// openSQLite opens a SQLite file through modernc.org/sqlite, which needs no
+// cgo, so the default build is one static binary.
+func openSQLite(databaseURL string) (*sql.DB, error) {
+	path, query, _ := strings.Cut(databaseURL, "?")
+	if rest, ok := strings.CutPrefix(path, "sqlite://"); ok {
+		path = rest // "/abs/file.db" from sqlite:///abs/file.db, "rel.db" from sqlite://rel.db
+	} else if strings.HasPrefix(strings.ToLower(path), "sqlite:") {
+		path = path[len("sqlite:"):]
+	}
+	if path == "" || path == "file:" {
+		return nil, webhookd.Invalid("database-url", "names no SQLite file")
+	}
+	params, err := url.ParseQuery(query)
+	if err != nil {
+		return nil, webhookd.Invalid("database-url", "malformed query: %v", err)
+	}
+	// Our pragmas come first so that ones given in the URL, run later, win.
+	pragmas := []string{
+		"foreign_keys(1)",     // enforce the schema's ON DELETE CASCADE
+		"journal_mode(WAL)",   // readers do not block the writer
+		"busy_timeout(10000)", // wait for another process's lock instead of failing
+		"synchronous(NORMAL)", // durable enough with WAL, much faster than FULL
+	}
+	params["_pragma"] = append(pragmas, params["_pragma"]...)
+	if params.Get("_time_format") == "" {
+		// A fixed-width-ish UTC format that compares correctly as text, so
+		// time-range filters in SQL mean what they say.
+		params.Set("_time_format", "sqlite")
+	}
+	if params.Get("_txlock") == "" {
+		// Take the write lock at BEGIN: a deferred transaction that upgrades
+		// from reader to writer can fail with SQLITE_BUSY regardless of
+		// busy_timeout when another process writes.
+		params.Set("_txlock", "immediate")
+	}
+	db, err := sql.Open("sqlite", path+"?"+params.Encode())
+	if err != nil {
+		return nil, webhookd.Invalid("database-url", "cannot open SQLite: %v", err)
+	}
+	// SQLite has one writer at a time. With a single connection, concurrent
+	// callers queue in database/sql instead of contending for the file lock
+	// and surfacing SQLITE_BUSY, and a transaction never waits on another
+	// connection of the same process. The embedded mode serves one process
+	// of modest load; PostgreSQL is the answer beyond that.
+	db.SetMaxOpenConns(1)
+	db.SetMaxIdleConns(1)
+	db.SetConnMaxLifetime(0)
+	return db, nil
+}
+
+func openPostgres(databaseURL string) (*sql.DB, error) {
+	db, err := sql.Open("pgx", databaseURL)
+	if err != nil {
+		return nil, webhookd.Invalid("database-url", "malformed PostgreSQL URL")
+	}
+	return db, nil
+}
+
+// migrationLockKey is the PostgreSQL advisory lock that serialises schema
+// migration between webhookd processes starting at once ("whook" in ASCII).
+const migrationLockKey = 0x77686f6f6b
+
+// schemaMigrationMu serialises migrations within this process. Ent's migration
+// writes into the table definitions of package ent/migrate, which are package
+// variables shared by every client, so two stores opened at once (tests, or a
+// process opening one per role) would race on them.
+var schemaMigrationMu sync.Mutex
+
+// migrate creates or alters tables to match package ent's schema. Ent's
+// migration does not lock, and several webhookd processes sharing one
+// PostgreSQL may start together: each would compute the same CREATE TABLE and
+// all but one would fail. A session advisory lock, held on a connection of its
+// own while the migration runs on others, makes them take turns.
+func migrate(ctx context.Context, kind backend, db *sql.DB, client *ent.Client) error {
+	if kind == backendPostgres {
+		conn, err := db.Conn(ctx)
+		if err != nil {
+			return classify(err, "migrating database")
+		}
+		defer conn.Close()
+		if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", migrationLockKey); err != nil {
+			return classify(err, "migrating database")
+		}
+		defer func() {
+			// A fresh context: the lock must be released even when ctx is done.
+			_, _ = conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", migrationLockKey)
+		}()
+	}
+	schemaMigrationMu.Lock()
+	defer schemaMigrationMu.Unlock()
+	if err := client.Schema.Create(ctx); err != nil {
+		return classify(err, "migrating database")
+	}
+	return nil
+}
