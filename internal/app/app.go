@@ -1,0 +1,207 @@
+// Package app assembles a webhookd process from its Config: it opens the
+// database and the schedule, prepares a first start (catalog, operator
+// credential), builds the API servers and runs them until asked to stop. It
+// exists so that cmd/webhookd stays a thin main and tests can run the same
+// assembly in-process.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/webhookd/webhookd"
+	"github.com/webhookd/webhookd/server"
+	"github.com/webhookd/webhookd/store"
+	"github.com/webhookd/webhookd/worker"
+)
+
+// App is one assembled webhookd process.
+type App struct {
+	cfg    Config
+	logger *slog.Logger
+	store  store.Store
+	redis  *worker.Redis
+	server *server.Server
+}
+
+// NewLogger returns the process logger the configuration asks for.
+func NewLogger(cfg Config, w io.Writer) *slog.Logger {
+	level, _ := cfg.logLevel()
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// New builds a webhookd from a validated cfg. notice receives the one-time
+// message with a generated admin token on a first start.
+func New(ctx context.Context, cfg Config, logger *slog.Logger, notice io.Writer) (_ *App, err error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	a := &App{cfg: cfg, logger: logger}
+	defer func() {
+		if err != nil {
+			a.Close()
+		}
+	}()
+
+	dbURL, err := cfg.databaseURL()
+	if err != nil {
+		return nil, err
+	}
+	if cfg.DatabaseURL == "" {
+		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+			return nil, fmt.Errorf("--data-dir: %w", err)
+		}
+	}
+	if a.store, err = store.Open(ctx, store.Config{DatabaseURL: dbURL, Logger: logger}); err != nil {
+		return nil, err
+	}
+	if err := seedEventTypes(ctx, a.store); err != nil {
+		return nil, err
+	}
+	if err := bootstrapAdmin(ctx, a.store, cfg.AdminToken, logger, notice); err != nil {
+		return nil, err
+	}
+	if a.redis, err = worker.OpenRedis(ctx, worker.RedisConfig{URL: cfg.RedisURL, Logger: logger}); err != nil {
+		return nil, err
+	}
+	schedule, err := worker.NewSchedule(a.redis.Client, "webhookd")
+	if err != nil {
+		return nil, err
+	}
+
+	ids := webhookd.NewIDGenerator(nil)
+	webhooks, err := server.NewWebhookService(server.WebhookServiceConfig{
+		Store:              a.store,
+		Logger:             logger,
+		IDs:                ids,
+		Dispatcher:         schedule,
+		AllowHTTPEndpoints: cfg.AllowHTTPEndpoints,
+		MaxPayloadBytes:    cfg.MaxPayloadBytes,
+		SecretGracePeriod:  cfg.SecretGracePeriod,
+	})
+	if err != nil {
+		return nil, err
+	}
+	admin, err := server.NewAdminService(server.AdminServiceConfig{Store: a.store, IDs: ids})
+	if err != nil {
+		return nil, err
+	}
+	a.server, err = server.New(ctx, server.Config{
+		GRPCAddr: cfg.GRPCAddr,
+		HTTPAddr: cfg.HTTPAddr,
+		Logger:   logger,
+		Webhooks: webhooks,
+		Admin:    admin,
+		Auth:     server.NewAuthenticator(a.store, cfg.AdminToken),
+		Ready:    a.ready,
+		// Room for the largest payload twice over (JSON escaping can grow
+		// it) plus the rest of the request.
+		MaxRequestBytes: 2*cfg.MaxPayloadBytes + 64<<10,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// ready checks the database and the schedule.
+func (a *App) ready(ctx context.Context) error {
+	if err := a.store.Ping(ctx); err != nil {
+		return fmt.Errorf("database: %w", err)
+	}
+	if err := a.redis.Ping(ctx); err != nil {
+		return fmt.Errorf("redis: %w", err)
+	}
+	return nil
+}
+
+// HTTPAddr and GRPCAddr are the bound listen addresses.
+func (a *App) HTTPAddr() string { return a.server.HTTPAddr() }
+
+// GRPCAddr is the bound gRPC address.
+func (a *App) GRPCAddr() string { return a.server.GRPCAddr() }
+
+// Run serves until ctx is done, shuts down gracefully and releases everything.
+func (a *App) Run(ctx context.Context) error {
+	defer a.Close()
+	err := a.server.Serve(ctx, a.cfg.ShutdownTimeout)
+	a.logger.Info("stopped")
+	return err
+}
+
+// Close releases the schedule and the database; servers must be stopped.
+func (a *App) Close() {
+	if a.redis != nil {
+		if err := a.redis.Close(); err != nil {
+			a.logger.Warn("closing redis", "error", err)
+		}
+		a.redis = nil
+	}
+	if a.store != nil {
+		if err := a.store.Close(); err != nil {
+			a.logger.Warn("closing database", "error", err)
+		}
+		a.store = nil
+	}
+}
+
+// seedEventTypes writes the built-in catalog on every start.
+func seedEventTypes(ctx context.Context, st store.Store) error {
+	types := webhookd.BuiltinEventTypes()
+	now := time.Now().UTC()
+	for _, t := range types {
+		t.CreateTime = now
+	}
+	if err := st.SaveEventTypes(ctx, types); err != nil {
+		return fmt.Errorf("writing the event type catalog: %w", err)
+	}
+	return nil
+}
+
+// bootstrapAdmin leaves the operator a working credential on a first start:
+// with WEBHOOKD_ADMIN_TOKEN set there is one already; otherwise, when the
+// database holds no active internal key, one is created and its token
+// written to notice, once — only its hash is stored.
+func bootstrapAdmin(ctx context.Context, st store.Store, adminToken string, logger *slog.Logger, notice io.Writer) error {
+	if adminToken != "" {
+		logger.InfoContext(ctx, "admin token accepted from WEBHOOKD_ADMIN_TOKEN")
+		return nil
+	}
+	n, err := st.CountInternalAPIKeys(ctx)
+	if err != nil {
+		return fmt.Errorf("counting internal keys: %w", err)
+	}
+	if n > 0 {
+		return nil
+	}
+	token := webhookd.NewAPIToken()
+	key := &webhookd.APIKey{
+		ID:          webhookd.NewIDGenerator(nil).New(webhookd.PrefixAPIKey),
+		Internal:    true,
+		DisplayName: "generated on first start",
+		TokenHash:   webhookd.HashAPIToken(token),
+		CreateTime:  time.Now().UTC(),
+	}
+	if err := st.CreateAPIKey(ctx, key); err != nil {
+		return fmt.Errorf("creating the first admin key: %w", err)
+	}
+	if notice == nil {
+		return errors.New("first start: no writer for the generated admin token")
+	}
+	_, err = fmt.Fprintf(notice, "\n"+
+		"  webhookd generated an admin API key on this first start. It is shown once:\n\n"+
+		"    %s\n\n"+
+		"  Use it as 'Authorization: Bearer <token>'. Keep it safe; create more keys with\n"+
+		"  POST /v1/apiKeys and revoke this one with POST /v1/apiKeys/%s:revoke.\n\n",
+		token, key.ID)
+	return err
+}

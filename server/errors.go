@@ -1,0 +1,95 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/webhookd/webhookd"
+)
+
+// codeOf is the one place where domain error kinds become gRPC codes (and,
+// through the gateway, HTTP statuses: 400, 401, 403, 404, 409, 503).
+func codeOf(kind webhookd.Kind) codes.Code {
+	switch kind {
+	case webhookd.KindInvalid:
+		return codes.InvalidArgument
+	case webhookd.KindNotFound:
+		return codes.NotFound
+	case webhookd.KindConflict:
+		return codes.AlreadyExists
+	case webhookd.KindUnauthenticated:
+		return codes.Unauthenticated
+	case webhookd.KindPermissionDenied:
+		return codes.PermissionDenied
+	case webhookd.KindUnavailable:
+		return codes.Unavailable
+	case webhookd.KindFailedPrecondition:
+		return codes.FailedPrecondition
+	default:
+		return codes.Internal
+	}
+}
+
+// toStatus turns any error a handler returns into a gRPC status. Domain
+// errors keep their safe message (plus a field violation for invalid
+// requests); anything else is logged and reported as a bare INTERNAL so that
+// no SQL text or stack detail reaches callers.
+func toStatus(ctx context.Context, logger *slog.Logger, method string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if _, ok := status.FromError(err); ok {
+		return err
+	}
+	if errors.Is(err, context.Canceled) {
+		return status.Error(codes.Canceled, "request canceled")
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return status.Error(codes.DeadlineExceeded, "deadline exceeded")
+	}
+	var de *webhookd.Error
+	if !errors.As(err, &de) {
+		logger.ErrorContext(ctx, "request failed", "method", method, "error", err)
+		return status.Error(codes.Internal, "internal error")
+	}
+	code := codeOf(de.Kind)
+	switch code {
+	case codes.Internal, codes.Unavailable:
+		logger.ErrorContext(ctx, "request failed", "method", method, "kind", de.Kind.String(), "error", err)
+	}
+	msg := de.Message
+	if de.Field != "" {
+		msg = de.Field + ": " + de.Message
+	}
+	if code == codes.Internal {
+		msg = "internal error"
+	}
+	st := status.New(code, msg)
+	if de.Kind == webhookd.KindInvalid && de.Field != "" {
+		withDetails, derr := st.WithDetails(&errdetails.BadRequest{
+			FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: de.Field, Description: de.Message}},
+		})
+		if derr == nil {
+			st = withDetails
+		}
+	}
+	return st.Err()
+}
+
+// errorInterceptors map handler errors to statuses for unary and streaming calls.
+func errorInterceptors(logger *slog.Logger) (grpc.UnaryServerInterceptor, grpc.StreamServerInterceptor) {
+	unary := func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		resp, err := handler(ctx, req)
+		return resp, toStatus(ctx, logger, info.FullMethod, err)
+	}
+	stream := func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+		return toStatus(ss.Context(), logger, info.FullMethod, handler(srv, ss))
+	}
+	return unary, stream
+}

@@ -1,0 +1,225 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/reflection"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	webhooksv1 "github.com/webhookd/webhookd/gen/webhooks/v1"
+	"github.com/webhookd/webhookd/gen/openapiv2"
+)
+
+// Config configures New.
+type Config struct {
+	// GRPCAddr and HTTPAddr are the listen addresses; port 0 picks a free port.
+	GRPCAddr string
+	HTTPAddr string
+	Logger   *slog.Logger
+	Webhooks *WebhookService
+	Admin    *AdminService
+	Auth     *Authenticator
+	// Ready reports whether the service can serve (database and schedule
+	// reachable); /readyz and gRPC health follow it. Nil means always ready.
+	Ready func(context.Context) error
+	// MaxRequestBytes bounds request bodies on both listeners.
+	MaxRequestBytes int
+}
+
+// Validate reports the first missing or invalid setting.
+func (c *Config) Validate() error {
+	switch {
+	case c.GRPCAddr == "":
+		return errors.New("server: GRPCAddr is required")
+	case c.HTTPAddr == "":
+		return errors.New("server: HTTPAddr is required")
+	case c.Logger == nil:
+		return errors.New("server: Logger is required")
+	case c.Webhooks == nil || c.Admin == nil || c.Auth == nil:
+		return errors.New("server: Webhooks, Admin and Auth are required")
+	case c.MaxRequestBytes <= 0:
+		return errors.New("server: MaxRequestBytes must be positive")
+	}
+	return nil
+}
+
+// Server owns webhookd's two listeners: gRPC (the API, health, reflection)
+// and HTTP (the REST gateway, /healthz, /readyz, /openapi.json).
+type Server struct {
+	cfg        Config
+	grpcLis    net.Listener
+	httpLis    net.Listener
+	grpcServer *grpc.Server
+	httpServer *http.Server
+	health     *health.Server
+	gatewayCC  *grpc.ClientConn
+}
+
+// New binds both listeners (so their addresses are known before Serve) and
+// builds the servers.
+func New(ctx context.Context, cfg Config) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, health: health.NewServer()}
+	var err error
+	if s.grpcLis, err = net.Listen("tcp", cfg.GRPCAddr); err != nil {
+		return nil, fmt.Errorf("grpc-addr %s: %w", cfg.GRPCAddr, err)
+	}
+	if s.httpLis, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
+		_ = s.grpcLis.Close()
+		return nil, fmt.Errorf("http-addr %s: %w", cfg.HTTPAddr, err)
+	}
+
+	errUnary, errStream := errorInterceptors(cfg.Logger)
+	authUnary, authStream := cfg.Auth.interceptors()
+	s.grpcServer = grpc.NewServer(
+		// Errors are mapped outermost so that authentication failures are
+		// mapped the same way as handler failures.
+		grpc.ChainUnaryInterceptor(errUnary, authUnary),
+		grpc.ChainStreamInterceptor(errStream, authStream),
+		grpc.MaxRecvMsgSize(cfg.MaxRequestBytes),
+	)
+	webhooksv1.RegisterWebhookServiceServer(s.grpcServer, cfg.Webhooks)
+	webhooksv1.RegisterAdminServiceServer(s.grpcServer, cfg.Admin)
+	healthpb.RegisterHealthServer(s.grpcServer, s.health)
+	reflection.Register(s.grpcServer)
+	s.health.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
+
+	gateway, err := s.newGateway(ctx)
+	if err != nil {
+		_ = s.grpcLis.Close()
+		_ = s.httpLis.Close()
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/v1/", http.MaxBytesHandler(gateway, int64(cfg.MaxRequestBytes)))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /readyz", s.serveReady)
+	mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(openapiv2.Document)
+	})
+	s.httpServer = &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
+	}
+	return s, nil
+}
+
+// newGateway builds the REST gateway on a client connection to this
+// server's own gRPC listener, so REST calls pass the same interceptors.
+func (s *Server) newGateway(ctx context.Context) (http.Handler, error) {
+	target := s.grpcLis.Addr().(*net.TCPAddr)
+	dial := &net.TCPAddr{IP: target.IP, Port: target.Port}
+	if dial.IP == nil || dial.IP.IsUnspecified() {
+		dial.IP = net.IPv4(127, 0, 0, 1)
+	}
+	cc, err := grpc.NewClient(dial.String(),
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64<<20), grpc.MaxCallSendMsgSize(s.cfg.MaxRequestBytes)),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("gateway connection: %w", err)
+	}
+	s.gatewayCC = cc
+	mux := runtime.NewServeMux(
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.HTTPBodyMarshaler{
+			Marshaler: &runtime.JSONPb{
+				MarshalOptions: protojson.MarshalOptions{EmitDefaultValues: true},
+				// Unknown fields are refused, so a misspelt field is an
+				// error rather than a silently ignored setting.
+				UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
+			},
+		}),
+	)
+	if err := webhooksv1.RegisterWebhookServiceHandler(ctx, mux, cc); err != nil {
+		return nil, err
+	}
+	if err := webhooksv1.RegisterAdminServiceHandler(ctx, mux, cc); err != nil {
+		return nil, err
+	}
+	return mux, nil
+}
+
+func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if s.cfg.Ready != nil {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := s.cfg.Ready(ctx); err != nil {
+			s.cfg.Logger.WarnContext(ctx, "not ready", "error", err)
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte("not ready\n"))
+			return
+		}
+	}
+	_, _ = w.Write([]byte("ready\n"))
+}
+
+// GRPCAddr is the bound gRPC address.
+func (s *Server) GRPCAddr() string { return s.grpcLis.Addr().String() }
+
+// HTTPAddr is the bound HTTP address.
+func (s *Server) HTTPAddr() string { return s.httpLis.Addr().String() }
+
+// Serve serves both listeners until ctx is done or one of them fails, then
+// shuts down gracefully within shutdownTimeout.
+func (s *Server) Serve(ctx context.Context, shutdownTimeout time.Duration) error {
+	errc := make(chan error, 2)
+	go func() { errc <- s.grpcServer.Serve(s.grpcLis) }()
+	go func() {
+		if err := s.httpServer.Serve(s.httpLis); !errors.Is(err, http.ErrServerClosed) {
+			errc <- err
+			return
+		}
+		errc <- nil
+	}()
+	s.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
+	s.cfg.Logger.InfoContext(ctx, "serving", "grpc", s.GRPCAddr(), "http", s.HTTPAddr())
+
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-errc:
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+	defer cancel()
+	s.shutdown(shutdownCtx)
+	return serveErr
+}
+
+// shutdown stops in an order that loses no accepted request: health goes
+// NOT_SERVING first so balancers stop sending; HTTP drains before gRPC
+// because REST calls travel through the gRPC server; gRPC then finishes its
+// in-flight calls (or is stopped hard when the deadline passes).
+func (s *Server) shutdown(ctx context.Context) {
+	s.health.Shutdown()
+	if err := s.httpServer.Shutdown(ctx); err != nil {
+		s.cfg.Logger.Warn("http shutdown incomplete", "error", err)
+	}
+	done := make(chan struct{})
+	go func() { s.grpcServer.GracefulStop(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		s.grpcServer.Stop()
+		<-done
+	}
+	_ = s.gatewayCC.Close()
+}

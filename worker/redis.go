@@ -1,0 +1,69 @@
+package worker
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/webhookd/webhookd"
+)
+
+// RedisConfig says which Redis holds the schedule.
+type RedisConfig struct {
+	// URL is the --redis-url setting (redis://, rediss:// or unix://). Empty
+	// starts an embedded Redis-protocol server in this process, on loopback:
+	// the zero-setup default for a single webhookd.
+	URL    string
+	Logger *slog.Logger
+}
+
+// Redis is a connected Redis client and, for the embedded default, the
+// server it talks to.
+type Redis struct {
+	Client   *redis.Client
+	embedded *miniredis.Miniredis
+}
+
+// OpenRedis connects to the configured Redis, or starts the embedded one, and
+// checks that it answers.
+func OpenRedis(ctx context.Context, cfg RedisConfig) (*Redis, error) {
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	r := &Redis{}
+	if cfg.URL == "" {
+		r.embedded = miniredis.NewMiniRedis()
+		if err := r.embedded.StartAddr("127.0.0.1:0"); err != nil {
+			return nil, fmt.Errorf("embedded redis: %w", err)
+		}
+		r.Client = redis.NewClient(&redis.Options{Addr: r.embedded.Addr()})
+		logger.InfoContext(ctx, "started embedded Redis-protocol server", "addr", r.embedded.Addr())
+	} else {
+		opts, err := redis.ParseURL(cfg.URL)
+		if err != nil {
+			return nil, webhookd.Invalid("redis-url", "%v", err)
+		}
+		r.Client = redis.NewClient(opts)
+	}
+	if err := r.Client.Ping(ctx).Err(); err != nil {
+		_ = r.Close()
+		return nil, webhookd.Unavailable("redis-url: Redis does not answer", err)
+	}
+	return r, nil
+}
+
+// Ping checks that Redis answers (readiness).
+func (r *Redis) Ping(ctx context.Context) error { return r.Client.Ping(ctx).Err() }
+
+// Close disconnects and stops the embedded server, if any.
+func (r *Redis) Close() error {
+	err := r.Client.Close()
+	if r.embedded != nil {
+		r.embedded.Close()
+	}
+	return err
+}
