@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"time"
 
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
@@ -157,6 +158,10 @@ func openPostgres(databaseURL string) (*sql.DB, error) {
 	if err != nil {
 		return nil, webhookd.Invalid("database-url", "malformed PostgreSQL URL")
 	}
+	// database/sql keeps only 2 idle connections by default, so a busy API
+	// would reconnect (TLS, auth) on most requests.
+	db.SetMaxIdleConns(10)
+	db.SetConnMaxIdleTime(5 * time.Minute)
 	return db, nil
 }
 
