@@ -1,0 +1,42 @@
+# Targets for developers and CI. `make help` lists them; CI runs `make test`.
+
+SHELL := /usr/bin/env bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+# buf and the protoc plugins are pinned in tools/go.mod, apart from the
+# service's own dependencies.
+BUF := go tool -modfile=tools/go.mod buf
+
+.PHONY: help
+help: ## Show this help
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: generate
+generate: ## Regenerate gen/ from proto/ (buf) and ent/ from ent/schema (entc)
+	$(BUF) generate
+	go generate ./ent/...
+
+.PHONY: lint
+lint: ## Check formatting (gofmt, buf format), go vet and buf lint
+	@files=$$(find . \( -name .git -o -name node_modules -o -name testdata -o -name vendor \) -prune -o -name '*.go' -type f -print0 | xargs -0 -r "$$(go env GOROOT)/bin/gofmt" -l); \
+	if [[ -n $$files ]]; then echo "not gofmt'd:"; echo "$$files"; exit 1; fi
+	go vet ./...
+	$(BUF) lint
+	$(BUF) format --diff --exit-code
+
+.PHONY: test
+test: ## Run every check and the tests against throwaway PostgreSQL and Redis (what CI runs)
+	scripts/test.sh
+
+.PHONY: build
+build: ## Build the binaries into bin/
+	go build -o bin/ ./cmd/...
+
+.PHONY: run
+run: ## Run webhookd with its embedded defaults (SQLite, in-process Redis)
+	go run ./cmd/webhookd
+
+.PHONY: tools
+tools: ## Build the pinned code generators (buf, protoc plugins) into the Go cache
+	go build -modfile=tools/go.mod -o /dev/null tool
