@@ -14,6 +14,9 @@ help: ## Show this help
 
 .PHONY: generate
 generate: ## Regenerate gen/ from proto/ (buf) and ent/ from ent/schema (entc)
+	@# buf.gen.yaml cannot use "clean" (gen/openapiv2/openapiv2.go is hand-written),
+	@# so generated files are removed here: a deleted proto leaves nothing stale.
+	find gen -type f \( -name '*.pb.go' -o -name '*.pb.gw.go' -o -name '*.swagger.json' \) -delete
 	$(BUF) generate
 	go generate ./ent/...
 

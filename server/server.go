@@ -17,8 +17,8 @@ import (
 	"google.golang.org/grpc/reflection"
 	"google.golang.org/protobuf/encoding/protojson"
 
-	webhooksv1 "github.com/webhookd/webhookd/gen/webhooks/v1"
 	"github.com/webhookd/webhookd/gen/openapiv2"
+	webhooksv1 "github.com/webhookd/webhookd/gen/webhooks/v1"
 )
 
 // Config configures New.

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"google.golang.org/protobuf/encoding/protojson"
@@ -286,6 +287,9 @@ func (s *WebhookService) ListEndpoints(ctx context.Context, req *webhooksv1.List
 // updatableEndpointFields are the update_mask paths UpdateEndpoint accepts.
 var updatableEndpointFields = []string{"url", "description", "event_types", "headers"}
 
+// ignoredEndpointFields may appear in a mask but are never changed by UpdateEndpoint.
+var ignoredEndpointFields = []string{"name", "account", "state", "disabled_reason", "secret", "create_time", "update_time"}
+
 // UpdateEndpoint changes the fields named by the update mask.
 func (s *WebhookService) UpdateEndpoint(ctx context.Context, req *webhooksv1.UpdateEndpointRequest) (*webhooksv1.Endpoint, error) {
 	in := req.GetEndpoint()
@@ -345,11 +349,19 @@ func endpointUpdatePaths(req *webhooksv1.UpdateEndpointRequest) ([]string, error
 	}
 	var paths []string
 	for _, p := range mask {
+		if field, _, ok := strings.Cut(p, "."); ok && field == "headers" {
+			p = field // a mask inferred from a JSON body may name map keys
+		}
 		switch {
 		case p == "*":
 			return updatableEndpointFields, nil
 		case slices.Contains(updatableEndpointFields, p):
-			paths = append(paths, p)
+			if !slices.Contains(paths, p) {
+				paths = append(paths, p)
+			}
+		case slices.Contains(ignoredEndpointFields, p):
+			// AIP-203: identifier and output-only fields in a mask are
+			// ignored, so a resource read, changed and sent back updates.
 		default:
 			return nil, webhookd.Invalid("update_mask", "cannot update %q: updatable fields are url, description, event_types, headers", p)
 		}
