@@ -1,0 +1,91 @@
+package app
+
+import (
+	"io"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseConfigDefaults(t *testing.T) {
+	t.Parallel()
+	cfg, err := ParseConfig(nil, func(string) string { return "" }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Config{
+		HTTPAddr: "127.0.0.1:8080", GRPCAddr: "127.0.0.1:9090", DataDir: "webhookd-data",
+		MaxPayloadBytes: 256 << 10, SecretGracePeriod: 24 * time.Hour, ShutdownTimeout: 30 * time.Second,
+		LogLevel: "info", LogFormat: "text",
+	}
+	if cfg != want {
+		t.Fatalf("defaults = %+v, want %+v", cfg, want)
+	}
+	url, err := cfg.databaseURL()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(url, "sqlite:///") || !strings.HasSuffix(url, "/webhookd-data/webhookd.db") {
+		t.Fatalf("embedded database URL = %q", url)
+	}
+}
+
+func TestParseConfig(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		args    []string
+		env     map[string]string
+		check   func(t *testing.T, c Config)
+		wantErr string // substring; "" means success
+	}{
+		{
+			name: "env twins",
+			env: map[string]string{
+				"WEBHOOKD_HTTP_ADDR": ":8081", "WEBHOOKD_DATABASE_URL": "postgres://db/webhookd",
+				"WEBHOOKD_REDIS_URL": "redis://cache:6379/0", "WEBHOOKD_ALLOW_HTTP_ENDPOINTS": "true",
+				"WEBHOOKD_MAX_PAYLOAD_BYTES": "65536", "WEBHOOKD_ADMIN_TOKEN": "a-long-enough-admin-token",
+			},
+			check: func(t *testing.T, c Config) {
+				if c.HTTPAddr != ":8081" || c.DatabaseURL != "postgres://db/webhookd" || c.RedisURL != "redis://cache:6379/0" ||
+					!c.AllowHTTPEndpoints || c.MaxPayloadBytes != 65536 || c.AdminToken != "a-long-enough-admin-token" {
+					t.Fatalf("got %+v", c)
+				}
+			},
+		},
+		{
+			name: "flags win over env",
+			args: []string{"--http-addr", "127.0.0.1:7000", "--log-format=json"},
+			env:  map[string]string{"WEBHOOKD_HTTP_ADDR": ":8081"},
+			check: func(t *testing.T, c Config) {
+				if c.HTTPAddr != "127.0.0.1:7000" || c.LogFormat != "json" {
+					t.Fatalf("got %+v", c)
+				}
+			},
+		},
+		{name: "bad env value names the variable", env: map[string]string{"WEBHOOKD_MAX_PAYLOAD_BYTES": "lots"}, wantErr: "WEBHOOKD_MAX_PAYLOAD_BYTES"},
+		{name: "payload limit out of range", args: []string{"--max-payload-bytes=10"}, wantErr: "--max-payload-bytes"},
+		{name: "bad log level", args: []string{"--log-level=loud"}, wantErr: "--log-level"},
+		{name: "bad log format", env: map[string]string{"WEBHOOKD_LOG_FORMAT": "xml"}, wantErr: "WEBHOOKD_LOG_FORMAT"},
+		{name: "short admin token", env: map[string]string{"WEBHOOKD_ADMIN_TOKEN": "short"}, wantErr: "WEBHOOKD_ADMIN_TOKEN"},
+		{name: "zero shutdown timeout", args: []string{"--shutdown-timeout=0s"}, wantErr: "--shutdown-timeout"},
+		{name: "positional argument", args: []string{"serve"}, wantErr: "unexpected argument"},
+		{name: "unknown flag", args: []string{"--colour=blue"}, wantErr: "colour"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			cfg, err := ParseConfig(tc.args, func(k string) string { return tc.env[k] }, io.Discard)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want one mentioning %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.check(t, cfg)
+		})
+	}
+}

@@ -1,0 +1,78 @@
+package worker_test
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/webhookd/webhookd"
+	"github.com/webhookd/webhookd/internal/testenv"
+	"github.com/webhookd/webhookd/worker"
+)
+
+// TestSchedule runs the same cases on the embedded Redis-protocol server and
+// on a real Redis, the two backends webhookd's schedule runs on.
+func TestSchedule(t *testing.T) {
+	t.Parallel()
+	backends := []struct {
+		name   string
+		url    func(t *testing.T) string
+		prefix func(t *testing.T) string
+	}{
+		{"embedded", func(*testing.T) string { return "" }, func(*testing.T) string { return "webhookd" }},
+		{"redis", func(t *testing.T) string { return testenv.RedisURL(t) }, func(t *testing.T) string { return testenv.RedisKeyPrefix(t) }},
+	}
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			r, err := worker.OpenRedis(t.Context(), worker.RedisConfig{URL: b.url(t)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = r.Close() })
+			s, err := worker.NewSchedule(r.Client, b.prefix(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := t.Context()
+			base := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+			deliveries := []*webhookd.Delivery{
+				{ID: "dlv_c", NextAttemptTime: base.Add(2 * time.Minute)},
+				{ID: "dlv_a", NextAttemptTime: base},
+				{ID: "dlv_b", NextAttemptTime: base.Add(time.Minute)},
+			}
+			if err := s.Dispatch(ctx, deliveries); err != nil {
+				t.Fatal(err)
+			}
+			// Dispatching again moves, never duplicates.
+			if err := s.Dispatch(ctx, []*webhookd.Delivery{{ID: "dlv_a", NextAttemptTime: base.Add(30 * time.Second)}}); err != nil {
+				t.Fatal(err)
+			}
+			if n, err := s.Len(ctx); err != nil || n != 3 {
+				t.Fatalf("Len = %d, %v; want 3", n, err)
+			}
+			due, err := s.Due(ctx, base.Add(90*time.Second).UnixMilli(), 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(due, []string{"dlv_a", "dlv_b"}) {
+				t.Fatalf("due = %v, want [dlv_a dlv_b] (earliest first, not yet due excluded)", due)
+			}
+			if due, _ := s.Due(ctx, base.Add(time.Hour).UnixMilli(), 1); !slices.Equal(due, []string{"dlv_a"}) {
+				t.Fatalf("limit 1 gave %v", due)
+			}
+		})
+	}
+}
+
+func TestOpenRedisRefusesBadURL(t *testing.T) {
+	t.Parallel()
+	_, err := worker.OpenRedis(t.Context(), worker.RedisConfig{URL: "mysql://nope"})
+	if webhookd.KindOf(err) != webhookd.KindInvalid {
+		t.Fatalf("err = %v, want an invalid redis-url", err)
+	}
+	_, err = worker.OpenRedis(t.Context(), worker.RedisConfig{URL: "redis://127.0.0.1:1/0"})
+	if webhookd.KindOf(err) != webhookd.KindUnavailable {
+		t.Fatalf("err = %v, want unavailable", err)
+	}
+}
