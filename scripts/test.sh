@@ -57,6 +57,10 @@ install_missing_packages() {
 	command -v "$(go env CC)" >/dev/null || pkgs+=(gcc libc6-dev)
 	command -v redis-server >/dev/null && command -v redis-cli >/dev/null || pkgs+=(redis-server)
 	[[ -n $(pg_bin_dir) ]] || pkgs+=(postgresql)
+	# The payload and signature tests check our bodies and signatures against
+	# Node.js, the guide's receiver runtime; npm installs the receiver's packages.
+	command -v node >/dev/null || pkgs+=(nodejs)
+	command -v npm >/dev/null || pkgs+=(npm)
 	# Go reaches the module proxy over HTTPS.
 	[[ -e /etc/ssl/certs/ca-certificates.crt ]] || pkgs+=(ca-certificates)
 	if ((${#pkgs[@]} == 0)); then

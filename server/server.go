@@ -35,6 +35,8 @@ type Config struct {
 	Ready func(context.Context) error
 	// MaxRequestBytes bounds request bodies on both listeners.
 	MaxRequestBytes int
+	// ReadinessInterval is how often gRPC health re-checks Ready; 5s when zero.
+	ReadinessInterval time.Duration
 }
 
 // Validate reports the first missing or invalid setting.
@@ -172,6 +174,36 @@ func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write([]byte("ready\n"))
 }
 
+// followReadiness keeps the gRPC health status in step with Ready, so gRPC
+// clients and balancers see what /readyz reports.
+func (s *Server) followReadiness(ctx context.Context) {
+	interval := s.cfg.ReadinessInterval
+	if interval <= 0 {
+		interval = 5 * time.Second
+	}
+	ticker := time.NewTicker(interval)
+	defer ticker.Stop()
+	for {
+		st := healthpb.HealthCheckResponse_SERVING
+		if s.cfg.Ready != nil {
+			checkCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
+			if err := s.cfg.Ready(checkCtx); err != nil && ctx.Err() == nil {
+				st = healthpb.HealthCheckResponse_NOT_SERVING
+			}
+			cancel()
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		s.health.SetServingStatus("", st)
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		}
+	}
+}
+
 // GRPCAddr is the bound gRPC address.
 func (s *Server) GRPCAddr() string { return s.grpcLis.Addr().String() }
 
@@ -190,7 +222,9 @@ func (s *Server) Serve(ctx context.Context, shutdownTimeout time.Duration) error
 		}
 		errc <- nil
 	}()
-	s.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
+	healthCtx, stopHealth := context.WithCancel(ctx)
+	healthDone := make(chan struct{})
+	go func() { defer close(healthDone); s.followReadiness(healthCtx) }()
 	s.cfg.Logger.InfoContext(ctx, "serving", "grpc", s.GRPCAddr(), "http", s.HTTPAddr())
 
 	var serveErr error
@@ -198,6 +232,8 @@ func (s *Server) Serve(ctx context.Context, shutdownTimeout time.Duration) error
 	case <-ctx.Done():
 	case serveErr = <-errc:
 	}
+	stopHealth()
+	<-healthDone
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
 	defer cancel()
 	s.shutdown(shutdownCtx)

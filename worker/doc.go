@@ -5,5 +5,5 @@
 // The SQL database is the source of truth; Redis only orders work in time.
 // Everything here can therefore be rebuilt from the database, which is what
 // lets webhookd run on an in-process Redis-protocol server by default
-// (EmbeddedRedis) and on a real Redis in production with the same code.
+// (OpenRedis with no URL) and on a real Redis in production with the same code.
 package worker

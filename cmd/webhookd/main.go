@@ -8,6 +8,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -32,7 +33,11 @@ func run() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	a, err := app.New(ctx, cfg, logger, os.Stderr)
+	var notice io.Writer = os.Stderr
+	if cfg.LogFormat == "json" {
+		notice = nil // keep stderr a pure JSON stream: the token is logged
+	}
+	a, err := app.New(ctx, cfg, logger, notice)
 	if err != nil {
 		logger.Error("start failed", "error", err)
 		return 1

@@ -7,7 +7,6 @@ package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -40,7 +39,8 @@ func NewLogger(cfg Config, w io.Writer) *slog.Logger {
 }
 
 // New builds a webhookd from a validated cfg. notice receives the one-time
-// message with a generated admin token on a first start.
+// message with a generated admin token on a first start; when nil, the token
+// is logged instead.
 func New(ctx context.Context, cfg Config, logger *slog.Logger, notice io.Writer) (_ *App, err error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -195,7 +195,11 @@ func bootstrapAdmin(ctx context.Context, st store.Store, adminToken string, logg
 		return fmt.Errorf("creating the first admin key: %w", err)
 	}
 	if notice == nil {
-		return errors.New("first start: no writer for the generated admin token")
+		// Structured logs only (e.g. --log-format json): a free-text banner
+		// would break the stream, so the token goes out as one log record.
+		logger.WarnContext(ctx, "generated an admin API key on this first start; the token is shown once",
+			"token", token, "key", key.ID)
+		return nil
 	}
 	_, err = fmt.Fprintf(notice, "\n"+
 		"  webhookd generated an admin API key on this first start. It is shown once:\n\n"+
