@@ -94,14 +94,18 @@ const (
 
 // Delivery is the sending of one event to one endpoint, over one or more attempts.
 type Delivery struct {
-	ID                 string
-	AccountID          string
-	EventID            string
-	EndpointID         string
-	EventType          string
-	Status             DeliveryStatus
-	AttemptCount       int
-	NextAttemptTime    time.Time // zero once the delivery is final
+	ID              string
+	AccountID       string
+	EventID         string
+	EndpointID      string
+	EventType       string
+	Status          DeliveryStatus
+	AttemptCount    int
+	NextAttemptTime time.Time // zero once the delivery is final
+	// NextTrigger is what the next attempt will be recorded as: initial for
+	// a new delivery, retry after a failed attempt, manual after RetryDelivery
+	// or RecoverEndpoint, test for a test event.
+	NextTrigger        AttemptTrigger
 	LastError          string
 	LastResponseStatus int
 	CreateTime         time.Time

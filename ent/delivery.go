@@ -34,6 +34,8 @@ type Delivery struct {
 	AttemptCount int `json:"attempt_count,omitempty"`
 	// NextAttemptTime holds the value of the "next_attempt_time" field.
 	NextAttemptTime *time.Time `json:"next_attempt_time,omitempty"`
+	// NextTrigger holds the value of the "next_trigger" field.
+	NextTrigger delivery.NextTrigger `json:"next_trigger,omitempty"`
 	// LastError holds the value of the "last_error" field.
 	LastError string `json:"last_error,omitempty"`
 	// LastResponseStatus holds the value of the "last_response_status" field.
@@ -112,7 +114,7 @@ func (*Delivery) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case delivery.FieldAttemptCount, delivery.FieldLastResponseStatus:
 			values[i] = new(sql.NullInt64)
-		case delivery.FieldID, delivery.FieldAccountID, delivery.FieldEventID, delivery.FieldEndpointID, delivery.FieldEventType, delivery.FieldStatus, delivery.FieldLastError:
+		case delivery.FieldID, delivery.FieldAccountID, delivery.FieldEventID, delivery.FieldEndpointID, delivery.FieldEventType, delivery.FieldStatus, delivery.FieldNextTrigger, delivery.FieldLastError:
 			values[i] = new(sql.NullString)
 		case delivery.FieldNextAttemptTime, delivery.FieldCreateTime, delivery.FieldUpdateTime:
 			values[i] = new(sql.NullTime)
@@ -179,6 +181,12 @@ func (_m *Delivery) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.NextAttemptTime = new(time.Time)
 				*_m.NextAttemptTime = value.Time
+			}
+		case delivery.FieldNextTrigger:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field next_trigger", values[i])
+			} else if value.Valid {
+				_m.NextTrigger = delivery.NextTrigger(value.String)
 			}
 		case delivery.FieldLastError:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -282,6 +290,9 @@ func (_m *Delivery) String() string {
 		builder.WriteString("next_attempt_time=")
 		builder.WriteString(v.Format(time.ANSIC))
 	}
+	builder.WriteString(", ")
+	builder.WriteString("next_trigger=")
+	builder.WriteString(fmt.Sprintf("%v", _m.NextTrigger))
 	builder.WriteString(", ")
 	builder.WriteString("last_error=")
 	builder.WriteString(_m.LastError)

@@ -93,6 +93,20 @@ func (_c *DeliveryCreate) SetNillableNextAttemptTime(v *time.Time) *DeliveryCrea
 	return _c
 }
 
+// SetNextTrigger sets the "next_trigger" field.
+func (_c *DeliveryCreate) SetNextTrigger(v delivery.NextTrigger) *DeliveryCreate {
+	_c.mutation.SetNextTrigger(v)
+	return _c
+}
+
+// SetNillableNextTrigger sets the "next_trigger" field if the given value is not nil.
+func (_c *DeliveryCreate) SetNillableNextTrigger(v *delivery.NextTrigger) *DeliveryCreate {
+	if v != nil {
+		_c.SetNextTrigger(*v)
+	}
+	return _c
+}
+
 // SetLastError sets the "last_error" field.
 func (_c *DeliveryCreate) SetLastError(v string) *DeliveryCreate {
 	_c.mutation.SetLastError(v)
@@ -212,6 +226,10 @@ func (_c *DeliveryCreate) defaults() {
 		v := delivery.DefaultAttemptCount
 		_c.mutation.SetAttemptCount(v)
 	}
+	if _, ok := _c.mutation.NextTrigger(); !ok {
+		v := delivery.DefaultNextTrigger
+		_c.mutation.SetNextTrigger(v)
+	}
 	if _, ok := _c.mutation.LastError(); !ok {
 		v := delivery.DefaultLastError
 		_c.mutation.SetLastError(v)
@@ -266,6 +284,14 @@ func (_c *DeliveryCreate) check() error {
 	}
 	if _, ok := _c.mutation.AttemptCount(); !ok {
 		return &ValidationError{Name: "attempt_count", err: errors.New(`ent: missing required field "Delivery.attempt_count"`)}
+	}
+	if _, ok := _c.mutation.NextTrigger(); !ok {
+		return &ValidationError{Name: "next_trigger", err: errors.New(`ent: missing required field "Delivery.next_trigger"`)}
+	}
+	if v, ok := _c.mutation.NextTrigger(); ok {
+		if err := delivery.NextTriggerValidator(v); err != nil {
+			return &ValidationError{Name: "next_trigger", err: fmt.Errorf(`ent: validator failed for field "Delivery.next_trigger": %w`, err)}
+		}
 	}
 	if _, ok := _c.mutation.LastError(); !ok {
 		return &ValidationError{Name: "last_error", err: errors.New(`ent: missing required field "Delivery.last_error"`)}
@@ -344,6 +370,10 @@ func (_c *DeliveryCreate) createSpec() (*Delivery, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.NextAttemptTime(); ok {
 		_spec.SetField(delivery.FieldNextAttemptTime, field.TypeTime, value)
 		_node.NextAttemptTime = &value
+	}
+	if value, ok := _c.mutation.NextTrigger(); ok {
+		_spec.SetField(delivery.FieldNextTrigger, field.TypeEnum, value)
+		_node.NextTrigger = value
 	}
 	if value, ok := _c.mutation.LastError(); ok {
 		_spec.SetField(delivery.FieldLastError, field.TypeString, value)
@@ -528,6 +558,18 @@ func (u *DeliveryUpsert) ClearNextAttemptTime() *DeliveryUpsert {
 	return u
 }
 
+// SetNextTrigger sets the "next_trigger" field.
+func (u *DeliveryUpsert) SetNextTrigger(v delivery.NextTrigger) *DeliveryUpsert {
+	u.Set(delivery.FieldNextTrigger, v)
+	return u
+}
+
+// UpdateNextTrigger sets the "next_trigger" field to the value that was provided on create.
+func (u *DeliveryUpsert) UpdateNextTrigger() *DeliveryUpsert {
+	u.SetExcluded(delivery.FieldNextTrigger)
+	return u
+}
+
 // SetLastError sets the "last_error" field.
 func (u *DeliveryUpsert) SetLastError(v string) *DeliveryUpsert {
 	u.Set(delivery.FieldLastError, v)
@@ -686,6 +728,20 @@ func (u *DeliveryUpsertOne) UpdateNextAttemptTime() *DeliveryUpsertOne {
 func (u *DeliveryUpsertOne) ClearNextAttemptTime() *DeliveryUpsertOne {
 	return u.Update(func(s *DeliveryUpsert) {
 		s.ClearNextAttemptTime()
+	})
+}
+
+// SetNextTrigger sets the "next_trigger" field.
+func (u *DeliveryUpsertOne) SetNextTrigger(v delivery.NextTrigger) *DeliveryUpsertOne {
+	return u.Update(func(s *DeliveryUpsert) {
+		s.SetNextTrigger(v)
+	})
+}
+
+// UpdateNextTrigger sets the "next_trigger" field to the value that was provided on create.
+func (u *DeliveryUpsertOne) UpdateNextTrigger() *DeliveryUpsertOne {
+	return u.Update(func(s *DeliveryUpsert) {
+		s.UpdateNextTrigger()
 	})
 }
 
@@ -1021,6 +1077,20 @@ func (u *DeliveryUpsertBulk) UpdateNextAttemptTime() *DeliveryUpsertBulk {
 func (u *DeliveryUpsertBulk) ClearNextAttemptTime() *DeliveryUpsertBulk {
 	return u.Update(func(s *DeliveryUpsert) {
 		s.ClearNextAttemptTime()
+	})
+}
+
+// SetNextTrigger sets the "next_trigger" field.
+func (u *DeliveryUpsertBulk) SetNextTrigger(v delivery.NextTrigger) *DeliveryUpsertBulk {
+	return u.Update(func(s *DeliveryUpsert) {
+		s.SetNextTrigger(v)
+	})
+}
+
+// UpdateNextTrigger sets the "next_trigger" field to the value that was provided on create.
+func (u *DeliveryUpsertBulk) UpdateNextTrigger() *DeliveryUpsertBulk {
+	return u.Update(func(s *DeliveryUpsert) {
+		s.UpdateNextTrigger()
 	})
 }
 

@@ -84,6 +84,20 @@ func (_u *DeliveryUpdate) ClearNextAttemptTime() *DeliveryUpdate {
 	return _u
 }
 
+// SetNextTrigger sets the "next_trigger" field.
+func (_u *DeliveryUpdate) SetNextTrigger(v delivery.NextTrigger) *DeliveryUpdate {
+	_u.mutation.SetNextTrigger(v)
+	return _u
+}
+
+// SetNillableNextTrigger sets the "next_trigger" field if the given value is not nil.
+func (_u *DeliveryUpdate) SetNillableNextTrigger(v *delivery.NextTrigger) *DeliveryUpdate {
+	if v != nil {
+		_u.SetNextTrigger(*v)
+	}
+	return _u
+}
+
 // SetLastError sets the "last_error" field.
 func (_u *DeliveryUpdate) SetLastError(v string) *DeliveryUpdate {
 	_u.mutation.SetLastError(v)
@@ -208,6 +222,11 @@ func (_u *DeliveryUpdate) check() error {
 			return &ValidationError{Name: "status", err: fmt.Errorf(`ent: validator failed for field "Delivery.status": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.NextTrigger(); ok {
+		if err := delivery.NextTriggerValidator(v); err != nil {
+			return &ValidationError{Name: "next_trigger", err: fmt.Errorf(`ent: validator failed for field "Delivery.next_trigger": %w`, err)}
+		}
+	}
 	if _u.mutation.AccountCleared() && len(_u.mutation.AccountIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "Delivery.account"`)
 	}
@@ -246,6 +265,9 @@ func (_u *DeliveryUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.NextAttemptTimeCleared() {
 		_spec.ClearField(delivery.FieldNextAttemptTime, field.TypeTime)
+	}
+	if value, ok := _u.mutation.NextTrigger(); ok {
+		_spec.SetField(delivery.FieldNextTrigger, field.TypeEnum, value)
 	}
 	if value, ok := _u.mutation.LastError(); ok {
 		_spec.SetField(delivery.FieldLastError, field.TypeString, value)
@@ -376,6 +398,20 @@ func (_u *DeliveryUpdateOne) SetNillableNextAttemptTime(v *time.Time) *DeliveryU
 // ClearNextAttemptTime clears the value of the "next_attempt_time" field.
 func (_u *DeliveryUpdateOne) ClearNextAttemptTime() *DeliveryUpdateOne {
 	_u.mutation.ClearNextAttemptTime()
+	return _u
+}
+
+// SetNextTrigger sets the "next_trigger" field.
+func (_u *DeliveryUpdateOne) SetNextTrigger(v delivery.NextTrigger) *DeliveryUpdateOne {
+	_u.mutation.SetNextTrigger(v)
+	return _u
+}
+
+// SetNillableNextTrigger sets the "next_trigger" field if the given value is not nil.
+func (_u *DeliveryUpdateOne) SetNillableNextTrigger(v *delivery.NextTrigger) *DeliveryUpdateOne {
+	if v != nil {
+		_u.SetNextTrigger(*v)
+	}
 	return _u
 }
 
@@ -516,6 +552,11 @@ func (_u *DeliveryUpdateOne) check() error {
 			return &ValidationError{Name: "status", err: fmt.Errorf(`ent: validator failed for field "Delivery.status": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.NextTrigger(); ok {
+		if err := delivery.NextTriggerValidator(v); err != nil {
+			return &ValidationError{Name: "next_trigger", err: fmt.Errorf(`ent: validator failed for field "Delivery.next_trigger": %w`, err)}
+		}
+	}
 	if _u.mutation.AccountCleared() && len(_u.mutation.AccountIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "Delivery.account"`)
 	}
@@ -571,6 +612,9 @@ func (_u *DeliveryUpdateOne) sqlSave(ctx context.Context) (_node *Delivery, err 
 	}
 	if _u.mutation.NextAttemptTimeCleared() {
 		_spec.ClearField(delivery.FieldNextAttemptTime, field.TypeTime)
+	}
+	if value, ok := _u.mutation.NextTrigger(); ok {
+		_spec.SetField(delivery.FieldNextTrigger, field.TypeEnum, value)
 	}
 	if value, ok := _u.mutation.LastError(); ok {
 		_spec.SetField(delivery.FieldLastError, field.TypeString, value)

@@ -2395,6 +2395,7 @@ type DeliveryMutation struct {
 	attempt_count           *int
 	addattempt_count        *int
 	next_attempt_time       *time.Time
+	next_trigger            *delivery.NextTrigger
 	last_error              *string
 	last_response_status    *int
 	addlast_response_status *int
@@ -2804,6 +2805,42 @@ func (m *DeliveryMutation) ResetNextAttemptTime() {
 	delete(m.clearedFields, delivery.FieldNextAttemptTime)
 }
 
+// SetNextTrigger sets the "next_trigger" field.
+func (m *DeliveryMutation) SetNextTrigger(dt delivery.NextTrigger) {
+	m.next_trigger = &dt
+}
+
+// NextTrigger returns the value of the "next_trigger" field in the mutation.
+func (m *DeliveryMutation) NextTrigger() (r delivery.NextTrigger, exists bool) {
+	v := m.next_trigger
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNextTrigger returns the old "next_trigger" field's value of the Delivery entity.
+// If the Delivery object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeliveryMutation) OldNextTrigger(ctx context.Context) (v delivery.NextTrigger, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNextTrigger is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNextTrigger requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNextTrigger: %w", err)
+	}
+	return oldValue.NextTrigger, nil
+}
+
+// ResetNextTrigger resets all changes to the "next_trigger" field.
+func (m *DeliveryMutation) ResetNextTrigger() {
+	m.next_trigger = nil
+}
+
 // SetLastError sets the "last_error" field.
 func (m *DeliveryMutation) SetLastError(s string) {
 	m.last_error = &s
@@ -3137,7 +3174,7 @@ func (m *DeliveryMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *DeliveryMutation) Fields() []string {
-	fields := make([]string, 0, 11)
+	fields := make([]string, 0, 12)
 	if m.account != nil {
 		fields = append(fields, delivery.FieldAccountID)
 	}
@@ -3158,6 +3195,9 @@ func (m *DeliveryMutation) Fields() []string {
 	}
 	if m.next_attempt_time != nil {
 		fields = append(fields, delivery.FieldNextAttemptTime)
+	}
+	if m.next_trigger != nil {
+		fields = append(fields, delivery.FieldNextTrigger)
 	}
 	if m.last_error != nil {
 		fields = append(fields, delivery.FieldLastError)
@@ -3193,6 +3233,8 @@ func (m *DeliveryMutation) Field(name string) (ent.Value, bool) {
 		return m.AttemptCount()
 	case delivery.FieldNextAttemptTime:
 		return m.NextAttemptTime()
+	case delivery.FieldNextTrigger:
+		return m.NextTrigger()
 	case delivery.FieldLastError:
 		return m.LastError()
 	case delivery.FieldLastResponseStatus:
@@ -3224,6 +3266,8 @@ func (m *DeliveryMutation) OldField(ctx context.Context, name string) (ent.Value
 		return m.OldAttemptCount(ctx)
 	case delivery.FieldNextAttemptTime:
 		return m.OldNextAttemptTime(ctx)
+	case delivery.FieldNextTrigger:
+		return m.OldNextTrigger(ctx)
 	case delivery.FieldLastError:
 		return m.OldLastError(ctx)
 	case delivery.FieldLastResponseStatus:
@@ -3289,6 +3333,13 @@ func (m *DeliveryMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetNextAttemptTime(v)
+		return nil
+	case delivery.FieldNextTrigger:
+		v, ok := value.(delivery.NextTrigger)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNextTrigger(v)
 		return nil
 	case delivery.FieldLastError:
 		v, ok := value.(string)
@@ -3423,6 +3474,9 @@ func (m *DeliveryMutation) ResetField(name string) error {
 		return nil
 	case delivery.FieldNextAttemptTime:
 		m.ResetNextAttemptTime()
+		return nil
+	case delivery.FieldNextTrigger:
+		m.ResetNextTrigger()
 		return nil
 	case delivery.FieldLastError:
 		m.ResetLastError()

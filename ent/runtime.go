@@ -98,11 +98,11 @@ func init() {
 	// delivery.DefaultAttemptCount holds the default value on creation for the attempt_count field.
 	delivery.DefaultAttemptCount = deliveryDescAttemptCount.Default.(int)
 	// deliveryDescLastError is the schema descriptor for last_error field.
-	deliveryDescLastError := deliveryFields[8].Descriptor()
+	deliveryDescLastError := deliveryFields[9].Descriptor()
 	// delivery.DefaultLastError holds the default value on creation for the last_error field.
 	delivery.DefaultLastError = deliveryDescLastError.Default.(string)
 	// deliveryDescLastResponseStatus is the schema descriptor for last_response_status field.
-	deliveryDescLastResponseStatus := deliveryFields[9].Descriptor()
+	deliveryDescLastResponseStatus := deliveryFields[10].Descriptor()
 	// delivery.DefaultLastResponseStatus holds the default value on creation for the last_response_status field.
 	delivery.DefaultLastResponseStatus = deliveryDescLastResponseStatus.Default.(int)
 	// deliveryDescID is the schema descriptor for id field.

@@ -125,6 +125,7 @@ func toDelivery(r *ent.Delivery) *webhookd.Delivery {
 		Status:             webhookd.DeliveryStatus(r.Status),
 		AttemptCount:       r.AttemptCount,
 		NextAttemptTime:    domainTime(r.NextAttemptTime),
+		NextTrigger:        webhookd.AttemptTrigger(r.NextTrigger),
 		LastError:          r.LastError,
 		LastResponseStatus: r.LastResponseStatus,
 		CreateTime:         r.CreateTime.UTC(),

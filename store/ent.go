@@ -454,6 +454,7 @@ func insertEventAndDeliveries(ctx context.Context, tx *ent.Tx, ev *webhookd.Even
 			SetEventType(ev.Type).
 			SetStatus(delivery.StatusPending).
 			SetNextAttemptTime(at).
+			SetNextTrigger(delivery.NextTriggerInitial).
 			SetCreateTime(at).
 			SetUpdateTime(at)
 	}

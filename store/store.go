@@ -40,6 +40,13 @@ type DeliveryFilter struct {
 	CreatedBefore time.Time
 }
 
+// DeliveryWork is everything the delivery engine needs for one attempt.
+type DeliveryWork struct {
+	Delivery *webhookd.Delivery
+	Event    *webhookd.Event
+	Endpoint *webhookd.Endpoint
+}
+
 // Store is the persistence contract. Every method taking an accountID scopes
 // its work to that account; "" means any account and is passed only for
 // internal callers. A resource of another account is reported as
@@ -93,6 +100,34 @@ type Store interface {
 	// GetDelivery returns the delivery with its attempts, oldest first.
 	GetDelivery(ctx context.Context, accountID, id string) (*webhookd.Delivery, error)
 	ListDeliveries(ctx context.Context, f DeliveryFilter, p Page) ([]*webhookd.Delivery, error)
+
+	// LoadDeliveryWork returns a delivery with its event and endpoint,
+	// whatever the account (the delivery engine is internal).
+	LoadDeliveryWork(ctx context.Context, deliveryID string) (*DeliveryWork, error)
+	// RecordAttempt stores attempt a (nil when no request was made, e.g. the
+	// endpoint is disabled) and the delivery's new state d — status, attempt
+	// count, next attempt time, next trigger, last error, last response
+	// status, update time — in one transaction. It writes only while the
+	// stored delivery still has the attempt count d had before this attempt
+	// (d.AttemptCount-1 with an attempt, d.AttemptCount without); otherwise
+	// it writes nothing and returns webhookd.KindConflict: another worker
+	// recorded first.
+	RecordAttempt(ctx context.Context, a *webhookd.Attempt, d *webhookd.Delivery) error
+	// ListDueDeliveries returns pending deliveries of every account whose
+	// next attempt time is at or before due, ordered by id ascending, with
+	// ids greater than after, at most limit (the reconciler pages with it).
+	ListDueDeliveries(ctx context.Context, due time.Time, after string, limit int) ([]*webhookd.Delivery, error)
+	// CreateTestDelivery stores ev (ev.Test is true) and one pending delivery
+	// of it to the endpoint, due at ev.CreateTime with trigger test. The
+	// endpoint must belong to ev.AccountID (else KindNotFound).
+	CreateTestDelivery(ctx context.Context, ev *webhookd.Event, endpointID string, newID func(prefix string) string) (*webhookd.Delivery, error)
+	// RetryDelivery makes a delivery pending again, due at due with trigger
+	// manual, whatever its status, and returns it.
+	RetryDelivery(ctx context.Context, accountID, id string, due time.Time) (*webhookd.Delivery, error)
+	// RecoverEndpoint makes every failed delivery of the endpoint created at
+	// or after since pending again, due at due with trigger manual, and
+	// returns them.
+	RecoverEndpoint(ctx context.Context, accountID, endpointID string, since, due time.Time) ([]*webhookd.Delivery, error)
 
 	// Ping checks that the database answers (readiness).
 	Ping(ctx context.Context) error

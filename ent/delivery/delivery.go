@@ -28,6 +28,8 @@ const (
 	FieldAttemptCount = "attempt_count"
 	// FieldNextAttemptTime holds the string denoting the next_attempt_time field in the database.
 	FieldNextAttemptTime = "next_attempt_time"
+	// FieldNextTrigger holds the string denoting the next_trigger field in the database.
+	FieldNextTrigger = "next_trigger"
 	// FieldLastError holds the string denoting the last_error field in the database.
 	FieldLastError = "last_error"
 	// FieldLastResponseStatus holds the string denoting the last_response_status field in the database.
@@ -86,6 +88,7 @@ var Columns = []string{
 	FieldStatus,
 	FieldAttemptCount,
 	FieldNextAttemptTime,
+	FieldNextTrigger,
 	FieldLastError,
 	FieldLastResponseStatus,
 	FieldCreateTime,
@@ -148,6 +151,34 @@ func StatusValidator(s Status) error {
 	}
 }
 
+// NextTrigger defines the type for the "next_trigger" enum field.
+type NextTrigger string
+
+// NextTriggerInitial is the default value of the NextTrigger enum.
+const DefaultNextTrigger = NextTriggerInitial
+
+// NextTrigger values.
+const (
+	NextTriggerInitial NextTrigger = "initial"
+	NextTriggerRetry   NextTrigger = "retry"
+	NextTriggerManual  NextTrigger = "manual"
+	NextTriggerTest    NextTrigger = "test"
+)
+
+func (nt NextTrigger) String() string {
+	return string(nt)
+}
+
+// NextTriggerValidator is a validator for the "next_trigger" field enum values. It is called by the builders before save.
+func NextTriggerValidator(nt NextTrigger) error {
+	switch nt {
+	case NextTriggerInitial, NextTriggerRetry, NextTriggerManual, NextTriggerTest:
+		return nil
+	default:
+		return fmt.Errorf("delivery: invalid enum value for next_trigger field: %q", nt)
+	}
+}
+
 // OrderOption defines the ordering options for the Delivery queries.
 type OrderOption func(*sql.Selector)
 
@@ -189,6 +220,11 @@ func ByAttemptCount(opts ...sql.OrderTermOption) OrderOption {
 // ByNextAttemptTime orders the results by the next_attempt_time field.
 func ByNextAttemptTime(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldNextAttemptTime, opts...).ToFunc()
+}
+
+// ByNextTrigger orders the results by the next_trigger field.
+func ByNextTrigger(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldNextTrigger, opts...).ToFunc()
 }
 
 // ByLastError orders the results by the last_error field.

@@ -485,6 +485,26 @@ func NextAttemptTimeNotNil() predicate.Delivery {
 	return predicate.Delivery(sql.FieldNotNull(FieldNextAttemptTime))
 }
 
+// NextTriggerEQ applies the EQ predicate on the "next_trigger" field.
+func NextTriggerEQ(v NextTrigger) predicate.Delivery {
+	return predicate.Delivery(sql.FieldEQ(FieldNextTrigger, v))
+}
+
+// NextTriggerNEQ applies the NEQ predicate on the "next_trigger" field.
+func NextTriggerNEQ(v NextTrigger) predicate.Delivery {
+	return predicate.Delivery(sql.FieldNEQ(FieldNextTrigger, v))
+}
+
+// NextTriggerIn applies the In predicate on the "next_trigger" field.
+func NextTriggerIn(vs ...NextTrigger) predicate.Delivery {
+	return predicate.Delivery(sql.FieldIn(FieldNextTrigger, vs...))
+}
+
+// NextTriggerNotIn applies the NotIn predicate on the "next_trigger" field.
+func NextTriggerNotIn(vs ...NextTrigger) predicate.Delivery {
+	return predicate.Delivery(sql.FieldNotIn(FieldNextTrigger, vs...))
+}
+
 // LastErrorEQ applies the EQ predicate on the "last_error" field.
 func LastErrorEQ(v string) predicate.Delivery {
 	return predicate.Delivery(sql.FieldEQ(FieldLastError, v))

@@ -97,6 +97,7 @@ var (
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"pending", "succeeded", "failed"}, Default: "pending"},
 		{Name: "attempt_count", Type: field.TypeInt, Default: 0},
 		{Name: "next_attempt_time", Type: field.TypeTime, Nullable: true},
+		{Name: "next_trigger", Type: field.TypeEnum, Enums: []string{"initial", "retry", "manual", "test"}, Default: "initial"},
 		{Name: "last_error", Type: field.TypeString, Size: 2147483647, Default: ""},
 		{Name: "last_response_status", Type: field.TypeInt, Default: 0},
 		{Name: "create_time", Type: field.TypeTime},
@@ -113,19 +114,19 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "deliveries_accounts_deliveries",
-				Columns:    []*schema.Column{DeliveriesColumns[9]},
+				Columns:    []*schema.Column{DeliveriesColumns[10]},
 				RefColumns: []*schema.Column{AccountsColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
 			{
 				Symbol:     "deliveries_endpoints_deliveries",
-				Columns:    []*schema.Column{DeliveriesColumns[10]},
+				Columns:    []*schema.Column{DeliveriesColumns[11]},
 				RefColumns: []*schema.Column{EndpointsColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
 			{
 				Symbol:     "deliveries_events_deliveries",
-				Columns:    []*schema.Column{DeliveriesColumns[11]},
+				Columns:    []*schema.Column{DeliveriesColumns[12]},
 				RefColumns: []*schema.Column{EventsColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
@@ -134,17 +135,17 @@ var (
 			{
 				Name:    "delivery_endpoint_id_id",
 				Unique:  false,
-				Columns: []*schema.Column{DeliveriesColumns[10], DeliveriesColumns[0]},
+				Columns: []*schema.Column{DeliveriesColumns[11], DeliveriesColumns[0]},
 			},
 			{
 				Name:    "delivery_event_id_id",
 				Unique:  false,
-				Columns: []*schema.Column{DeliveriesColumns[11], DeliveriesColumns[0]},
+				Columns: []*schema.Column{DeliveriesColumns[12], DeliveriesColumns[0]},
 			},
 			{
 				Name:    "delivery_account_id_id",
 				Unique:  false,
-				Columns: []*schema.Column{DeliveriesColumns[9], DeliveriesColumns[0]},
+				Columns: []*schema.Column{DeliveriesColumns[10], DeliveriesColumns[0]},
 			},
 			{
 				Name:    "delivery_status_next_attempt_time",

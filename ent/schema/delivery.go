@@ -26,6 +26,9 @@ func (Delivery) Fields() []ent.Field {
 		// NULL once the delivery is final; the reconciler scans
 		// (status, next_attempt_time) for pending deliveries that are due.
 		field.Time("next_attempt_time").Optional().Nillable(),
+		// What the next attempt will be recorded as. Rows written before the
+		// column existed were all new deliveries, hence the default.
+		field.Enum("next_trigger").Values("initial", "retry", "manual", "test").Default("initial"),
 		field.Text("last_error").Default(""),
 		field.Int("last_response_status").Default(0),
 		field.Time("create_time").Immutable(),

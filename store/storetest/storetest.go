@@ -46,6 +46,12 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Deliveries", testDeliveries},
 		{"DeliveryFilters", testDeliveryFilters},
 		{"PageSizeValidated", testPageSizeValidated},
+		{"LoadDeliveryWork", testLoadDeliveryWork},
+		{"RecordAttempt", testRecordAttempt},
+		{"RecordAttemptConcurrent", testRecordAttemptConcurrent},
+		{"CreateTestDelivery", testCreateTestDelivery},
+		{"RetryDelivery", testRetryDelivery},
+		{"RecoverEndpoint", testRecoverEndpoint},
 		{"Ping", testPing},
 	}
 	for _, c := range cases {
@@ -63,6 +69,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"AccountPagination", testAccountPagination},
 		{"InternalAPIKeys", testInternalAPIKeys},
 		{"EventTypes", testEventTypes},
+		{"ListDueDeliveries", testListDueDeliveries},
 	}
 	for _, c := range isolated {
 		t.Run(c.name, func(t *testing.T) {
@@ -627,7 +634,7 @@ func testPublishFansOut(t *testing.T, s store.Store, f *fixture) {
 		}
 		want := &webhookd.Delivery{
 			ID: d.ID, AccountID: acct.ID, EventID: ev.ID, EndpointID: d.EndpointID, EventType: ev.Type,
-			Status: webhookd.DeliveryPending, NextAttemptTime: want.CreateTime,
+			Status: webhookd.DeliveryPending, NextAttemptTime: want.CreateTime, NextTrigger: webhookd.TriggerInitial,
 			CreateTime: want.CreateTime, UpdateTime: want.CreateTime,
 		}
 		if diff := cmp.Diff(want, d); diff != "" {

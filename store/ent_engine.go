@@ -1,0 +1,301 @@
+package store
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"time"
+
+	entsql "entgo.io/ent/dialect/sql"
+
+	"github.com/webhookd/webhookd"
+	"github.com/webhookd/webhookd/ent"
+	"github.com/webhookd/webhookd/ent/attempt"
+	"github.com/webhookd/webhookd/ent/delivery"
+)
+
+// This file holds what the delivery engine and the delivery-control API
+// (test events, retries, recovery) write: attempts and the delivery state
+// that goes with them.
+
+func (s *entStore) LoadDeliveryWork(ctx context.Context, deliveryID string) (*DeliveryWork, error) {
+	// Three lookups by primary key (Ent eager-loads each edge with one
+	// query), without a transaction: the engine re-checks nothing here, and
+	// RecordAttempt's guard catches whatever changed meanwhile.
+	r, err := s.client.Delivery.Query().
+		Where(delivery.ID(deliveryID)).
+		WithEvent().
+		WithEndpoint().
+		Only(ctx)
+	if err != nil {
+		return nil, classifyLookup(err, "loading delivery work", "delivery", deliveryID)
+	}
+	// The foreign keys cascade, so a missing edge means the endpoint (and
+	// with it the delivery) was deleted between the queries.
+	if r.Edges.Event == nil || r.Edges.Endpoint == nil {
+		return nil, webhookd.NotFound("delivery", deliveryID)
+	}
+	return &DeliveryWork{
+		Delivery: toDelivery(r),
+		Event:    toEvent(r.Edges.Event),
+		Endpoint: toEndpoint(r.Edges.Endpoint),
+	}, nil
+}
+
+func (s *entStore) RecordAttempt(ctx context.Context, a *webhookd.Attempt, d *webhookd.Delivery) error {
+	expected := d.AttemptCount
+	if a != nil {
+		expected = d.AttemptCount - 1
+		if a.DeliveryID != "" && a.DeliveryID != d.ID {
+			return webhookd.Invalid("attempt.delivery_id", "is %q, want the delivery's id %q", a.DeliveryID, d.ID)
+		}
+		if a.Number != d.AttemptCount {
+			return webhookd.Invalid("attempt.number", "is %d, want the delivery's new attempt count %d", a.Number, d.AttemptCount)
+		}
+	}
+	if expected < 0 {
+		return webhookd.Invalid("delivery.attempt_count", "must not be negative")
+	}
+	updated, next := dbTime(d.UpdateTime), dbTimeOrNil(d.NextAttemptTime)
+	var start time.Time
+	err := s.withTx(ctx, "recording attempt", func(tx *ent.Tx) error {
+		// The update comes first: on PostgreSQL it locks the row, so a
+		// concurrent recorder of the same attempt waits here, then finds
+		// the count moved and updates nothing.
+		u := tx.Delivery.Update().
+			Where(delivery.ID(d.ID), delivery.AttemptCount(expected)).
+			SetStatus(delivery.Status(d.Status)).
+			SetAttemptCount(d.AttemptCount).
+			SetNextTrigger(delivery.NextTrigger(d.NextTrigger)).
+			SetLastError(textColumn(d.LastError)).
+			SetLastResponseStatus(d.LastResponseStatus).
+			SetUpdateTime(updated)
+		if next != nil {
+			u.SetNextAttemptTime(*next)
+		} else {
+			u.ClearNextAttemptTime()
+		}
+		n, err := u.Save(ctx)
+		if err != nil {
+			return classify(err, "recording attempt")
+		}
+		if n == 0 {
+			return webhookd.Conflict("delivery %q no longer has attempt count %d: another attempt was recorded first", d.ID, expected)
+		}
+		if a == nil {
+			return nil
+		}
+		start = dbTime(a.StartTime)
+		err = tx.Attempt.Create().
+			SetID(a.ID).
+			SetDeliveryID(d.ID).
+			SetNumber(a.Number).
+			SetTrigger(attempt.Trigger(a.Trigger)).
+			SetStartTime(start).
+			SetDurationNs(int64(a.Duration)).
+			SetResponseStatus(a.ResponseStatus).
+			SetResponseBody(textColumn(a.ResponseBody)).
+			SetError(textColumn(a.Error)).
+			Exec(ctx)
+		if err != nil {
+			return classifyInsert(err, "attempt", a.ID, "delivery", d.ID)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	d.UpdateTime = updated
+	d.NextAttemptTime = domainTime(next)
+	if a != nil {
+		a.DeliveryID = d.ID
+		a.StartTime = start
+		a.ResponseBody, a.Error = textColumn(a.ResponseBody), textColumn(a.Error)
+	}
+	d.LastError = textColumn(d.LastError)
+	return nil
+}
+
+func (s *entStore) ListDueDeliveries(ctx context.Context, due time.Time, after string, limit int) ([]*webhookd.Delivery, error) {
+	if limit < 1 {
+		return nil, webhookd.Invalid("limit", "must be at least 1")
+	}
+	// Served by the (status, next_attempt_time) index: a range scan over
+	// the pending deliveries already due, which are few unless the engine
+	// is far behind, then a sort by id of those.
+	q := s.client.Delivery.Query().
+		Where(delivery.StatusEQ(delivery.StatusPending), delivery.NextAttemptTimeLTE(dbTime(due)))
+	if after != "" {
+		q.Where(delivery.IDGT(after))
+	}
+	rows, err := q.Order(delivery.ByID()).Limit(limit).All(ctx)
+	if err != nil {
+		return nil, classify(err, "listing due deliveries")
+	}
+	return mapSlice(rows, toDelivery), nil
+}
+
+func (s *entStore) CreateTestDelivery(ctx context.Context, ev *webhookd.Event, endpointID string, newID func(prefix string) string) (*webhookd.Delivery, error) {
+	at := dbTime(ev.CreateTime)
+	data := ev.Data
+	if data == nil {
+		data = []byte{}
+	}
+	if ev.AccountID == "" {
+		return nil, webhookd.Invalid("event.account_id", "is required")
+	}
+	var created *webhookd.Delivery
+	err := s.withTx(ctx, "creating test delivery", func(tx *ent.Tx) error {
+		exists, err := tx.Endpoint.Query().Where(endpointOf(ev.AccountID, endpointID)...).Exist(ctx)
+		if err != nil {
+			return classify(err, "creating test delivery")
+		}
+		if !exists {
+			return webhookd.NotFound("endpoint", endpointID)
+		}
+		// No idempotency key: every test is a new event.
+		err = tx.Event.Create().
+			SetID(ev.ID).
+			SetAccountID(ev.AccountID).
+			SetType(ev.Type).
+			SetData(data).
+			SetTest(true).
+			SetCreateTime(at).
+			Exec(ctx)
+		if err != nil {
+			return classifyInsert(err, "event", ev.ID, "account", ev.AccountID)
+		}
+		id := newID(webhookd.PrefixDelivery)
+		row, err := tx.Delivery.Create().
+			SetID(id).
+			SetAccountID(ev.AccountID).
+			SetEventID(ev.ID).
+			SetEndpointID(endpointID).
+			SetEventType(ev.Type).
+			SetStatus(delivery.StatusPending).
+			SetNextAttemptTime(at).
+			SetNextTrigger(delivery.NextTriggerTest).
+			SetCreateTime(at).
+			SetUpdateTime(at).
+			Save(ctx)
+		if err != nil {
+			// The endpoint deleted since the check above fails its foreign key.
+			return classifyInsert(err, "delivery", id, "endpoint", endpointID)
+		}
+		created = toDelivery(row)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	ev.CreateTime, ev.Test, ev.IdempotencyKey = at, true, ""
+	return created, nil
+}
+
+func (s *entStore) RetryDelivery(ctx context.Context, accountID, id string, due time.Time) (*webhookd.Delivery, error) {
+	at := dbTime(due)
+	u := s.client.Delivery.Update().
+		Where(delivery.ID(id))
+	if accountID != "" {
+		u.Where(delivery.AccountID(accountID))
+	}
+	// The caller's due is its now, so it is the update time as well. The
+	// attempt count stays: an engine holding the delivery from before
+	// still records its attempt, and the retry then attempts once more.
+	n, err := u.SetStatus(delivery.StatusPending).
+		SetNextAttemptTime(at).
+		SetNextTrigger(delivery.NextTriggerManual).
+		SetUpdateTime(at).
+		Save(ctx)
+	if err != nil {
+		return nil, classify(err, "retrying delivery")
+	}
+	if n == 0 {
+		return nil, webhookd.NotFound("delivery", id)
+	}
+	r, err := s.client.Delivery.Get(ctx, id)
+	if err != nil {
+		return nil, classifyLookup(err, "retrying delivery", "delivery", id)
+	}
+	return toDelivery(r), nil
+}
+
+// recoverBatch bounds the ids read back in one query after a recovery, well
+// under PostgreSQL's 65535 bind parameters.
+const recoverBatch = 1000
+
+func (s *entStore) RecoverEndpoint(ctx context.Context, accountID, endpointID string, since, due time.Time) ([]*webhookd.Delivery, error) {
+	at := dbTime(due)
+	var recovered []*webhookd.Delivery
+	err := s.withTx(ctx, "recovering endpoint", func(tx *ent.Tx) error {
+		exists, err := tx.Endpoint.Query().Where(endpointOf(accountID, endpointID)...).Exist(ctx)
+		if err != nil {
+			return classify(err, "recovering endpoint")
+		}
+		if !exists {
+			return webhookd.NotFound("endpoint", endpointID)
+		}
+		// UPDATE … RETURNING names exactly the rows this statement changed,
+		// where a SELECT before or after could miss or add a delivery whose
+		// attempt a worker recorded concurrently. Both backends support it.
+		b := entsql.Dialect(s.dialect).Update(delivery.Table).
+			Set(delivery.FieldStatus, delivery.StatusPending.String()).
+			Set(delivery.FieldNextAttemptTime, at).
+			Set(delivery.FieldNextTrigger, delivery.NextTriggerManual.String()).
+			Set(delivery.FieldUpdateTime, at).
+			Where(entsql.And(
+				entsql.EQ(delivery.FieldEndpointID, endpointID),
+				entsql.EQ(delivery.FieldStatus, delivery.StatusFailed.String()),
+				entsql.GTE(delivery.FieldCreateTime, dbTime(since)),
+			)).
+			Returning(delivery.FieldID)
+		query, args := b.Query()
+		rows, err := tx.QueryContext(ctx, query, args...)
+		if err != nil {
+			return classify(err, "recovering endpoint")
+		}
+		var ids []string
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				_ = rows.Close()
+				return classify(err, "recovering endpoint")
+			}
+			ids = append(ids, id)
+		}
+		if err := rows.Close(); err != nil {
+			return classify(err, "recovering endpoint")
+		}
+		if err := rows.Err(); err != nil {
+			return classify(err, "recovering endpoint")
+		}
+		recovered = make([]*webhookd.Delivery, 0, len(ids))
+		for start := 0; start < len(ids); start += recoverBatch {
+			batch := ids[start:min(start+recoverBatch, len(ids))]
+			rs, err := tx.Delivery.Query().Where(delivery.IDIn(batch...)).Order(delivery.ByID()).All(ctx)
+			if err != nil {
+				return classify(err, "recovering endpoint")
+			}
+			recovered = append(recovered, mapSlice(rs, toDelivery)...)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	// Batches come back in RETURNING order; callers get id order.
+	sortByID(recovered)
+	return recovered, nil
+}
+
+// textColumn makes s storable in a text column on every backend: PostgreSQL
+// rejects NUL bytes and invalid UTF-8, which a receiver's response body (or
+// an error quoting it) may well contain.
+func textColumn(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	return strings.ReplaceAll(s, "\x00", "\uFFFD")
+}
+
+func sortByID(ds []*webhookd.Delivery) {
+	slices.SortFunc(ds, func(a, b *webhookd.Delivery) int { return strings.Compare(a.ID, b.ID) })
+}
