@@ -11,10 +11,10 @@ import (
 	"github.com/webhookd/webhookd/internal/testenv"
 )
 
-// The Store contract has no method that writes attempts (the delivery engine
-// adds its own), so these cases reach into the Ent client to make some, on
-// both backends: GetDelivery lists them oldest first, and deleting the
-// endpoint removes them with its deliveries.
+// RecordAttempt can only write attempts in order, so these cases reach into
+// the Ent client to write some out of order, on both backends: GetDelivery
+// lists them oldest first, and deleting the endpoint removes them with its
+// deliveries.
 func TestAttemptsOfDelivery(t *testing.T) {
 	t.Parallel()
 	backends := map[string]func(t *testing.T) string{
