@@ -1,0 +1,145 @@
+package worker_test
+
+import (
+	"errors"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/webhookd/webhookd/worker"
+)
+
+func TestAddressPolicyCheck(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		addr   string
+		allow  []string
+		reason string // "" when the address may be dialled
+	}{
+		// Public addresses pass.
+		{"93.184.215.14:443", nil, ""},
+		{"8.8.8.8:53", nil, ""},
+		{"[2606:4700:4700::1111]:443", nil, ""},
+		{"[::ffff:8.8.8.8]:443", nil, ""},
+		{"[64:ff9b::808:808]:443", nil, ""},
+		{"[2002:808:808::1]:443", nil, ""},
+		// IPv4 special-purpose ranges.
+		{"127.0.0.1:80", nil, "loopback address"},
+		{"127.255.0.9:80", nil, "loopback address"},
+		{"10.1.2.3:443", nil, "private address"},
+		{"172.16.0.1:443", nil, "private address"},
+		{"172.31.255.255:443", nil, "private address"},
+		{"192.168.1.1:443", nil, "private address"},
+		{"100.64.0.1:443", nil, "carrier-grade NAT address"},
+		{"100.100.100.200:80", nil, "carrier-grade NAT address"},
+		{"169.254.169.254:80", nil, "cloud metadata address"},
+		{"169.254.1.1:80", nil, "link-local address"},
+		{"0.0.0.0:80", nil, "unspecified address"},
+		{"0.1.2.3:80", nil, `"this network" address`},
+		{"224.0.0.1:80", nil, "multicast address"},
+		{"239.255.255.250:1900", nil, "multicast address"},
+		{"255.255.255.255:80", nil, "broadcast address"},
+		{"240.0.0.1:80", nil, "reserved address"},
+		{"198.18.0.1:80", nil, "benchmarking address"},
+		// IPv6 special-purpose ranges.
+		{"[::1]:80", nil, "loopback address"},
+		{"[::]:80", nil, "unspecified address"},
+		{"[fe80::1%eth0]:80", nil, "link-local address"},
+		{"[fc00::1]:80", nil, "private address"},
+		{"[fd12:3456::1]:80", nil, "private address"},
+		{"[fd00:ec2::254]:80", nil, "cloud metadata address"},
+		{"[ff02::1]:80", nil, "multicast address"},
+		{"[fec0::1]:80", nil, "site-local address"},
+		{"[::7f00:1]:80", nil, "IPv4-compatible address"},
+		{"[64:ff9b:1::a00:1]:80", nil, "local-use NAT64 address"},
+		// IPv6 forms carrying a refused IPv4 address.
+		{"[::ffff:127.0.0.1]:80", nil, "IPv4 loopback address 127.0.0.1 embedded in an IPv6 address"},
+		{"[::ffff:169.254.169.254]:80", nil, "IPv4 cloud metadata address 169.254.169.254 embedded in an IPv6 address"},
+		{"[::ffff:0:10.0.0.1]:80", nil, "IPv4 private address 10.0.0.1 embedded in an IPv6 address"},
+		{"[64:ff9b::a9fe:a9fe]:80", nil, "IPv4 cloud metadata address 169.254.169.254 embedded in an IPv6 address"},
+		{"[64:ff9b::c0a8:101]:80", nil, "IPv4 private address 192.168.1.1 embedded in an IPv6 address"},
+		{"[2002:7f00:1::]:80", nil, "IPv4 loopback address 127.0.0.1 embedded in an IPv6 address"},
+		// The allow-list re-admits ranges, including embedded forms.
+		{"127.0.0.1:80", []string{"127.0.0.0/8"}, ""},
+		{"[::ffff:127.0.0.1]:80", []string{"127.0.0.0/8"}, ""},
+		{"[::1]:80", []string{"::1/128"}, ""},
+		{"10.0.0.5:80", []string{"10.0.0.0/24"}, ""},
+		{"10.0.1.5:80", []string{"10.0.0.0/24"}, "private address"},
+		{"[::1]:80", []string{"127.0.0.0/8"}, "loopback address"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.addr+"/"+strings.Join(tc.allow, ","), func(t *testing.T) {
+			t.Parallel()
+			var policy worker.AddressPolicy
+			for _, a := range tc.allow {
+				policy.Allow = append(policy.Allow, netip.MustParsePrefix(a))
+			}
+			ap := netip.MustParseAddrPort(tc.addr)
+			err := policy.Check(ap)
+			if tc.reason == "" {
+				if err != nil {
+					t.Fatalf("Check(%s) = %v, want allowed", tc.addr, err)
+				}
+				return
+			}
+			var refused *worker.RefusedAddressError
+			if !errors.As(err, &refused) {
+				t.Fatalf("Check(%s) = %v, want a *RefusedAddressError", tc.addr, err)
+			}
+			if refused.Reason != tc.reason {
+				t.Errorf("reason = %q, want %q", refused.Reason, tc.reason)
+			}
+			// Control, the dialer hook, decides the same from the string form.
+			if err := policy.Control(t.Context(), "tcp", ap.String(), nil); err == nil || err.Error() != refused.Error() {
+				t.Errorf("Control = %v, want %v", err, refused)
+			}
+		})
+	}
+}
+
+func TestRefusedAddressErrorMessage(t *testing.T) {
+	t.Parallel()
+	err := worker.AddressPolicy{}.Check(netip.MustParseAddrPort("127.0.0.1:80"))
+	const want = "refused to connect to 127.0.0.1:80: loopback address (allow it with --allow-cidr)"
+	if err == nil || err.Error() != want {
+		t.Fatalf("error = %v, want %q", err, want)
+	}
+}
+
+// TestSSRFGuardRefusesAfterDNS proves that the guard judges the address a
+// hostname resolves to, at connect time: "localhost" is a fine-looking name
+// whose addresses are loopback, and the receiver listening there must get
+// no request at all.
+func TestSSRFGuardRefusesAfterDNS(t *testing.T) {
+	t.Parallel()
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { hits.Add(1) }))
+	t.Cleanup(srv.Close)
+	_, port, err := net.SplitHostPort(srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sender, err := worker.NewSender(worker.SenderConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sender.Close)
+	for _, host := range []string{"localhost", "127.0.0.1", "[::ffff:127.0.0.1]"} {
+		res := sender.Send(t.Context(), worker.Request{
+			URL: "http://" + host + ":" + port + "/hook", Body: []byte(`{}`), MessageID: "evt_1", Secrets: []string{testSecret},
+		})
+		if !strings.HasPrefix(res.Err, "refused to connect to ") || !strings.Contains(res.Err, "loopback address (allow it with --allow-cidr)") {
+			t.Errorf("%s: Err = %q, want a loopback refusal", host, res.Err)
+		}
+		if res.OK() || res.StatusCode != 0 {
+			t.Errorf("%s: result %+v, want a failure without response", host, res)
+		}
+	}
+	if n := hits.Load(); n != 0 {
+		t.Fatalf("the receiver got %d requests; the guard must refuse before connecting", n)
+	}
+}
