@@ -133,7 +133,7 @@ func TestParseRetryAfter(t *testing.T) {
 		{"120", 2 * time.Minute, true},
 		{"0", 0, true},
 		{" 30 ", 30 * time.Second, true},
-		{"Thu, 15 Jun 2023 11:30:00 GMT", time.Hour, true},     // IMF-fixdate
+		{"Thu, 15 Jun 2023 11:30:00 GMT", time.Hour, true},      // IMF-fixdate
 		{"Thursday, 15-Jun-23 10:31:00 GMT", time.Minute, true}, // RFC 850
 		{"Thu Jun 15 10:30:30 2023", 30 * time.Second, true},    // asctime
 		{"Thu, 15 Jun 2023 09:00:00 GMT", 0, true},              // in the past
