@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -43,16 +44,20 @@ var backends = []backend{
 // loopback ports and stops it when t ends.
 func startApp(t *testing.T, databaseURL string) *app.App {
 	t.Helper()
-	cfg := app.Config{
-		HTTPAddr:          "127.0.0.1:0",
-		GRPCAddr:          "127.0.0.1:0",
-		DatabaseURL:       databaseURL,
-		AdminToken:        testAdminToken,
-		MaxPayloadBytes:   testMaxPayload,
-		SecretGracePeriod: time.Hour,
-		ShutdownTimeout:   5 * time.Second,
-		LogLevel:          "error",
-		LogFormat:         "text",
+	// The API cases look at deliveries as publishing leaves them, so this
+	// webhookd runs the api role only: nothing attempts them.
+	cfg, err := app.ParseConfig([]string{
+		"--http-addr=127.0.0.1:0", "--grpc-addr=127.0.0.1:0", "--roles=api",
+		"--database-url=" + databaseURL, "--max-payload-bytes=" + strconv.Itoa(testMaxPayload),
+		"--shutdown-timeout=5s", "--log-level=error",
+	}, func(name string) string {
+		if name == "WEBHOOKD_ADMIN_TOKEN" {
+			return testAdminToken
+		}
+		return ""
+	}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))

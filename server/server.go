@@ -37,6 +37,8 @@ type Config struct {
 	MaxRequestBytes int
 	// ReadinessInterval is how often gRPC health re-checks Ready; 5s when zero.
 	ReadinessInterval time.Duration
+	// Metrics serves /metrics (Prometheus); nil leaves it out.
+	Metrics http.Handler
 }
 
 // Validate reports the first missing or invalid setting.
@@ -48,8 +50,10 @@ func (c *Config) Validate() error {
 		return errors.New("server: HTTPAddr is required")
 	case c.Logger == nil:
 		return errors.New("server: Logger is required")
-	case c.Webhooks == nil || c.Admin == nil || c.Auth == nil:
-		return errors.New("server: Webhooks, Admin and Auth are required")
+	case (c.Webhooks == nil) != (c.Admin == nil):
+		return errors.New("server: Webhooks and Admin go together (both for the api role, neither for a worker-only process)")
+	case c.Webhooks != nil && c.Auth == nil:
+		return errors.New("server: Auth is required with the API")
 	case c.MaxRequestBytes <= 0:
 		return errors.New("server: MaxRequestBytes must be positive")
 	}
@@ -85,37 +89,44 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 
 	errUnary, errStream := errorInterceptors(cfg.Logger)
-	authUnary, authStream := cfg.Auth.interceptors()
-	s.grpcServer = grpc.NewServer(
-		// Errors are mapped outermost so that authentication failures are
-		// mapped the same way as handler failures.
-		grpc.ChainUnaryInterceptor(errUnary, authUnary),
-		grpc.ChainStreamInterceptor(errStream, authStream),
-		grpc.MaxRecvMsgSize(cfg.MaxRequestBytes),
-	)
-	webhooksv1.RegisterWebhookServiceServer(s.grpcServer, cfg.Webhooks)
-	webhooksv1.RegisterAdminServiceServer(s.grpcServer, cfg.Admin)
+	opts := []grpc.ServerOption{grpc.MaxRecvMsgSize(cfg.MaxRequestBytes)}
+	if cfg.Auth != nil {
+		authUnary, authStream := cfg.Auth.interceptors()
+		opts = append(opts,
+			// Errors are mapped outermost so that authentication failures
+			// are mapped the same way as handler failures.
+			grpc.ChainUnaryInterceptor(errUnary, authUnary),
+			grpc.ChainStreamInterceptor(errStream, authStream))
+	}
+	s.grpcServer = grpc.NewServer(opts...)
 	healthpb.RegisterHealthServer(s.grpcServer, s.health)
 	reflection.Register(s.grpcServer)
 	s.health.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
 
-	gateway, err := s.newGateway(ctx)
-	if err != nil {
-		_ = s.grpcLis.Close()
-		_ = s.httpLis.Close()
-		return nil, err
-	}
 	mux := http.NewServeMux()
-	mux.Handle("/v1/", http.MaxBytesHandler(gateway, int64(cfg.MaxRequestBytes)))
+	if cfg.Webhooks != nil {
+		webhooksv1.RegisterWebhookServiceServer(s.grpcServer, cfg.Webhooks)
+		webhooksv1.RegisterAdminServiceServer(s.grpcServer, cfg.Admin)
+		gateway, err := s.newGateway(ctx)
+		if err != nil {
+			_ = s.grpcLis.Close()
+			_ = s.httpLis.Close()
+			return nil, err
+		}
+		mux.Handle("/v1/", http.MaxBytesHandler(gateway, int64(cfg.MaxRequestBytes)))
+		mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write(openapiv2.Document)
+		})
+	}
+	if cfg.Metrics != nil {
+		mux.Handle("GET /metrics", cfg.Metrics)
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
 	})
 	mux.HandleFunc("GET /readyz", s.serveReady)
-	mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write(openapiv2.Document)
-	})
 	s.httpServer = &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -257,5 +268,7 @@ func (s *Server) shutdown(ctx context.Context) {
 		s.grpcServer.Stop()
 		<-done
 	}
-	_ = s.gatewayCC.Close()
+	if s.gatewayCC != nil {
+		_ = s.gatewayCC.Close()
+	}
 }

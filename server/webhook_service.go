@@ -45,6 +45,9 @@ type WebhookServiceConfig struct {
 	MaxPayloadBytes int
 	// SecretGracePeriod is how long a rotated-out secret keeps signing.
 	SecretGracePeriod time.Duration
+	// TestEventWait bounds how long SendTestEvent with wait waits for the
+	// attempt (default 15s: the request timeout plus room for a busy queue).
+	TestEventWait time.Duration
 }
 
 // Validate reports the first missing or out-of-range setting.
@@ -64,9 +67,8 @@ func (c *WebhookServiceConfig) Validate() error {
 	return nil
 }
 
-// WebhookService implements webhooks.v1.WebhookService. The delivery actions
-// (SendTestEvent, RetryDelivery, RecoverEndpoint, ListenEndpoint) answer
-// UNIMPLEMENTED until the delivery engine provides them.
+// WebhookService implements webhooks.v1.WebhookService. ListenEndpoint (the
+// local-development stream) answers UNIMPLEMENTED until webhookctl exists.
 type WebhookService struct {
 	webhooksv1.UnimplementedWebhookServiceServer
 	cfg WebhookServiceConfig
@@ -83,6 +85,9 @@ func NewWebhookService(cfg WebhookServiceConfig) (*WebhookService, error) {
 	now := cfg.Now
 	if now == nil {
 		now = time.Now
+	}
+	if cfg.TestEventWait == 0 {
+		cfg.TestEventWait = 15 * time.Second
 	}
 	return &WebhookService{cfg: cfg, now: func() time.Time { return now().UTC() }}, nil
 }
@@ -504,11 +509,8 @@ func (s *WebhookService) PublishEvent(ctx context.Context, req *webhooksv1.Publi
 	if err != nil {
 		return nil, err
 	}
-	if created && len(deliveries) > 0 && s.cfg.Dispatcher != nil {
-		if err := s.cfg.Dispatcher.Dispatch(ctx, deliveries); err != nil {
-			s.cfg.Logger.WarnContext(ctx, "dispatch failed; the reconciler will schedule the deliveries",
-				"event", stored.ID, "deliveries", len(deliveries), "error", err)
-		}
+	if created {
+		s.dispatch(ctx, deliveries)
 	}
 	return eventToProto(stored)
 }

@@ -13,6 +13,10 @@ import (
 	"os"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
 	"github.com/webhookd/webhookd"
 	"github.com/webhookd/webhookd/server"
 	"github.com/webhookd/webhookd/store"
@@ -26,6 +30,7 @@ type App struct {
 	store  store.Store
 	redis  *worker.Redis
 	server *server.Server
+	engine *worker.Engine // nil without the worker role
 }
 
 // NewLogger returns the process logger the configuration asks for.
@@ -77,40 +82,82 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, notice io.Writer)
 	if err != nil {
 		return nil, err
 	}
-
+	registry := prometheus.NewRegistry()
+	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	ids := webhookd.NewIDGenerator(nil)
-	webhooks, err := server.NewWebhookService(server.WebhookServiceConfig{
-		Store:              a.store,
-		Logger:             logger,
-		IDs:                ids,
-		Dispatcher:         schedule,
-		AllowHTTPEndpoints: cfg.AllowHTTPEndpoints,
-		MaxPayloadBytes:    cfg.MaxPayloadBytes,
-		SecretGracePeriod:  cfg.SecretGracePeriod,
-	})
-	if err != nil {
-		return nil, err
+	apiRole, workerRole, _ := cfg.roles()
+	if workerRole {
+		if a.engine, err = newEngine(cfg, a.store, schedule, registry, ids, logger); err != nil {
+			return nil, err
+		}
 	}
-	admin, err := server.NewAdminService(server.AdminServiceConfig{Store: a.store, IDs: ids})
-	if err != nil {
-		return nil, err
-	}
-	a.server, err = server.New(ctx, server.Config{
+
+	srvCfg := server.Config{
 		GRPCAddr: cfg.GRPCAddr,
 		HTTPAddr: cfg.HTTPAddr,
 		Logger:   logger,
-		Webhooks: webhooks,
-		Admin:    admin,
-		Auth:     server.NewAuthenticator(a.store, cfg.AdminToken),
 		Ready:    a.ready,
+		Metrics:  promhttp.HandlerFor(registry, promhttp.HandlerOpts{}),
 		// Room for the largest payload twice over (JSON escaping can grow
 		// it) plus the rest of the request.
 		MaxRequestBytes: 2*cfg.MaxPayloadBytes + 64<<10,
+	}
+	if apiRole {
+		srvCfg.Webhooks, err = server.NewWebhookService(server.WebhookServiceConfig{
+			Store:              a.store,
+			Logger:             logger,
+			IDs:                ids,
+			Dispatcher:         schedule,
+			AllowHTTPEndpoints: cfg.AllowHTTPEndpoints,
+			MaxPayloadBytes:    cfg.MaxPayloadBytes,
+			SecretGracePeriod:  cfg.SecretGracePeriod,
+			TestEventWait:      cfg.RequestTimeout + 10*time.Second,
+		})
+		if err != nil {
+			return nil, err
+		}
+		if srvCfg.Admin, err = server.NewAdminService(server.AdminServiceConfig{Store: a.store, IDs: ids}); err != nil {
+			return nil, err
+		}
+		srvCfg.Auth = server.NewAuthenticator(a.store, cfg.AdminToken)
+	}
+	if a.server, err = server.New(ctx, srvCfg); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// newEngine builds the delivery engine of the worker role.
+func newEngine(cfg Config, st store.Store, schedule *worker.Schedule, reg prometheus.Registerer, ids *webhookd.IDGenerator, logger *slog.Logger) (*worker.Engine, error) {
+	allow, _ := cfg.allowCIDRs()
+	delays, _ := cfg.retrySchedule()
+	sender, err := worker.NewSender(worker.SenderConfig{
+		Timeout:    cfg.RequestTimeout,
+		AllowCIDRs: allow,
 	})
 	if err != nil {
 		return nil, err
 	}
-	return a, nil
+	metrics, err := worker.NewMetrics(reg, schedule, time.Now)
+	if err != nil {
+		return nil, err
+	}
+	retry := worker.DefaultRetryPolicy()
+	retry.Schedule = delays
+	return worker.NewEngine(worker.EngineConfig{
+		Store:             st,
+		Schedule:          schedule,
+		Sender:            sender,
+		Retry:             retry,
+		Logger:            logger.With("component", "worker"),
+		IDs:               ids,
+		Metrics:           metrics,
+		Workers:           cfg.Workers,
+		PerEndpoint:       cfg.EndpointConcurrency,
+		Lease:             max(time.Minute, cfg.RequestTimeout+30*time.Second),
+		PollInterval:      cfg.PollInterval,
+		ReconcileInterval: cfg.ReconcileInterval,
+	})
 }
 
 // ready checks the database and the schedule.
@@ -130,10 +177,21 @@ func (a *App) HTTPAddr() string { return a.server.HTTPAddr() }
 // GRPCAddr is the bound gRPC address.
 func (a *App) GRPCAddr() string { return a.server.GRPCAddr() }
 
-// Run serves until ctx is done, shuts down gracefully and releases everything.
+// Run serves and delivers until ctx is done, then shuts down in order: the
+// servers stop taking requests, workers finish the attempts in flight, and
+// the schedule and database are closed.
 func (a *App) Run(ctx context.Context) error {
 	defer a.Close()
+	engineDone := make(chan error, 1)
+	if a.engine != nil {
+		go func() { engineDone <- a.engine.Run(ctx) }()
+	} else {
+		engineDone <- nil
+	}
 	err := a.server.Serve(ctx, a.cfg.ShutdownTimeout)
+	if engineErr := <-engineDone; err == nil {
+		err = engineErr
+	}
 	a.logger.Info("stopped")
 	return err
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"path/filepath"
 	"strings"
 	"time"
@@ -33,6 +34,24 @@ type Config struct {
 	ShutdownTimeout    time.Duration
 	LogLevel           string
 	LogFormat          string
+
+	// Roles says what this process does: "api" serves gRPC and REST,
+	// "worker" delivers; the default runs both.
+	Roles string
+	// Workers bounds concurrent delivery attempts in this process.
+	Workers int
+	// EndpointConcurrency bounds concurrent attempts to one endpoint.
+	EndpointConcurrency int
+	// RequestTimeout bounds one attempt: connect, send, response.
+	RequestTimeout time.Duration
+	// RetrySchedule is the delays between attempts, comma-separated.
+	RetrySchedule string
+	// AllowCIDRs lists address ranges the SSRF guard lets through,
+	// comma-separated (e.g. 127.0.0.0/8 for local development).
+	AllowCIDRs string
+	// PollInterval and ReconcileInterval pace the delivery engine.
+	PollInterval      time.Duration
+	ReconcileInterval time.Duration
 }
 
 // envPrefix starts the environment twin of every flag.
@@ -60,6 +79,14 @@ func ParseConfig(args []string, getenv func(string) string, output io.Writer) (C
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long a graceful shutdown may take")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "text or json")
+	fs.StringVar(&c.Roles, "roles", "api,worker", "what this process does: api (gRPC and REST), worker (deliveries), or both")
+	fs.IntVar(&c.Workers, "workers", 32, "concurrent delivery attempts in this process")
+	fs.IntVar(&c.EndpointConcurrency, "endpoint-concurrency", 8, "concurrent delivery attempts to any one endpoint")
+	fs.DurationVar(&c.RequestTimeout, "request-timeout", 5*time.Second, "time an endpoint has to answer an attempt with a 2xx")
+	fs.StringVar(&c.RetrySchedule, "retry-schedule", "5m,30m,2h,5h,10h", "delays between attempts after a failed first attempt, each after the previous attempt")
+	fs.StringVar(&c.AllowCIDRs, "allow-cidr", "", "comma-separated address ranges endpoints may resolve to although private or loopback (SSRF guard exceptions)")
+	fs.DurationVar(&c.PollInterval, "poll-interval", time.Second, "how often workers look for due retries")
+	fs.DurationVar(&c.ReconcileInterval, "reconcile-interval", 30*time.Second, "how often pending deliveries missing from the schedule are put back")
 	fs.Usage = func() {
 		fmt.Fprintf(output, "Usage: webhookd [flags]\n\nEvery flag can also be set as an environment variable, e.g. --http-addr as WEBHOOKD_HTTP_ADDR.\nWEBHOOKD_ADMIN_TOKEN sets an internal credential (environment only).\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -120,6 +147,30 @@ func (c *Config) Validate() error {
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		bad("log-format", "must be text or json, got %q", c.LogFormat)
 	}
+	if _, _, err := c.roles(); err != nil {
+		bad("roles", "%v", err)
+	}
+	if c.Workers < 1 || c.Workers > 10000 {
+		bad("workers", "must be between 1 and 10000, got %d", c.Workers)
+	}
+	if c.EndpointConcurrency < 1 {
+		bad("endpoint-concurrency", "must be at least 1, got %d", c.EndpointConcurrency)
+	}
+	if c.RequestTimeout < 100*time.Millisecond || c.RequestTimeout > 5*time.Minute {
+		bad("request-timeout", "must be between 100ms and 5m, got %s", c.RequestTimeout)
+	}
+	if _, err := c.retrySchedule(); err != nil {
+		bad("retry-schedule", "%v", err)
+	}
+	if _, err := c.allowCIDRs(); err != nil {
+		bad("allow-cidr", "%v", err)
+	}
+	if c.PollInterval < 10*time.Millisecond {
+		bad("poll-interval", "must be at least 10ms")
+	}
+	if c.ReconcileInterval < 100*time.Millisecond {
+		bad("reconcile-interval", "must be at least 100ms")
+	}
 	if c.AdminToken != "" && len(c.AdminToken) < 16 {
 		errs = append(errs, fmt.Errorf("%sADMIN_TOKEN: must be at least 16 characters", envPrefix))
 	}
@@ -142,4 +193,59 @@ func (c *Config) databaseURL() (string, error) {
 		return "", fmt.Errorf("--data-dir: %w", err)
 	}
 	return "sqlite://" + filepath.ToSlash(filepath.Join(dir, "webhookd.db")), nil
+}
+
+// roles reports which roles the process runs.
+func (c *Config) roles() (api, worker bool, err error) {
+	for _, r := range strings.Split(c.Roles, ",") {
+		switch strings.TrimSpace(r) {
+		case "api":
+			api = true
+		case "worker":
+			worker = true
+		default:
+			return false, false, fmt.Errorf("unknown role %q: want api, worker or api,worker", r)
+		}
+	}
+	return api, worker, nil
+}
+
+// retrySchedule parses the comma-separated delays.
+func (c *Config) retrySchedule() ([]time.Duration, error) {
+	var out []time.Duration
+	for _, part := range strings.Split(c.RetrySchedule, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		d, err := time.ParseDuration(part)
+		if err != nil {
+			return nil, err
+		}
+		if d <= 0 {
+			return nil, fmt.Errorf("delay %q must be positive", part)
+		}
+		out = append(out, d)
+	}
+	if len(out) > 50 {
+		return nil, fmt.Errorf("at most 50 retries, got %d", len(out))
+	}
+	return out, nil
+}
+
+// allowCIDRs parses the SSRF guard's exceptions.
+func (c *Config) allowCIDRs() ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, part := range strings.Split(c.AllowCIDRs, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(part)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
 }

@@ -17,6 +17,8 @@ func TestParseConfigDefaults(t *testing.T) {
 		HTTPAddr: "127.0.0.1:8080", GRPCAddr: "127.0.0.1:9090", DataDir: "webhookd-data",
 		MaxPayloadBytes: 256 << 10, SecretGracePeriod: 24 * time.Hour, ShutdownTimeout: 30 * time.Second,
 		LogLevel: "info", LogFormat: "text",
+		Roles: "api,worker", Workers: 32, EndpointConcurrency: 8, RequestTimeout: 5 * time.Second,
+		RetrySchedule: "5m,30m,2h,5h,10h", PollInterval: time.Second, ReconcileInterval: 30 * time.Second,
 	}
 	if cfg != want {
 		t.Fatalf("defaults = %+v, want %+v", cfg, want)
@@ -63,12 +65,29 @@ func TestParseConfig(t *testing.T) {
 				}
 			},
 		},
+		{
+			name: "engine settings",
+			args: []string{"--roles=worker", "--retry-schedule=1s, 2s", "--allow-cidr=127.0.0.0/8,::1/128"},
+			check: func(t *testing.T, c Config) {
+				api, worker, _ := c.roles()
+				delays, _ := c.retrySchedule()
+				cidrs, _ := c.allowCIDRs()
+				if api || !worker || len(delays) != 2 || delays[1] != 2*time.Second || len(cidrs) != 2 {
+					t.Fatalf("roles api=%v worker=%v, delays %v, cidrs %v", api, worker, delays, cidrs)
+				}
+			},
+		},
 		{name: "bad env value names the variable", env: map[string]string{"WEBHOOKD_MAX_PAYLOAD_BYTES": "lots"}, wantErr: "WEBHOOKD_MAX_PAYLOAD_BYTES"},
 		{name: "payload limit out of range", args: []string{"--max-payload-bytes=10"}, wantErr: "--max-payload-bytes"},
 		{name: "bad log level", args: []string{"--log-level=loud"}, wantErr: "--log-level"},
 		{name: "bad log format", env: map[string]string{"WEBHOOKD_LOG_FORMAT": "xml"}, wantErr: "WEBHOOKD_LOG_FORMAT"},
 		{name: "short admin token", env: map[string]string{"WEBHOOKD_ADMIN_TOKEN": "short"}, wantErr: "WEBHOOKD_ADMIN_TOKEN"},
 		{name: "zero shutdown timeout", args: []string{"--shutdown-timeout=0s"}, wantErr: "--shutdown-timeout"},
+		{name: "unknown role", args: []string{"--roles=api,cron"}, wantErr: "--roles"},
+		{name: "bad retry schedule", args: []string{"--retry-schedule=5m,soon"}, wantErr: "--retry-schedule"},
+		{name: "negative retry delay", args: []string{"--retry-schedule=5m,-1m"}, wantErr: "--retry-schedule"},
+		{name: "bad CIDR", env: map[string]string{"WEBHOOKD_ALLOW_CIDR": "127.0.0.1/40"}, wantErr: "WEBHOOKD_ALLOW_CIDR"},
+		{name: "request timeout too short", args: []string{"--request-timeout=1ms"}, wantErr: "--request-timeout"},
 		{name: "positional argument", args: []string{"serve"}, wantErr: "unexpected argument"},
 		{name: "unknown flag", args: []string{"--colour=blue"}, wantErr: "colour"},
 	}

@@ -1,0 +1,155 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/webhookd/webhookd"
+	webhooksv1 "github.com/webhookd/webhookd/gen/webhooks/v1"
+	"github.com/webhookd/webhookd/payload"
+)
+
+// The actions on deliveries: test events, manual retries and recovery. Each
+// writes to the database first and then dispatches, like publishing, so a
+// lost dispatch is repaired by the engine's reconciler.
+
+// dispatch hands deliveries to the engine, logging (not returning) failures.
+func (s *WebhookService) dispatch(ctx context.Context, deliveries []*webhookd.Delivery) {
+	if len(deliveries) == 0 || s.cfg.Dispatcher == nil {
+		return
+	}
+	if err := s.cfg.Dispatcher.Dispatch(ctx, deliveries); err != nil {
+		s.cfg.Logger.WarnContext(ctx, "dispatch failed; the reconciler will schedule the deliveries",
+			"deliveries", len(deliveries), "error", err)
+	}
+}
+
+// exampleData returns the data of an event type's example, canonicalised.
+func exampleData(t *webhookd.EventType) ([]byte, error) {
+	var envelope struct {
+		Data json.RawMessage `json:"data"`
+	}
+	if err := json.Unmarshal(t.Example, &envelope); err != nil || len(envelope.Data) == 0 {
+		return nil, webhookd.Internal("event type example has no data", err)
+	}
+	return payload.CanonicalizeObject(envelope.Data)
+}
+
+// SendTestEvent sends a test event to one endpoint and, with wait, returns
+// the attempt's result.
+func (s *WebhookService) SendTestEvent(ctx context.Context, req *webhooksv1.SendTestEventRequest) (*webhooksv1.SendTestEventResponse, error) {
+	ep, err := s.getEndpoint(ctx, "endpoint", req.GetEndpoint())
+	if err != nil {
+		return nil, err
+	}
+	if req.GetEventType() == "" {
+		return nil, webhookd.Invalid("event_type", "required")
+	}
+	et, err := s.cfg.Store.GetEventType(ctx, req.GetEventType())
+	if err != nil {
+		if webhookd.KindOf(err) == webhookd.KindNotFound {
+			return nil, webhookd.Invalid("event_type", "unknown event type %q (see ListEventTypes)", req.GetEventType())
+		}
+		return nil, err
+	}
+	if ep.Disabled {
+		return nil, &webhookd.Error{Kind: webhookd.KindFailedPrecondition, Message: "the endpoint is disabled: enable it to send a test event"}
+	}
+	var data []byte
+	if req.GetData() != nil {
+		data, err = s.encodeData("data", req.GetData())
+	} else {
+		data, err = exampleData(et)
+	}
+	if err != nil {
+		return nil, err
+	}
+	ev := &webhookd.Event{
+		ID:         s.cfg.IDs.New(webhookd.PrefixEvent),
+		AccountID:  ep.AccountID,
+		Type:       et.Name,
+		Data:       data,
+		Test:       true,
+		CreateTime: s.now(),
+	}
+	d, err := s.cfg.Store.CreateTestDelivery(ctx, ev, ep.ID, s.cfg.IDs.New)
+	if err != nil {
+		return nil, err
+	}
+	s.dispatch(ctx, []*webhookd.Delivery{d})
+	if req.GetWait() {
+		if d, err = s.awaitAttempt(ctx, d); err != nil {
+			return nil, err
+		}
+	}
+	evPB, err := eventToProto(ev)
+	if err != nil {
+		return nil, err
+	}
+	resp := &webhooksv1.SendTestEventResponse{Event: evPB, Delivery: deliveryToProto(d)}
+	if n := len(d.Attempts); n > 0 {
+		resp.Attempt = attemptToProto(d.Attempts[n-1])
+		resp.Delivery.Attempts = nil // the attempt is in its own field
+	}
+	return resp, nil
+}
+
+// awaitAttempt polls until the delivery has an attempt or TestEventWait
+// passes; then it returns the delivery as it stands (with no attempt when
+// no worker got to it in time).
+func (s *WebhookService) awaitAttempt(ctx context.Context, d *webhookd.Delivery) (*webhookd.Delivery, error) {
+	deadline := time.Now().Add(s.cfg.TestEventWait)
+	for {
+		got, err := s.cfg.Store.GetDelivery(ctx, d.AccountID, d.ID)
+		if err != nil {
+			return nil, err
+		}
+		if got.AttemptCount > 0 || time.Now().After(deadline) {
+			return got, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// RetryDelivery attempts a delivery again now.
+func (s *WebhookService) RetryDelivery(ctx context.Context, req *webhooksv1.RetryDeliveryRequest) (*webhooksv1.Delivery, error) {
+	id, err := parseName("name", req.GetName(), collDeliveries, webhookd.PrefixDelivery)
+	if err != nil {
+		return nil, err
+	}
+	d, err := s.cfg.Store.RetryDelivery(ctx, scope(ctx), id, s.now())
+	if err != nil {
+		return nil, err
+	}
+	s.dispatch(ctx, []*webhookd.Delivery{d})
+	return deliveryToProto(d), nil
+}
+
+// RecoverEndpoint re-sends an endpoint's failed deliveries since a time.
+func (s *WebhookService) RecoverEndpoint(ctx context.Context, req *webhooksv1.RecoverEndpointRequest) (*webhooksv1.RecoverEndpointResponse, error) {
+	ep, err := s.getEndpoint(ctx, "name", req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	since := req.GetSince()
+	if since == nil {
+		return nil, webhookd.Invalid("since", "required: re-send failed deliveries created at or after this time")
+	}
+	if err := since.CheckValid(); err != nil {
+		return nil, webhookd.Invalid("since", "not a valid timestamp")
+	}
+	if ep.Disabled {
+		return nil, &webhookd.Error{Kind: webhookd.KindFailedPrecondition, Message: "the endpoint is disabled: enable it before recovering its deliveries"}
+	}
+	ds, err := s.cfg.Store.RecoverEndpoint(ctx, scope(ctx), ep.ID, since.AsTime(), s.now())
+	if err != nil {
+		return nil, err
+	}
+	s.dispatch(ctx, ds)
+	return &webhooksv1.RecoverEndpointResponse{DeliveryCount: int32(len(ds))}, nil
+}

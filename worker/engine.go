@@ -1,0 +1,373 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/webhookd/webhookd"
+	"github.com/webhookd/webhookd/store"
+)
+
+// EngineConfig configures NewEngine. Zero durations and sizes take the
+// documented defaults.
+type EngineConfig struct {
+	Store    store.Store
+	Schedule *Schedule
+	Sender   *Sender
+	Retry    RetryPolicy
+	Logger   *slog.Logger
+	IDs      *webhookd.IDGenerator
+	// Now is the clock (time.Now when nil); tests inject one to run retry
+	// schedules of hours in milliseconds.
+	Now func() time.Time
+	// Metrics records attempts; nil records nothing.
+	Metrics *Metrics
+	// Workers bounds concurrent attempts in this process (default 32).
+	Workers int
+	// PerEndpoint bounds concurrent attempts to one endpoint (default 8),
+	// so that a slow endpoint cannot occupy every worker.
+	PerEndpoint int
+	// Lease is how long a claimed delivery stays invisible to other workers
+	// (default 1m). It must outlast an attempt: a delivery whose worker dies
+	// comes due again when its lease ends.
+	Lease time.Duration
+	// PollInterval is how often the schedule is polled when no wake-up
+	// arrives (default 1s); retries become due without one.
+	PollInterval time.Duration
+	// ReconcileInterval is how often pending deliveries missing from the
+	// schedule are put back (default 30s).
+	ReconcileInterval time.Duration
+}
+
+func (c *EngineConfig) setDefaults() {
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Workers == 0 {
+		c.Workers = 32
+	}
+	if c.PerEndpoint == 0 {
+		c.PerEndpoint = 8
+	}
+	if c.Lease == 0 {
+		c.Lease = time.Minute
+	}
+	if c.PollInterval == 0 {
+		c.PollInterval = time.Second
+	}
+	if c.ReconcileInterval == 0 {
+		c.ReconcileInterval = 30 * time.Second
+	}
+}
+
+// Validate reports the first missing or inconsistent setting.
+func (c *EngineConfig) Validate() error {
+	switch {
+	case c.Store == nil || c.Schedule == nil || c.Sender == nil || c.Logger == nil || c.IDs == nil:
+		return errors.New("engine: Store, Schedule, Sender, Logger and IDs are required")
+	case c.Workers < 1 || c.PerEndpoint < 1:
+		return errors.New("engine: Workers and PerEndpoint must be at least 1")
+	case c.Lease <= c.Sender.Timeout()+5*time.Second:
+		return errors.New("engine: Lease must exceed the request timeout by at least 5s")
+	case c.PollInterval <= 0 || c.ReconcileInterval <= 0:
+		return errors.New("engine: PollInterval and ReconcileInterval must be positive")
+	}
+	return c.Retry.Validate()
+}
+
+// Engine claims due deliveries from the schedule and attempts them: load,
+// sign, send, record, then retry later or finish. The database decides what
+// a delivery needs; the schedule only says when to look at it, so every
+// claim is checked against the stored delivery first.
+type Engine struct {
+	cfg      EngineConfig
+	limiter  *endpointLimiter
+	inflight sync.WaitGroup
+	freed    chan struct{} // signalled when an attempt ends
+}
+
+// NewEngine returns an engine for cfg.
+func NewEngine(cfg EngineConfig) (*Engine, error) {
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &Engine{cfg: cfg, limiter: newEndpointLimiter(cfg.PerEndpoint)}, nil
+}
+
+func (e *Engine) now() time.Time { return e.cfg.Now().UTC() }
+
+// Run works until ctx ends, then stops claiming and lets the attempts in
+// flight finish (each is bounded by the request timeout) before returning.
+func (e *Engine) Run(ctx context.Context) error {
+	wake := e.cfg.Schedule.Wakeups(ctx)
+	slots := make(chan struct{}, e.cfg.Workers)
+	e.freed = make(chan struct{}, 1)
+	poll := time.NewTicker(e.cfg.PollInterval)
+	defer poll.Stop()
+	reconcile := time.NewTicker(e.cfg.ReconcileInterval)
+	defer reconcile.Stop()
+	e.Reconcile(ctx)
+
+	defer e.inflight.Wait()
+	for {
+		claimed := e.claimAndStart(ctx, slots)
+		if claimed > 0 && len(slots) < cap(slots) {
+			continue // more may be due right now: claim again before sleeping
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-wake:
+		case <-poll.C:
+		case <-reconcile.C:
+			e.Reconcile(ctx)
+		case <-e.freed:
+		}
+	}
+}
+
+// claimAndStart claims as many due deliveries as there are free workers and
+// starts an attempt for each. It returns how many it claimed.
+func (e *Engine) claimAndStart(ctx context.Context, slots chan struct{}) int {
+	free := cap(slots) - len(slots)
+	if free == 0 || ctx.Err() != nil {
+		return 0
+	}
+	now := e.now()
+	ids, err := e.cfg.Schedule.Claim(ctx, now, now.Add(e.cfg.Lease), free)
+	if err != nil {
+		if ctx.Err() == nil {
+			e.cfg.Logger.WarnContext(ctx, "claiming from the schedule failed", "error", err)
+		}
+		return 0
+	}
+	for _, id := range ids {
+		slots <- struct{}{}
+		e.inflight.Add(1)
+		go func() {
+			defer func() {
+				<-slots
+				select { // tell Run a worker is free: more may be due
+				case e.freed <- struct{}{}:
+				default:
+				}
+				e.inflight.Done()
+			}()
+			// An attempt that started finishes even during shutdown: its
+			// request is bounded by the timeout, and finishing it records
+			// the outcome instead of sending it again after the lease.
+			e.Attempt(context.WithoutCancel(ctx), id)
+		}()
+	}
+	return len(ids)
+}
+
+// Reconcile puts back into the schedule every pending, due delivery that it
+// does not hold: one whose dispatch was lost between commit and enqueue, or
+// a schedule emptied by a Redis restart. Present ids keep their leases.
+func (e *Engine) Reconcile(ctx context.Context) {
+	const batch = 500
+	after := ""
+	var added int64
+	for ctx.Err() == nil {
+		due, err := e.cfg.Store.ListDueDeliveries(ctx, e.now(), after, batch)
+		if err != nil {
+			e.cfg.Logger.WarnContext(ctx, "reconcile: listing due deliveries failed", "error", err)
+			return
+		}
+		n, err := e.cfg.Schedule.AddMissing(ctx, due)
+		if err != nil {
+			e.cfg.Logger.WarnContext(ctx, "reconcile: scheduling failed", "error", err)
+			return
+		}
+		added += n
+		if len(due) < batch {
+			break
+		}
+		after = due[len(due)-1].ID
+	}
+	if added > 0 {
+		e.cfg.Logger.InfoContext(ctx, "reconcile: rescheduled deliveries missing from the schedule", "count", added)
+		e.cfg.Metrics.reconciled(added)
+	}
+}
+
+// Attempt makes one attempt of delivery id, if the stored delivery still
+// wants one now, records it and reschedules or finishes the delivery.
+func (e *Engine) Attempt(ctx context.Context, id string) {
+	log := e.cfg.Logger.With("delivery", id)
+	work, err := e.cfg.Store.LoadDeliveryWork(ctx, id)
+	switch {
+	case webhookd.KindOf(err) == webhookd.KindNotFound:
+		e.finish(ctx, log, id) // deleted with its endpoint
+		return
+	case err != nil:
+		// Leave the lease: the delivery comes due again when it ends.
+		log.WarnContext(ctx, "loading delivery failed", "error", err)
+		return
+	}
+	d, ev, ep := work.Delivery, work.Event, work.Endpoint
+	now := e.now()
+	if d.Status != webhookd.DeliveryPending {
+		e.finish(ctx, log, id)
+		return
+	}
+	if d.NextAttemptTime.After(now.Add(time.Second)) {
+		e.reschedule(ctx, log, id, d.NextAttemptTime) // the schedule held a stale, earlier time
+		return
+	}
+	if ep.Disabled {
+		// No request is made; the delivery fails with the reason, and
+		// RecoverEndpoint re-sends it once the endpoint is enabled again.
+		d.Status, d.NextAttemptTime = webhookd.DeliveryFailed, time.Time{}
+		d.LastError = "endpoint disabled: " + ep.DisabledReason
+		d.UpdateTime = now
+		e.record(ctx, log, nil, d)
+		return
+	}
+	if !e.limiter.acquire(ep.ID) {
+		// The endpoint is busy with as many attempts as it may have: come
+		// back shortly instead of holding a worker.
+		e.reschedule(ctx, log, id, now.Add(250*time.Millisecond))
+		return
+	}
+	defer e.limiter.release(ep.ID)
+
+	trigger := d.NextTrigger
+	if trigger == "" {
+		trigger = webhookd.TriggerInitial
+	}
+	res := e.cfg.Sender.Send(ctx, Request{
+		URL:       ep.URL,
+		Body:      Envelope(ev),
+		Headers:   ep.Headers,
+		MessageID: ev.ID,
+		Timestamp: now,
+		Secrets:   signingSecrets(ep, now),
+	})
+	done := e.now()
+	a := &webhookd.Attempt{
+		ID:             e.cfg.IDs.New(webhookd.PrefixAttempt),
+		DeliveryID:     d.ID,
+		Number:         d.AttemptCount + 1,
+		Trigger:        trigger,
+		StartTime:      now,
+		Duration:       res.Duration,
+		ResponseStatus: res.StatusCode,
+		ResponseBody:   res.BodyExcerpt,
+		Error:          res.Err,
+	}
+	d.AttemptCount = a.Number
+	d.LastResponseStatus = res.StatusCode
+	d.LastError = res.Err
+	d.UpdateTime = done
+	switch {
+	case res.OK():
+		d.Status, d.NextAttemptTime = webhookd.DeliverySucceeded, time.Time{}
+	case res.Gone:
+		d.Status, d.NextAttemptTime = webhookd.DeliveryFailed, time.Time{}
+		e.disableGone(ctx, log, ep, done)
+	case ev.Test:
+		// A test shows the receiver's answer once; it is not retried.
+		d.Status, d.NextAttemptTime = webhookd.DeliveryFailed, time.Time{}
+	default:
+		if next, ok := e.cfg.Retry.Next(d.AttemptCount, done, res.RetryAfter); ok {
+			d.Status, d.NextAttemptTime, d.NextTrigger = webhookd.DeliveryPending, next, webhookd.TriggerRetry
+		} else {
+			d.Status, d.NextAttemptTime = webhookd.DeliveryFailed, time.Time{}
+		}
+	}
+	if e.record(ctx, log, a, d) {
+		e.cfg.Metrics.attempt(a, res, ev, done)
+	}
+}
+
+// record stores the outcome, then brings the schedule in line with it.
+func (e *Engine) record(ctx context.Context, log *slog.Logger, a *webhookd.Attempt, d *webhookd.Delivery) bool {
+	if err := e.cfg.Store.RecordAttempt(ctx, a, d); err != nil {
+		if webhookd.KindOf(err) == webhookd.KindConflict {
+			// Another worker recorded this attempt first (its lease had run
+			// out); the receiver got the event twice, which at-least-once
+			// delivery allows and the event id lets it ignore.
+			log.InfoContext(ctx, "attempt already recorded by another worker")
+			return false
+		}
+		log.WarnContext(ctx, "recording attempt failed; the delivery comes due again after its lease", "error", err)
+		return false
+	}
+	if d.Status == webhookd.DeliveryPending {
+		e.reschedule(ctx, log, d.ID, d.NextAttemptTime)
+	} else {
+		e.finish(ctx, log, d.ID)
+	}
+	return true
+}
+
+func (e *Engine) reschedule(ctx context.Context, log *slog.Logger, id string, due time.Time) {
+	if err := e.cfg.Schedule.Reschedule(ctx, id, due); err != nil {
+		// The reconciler puts it back once it is due.
+		log.WarnContext(ctx, "rescheduling failed", "error", err)
+	}
+}
+
+func (e *Engine) finish(ctx context.Context, log *slog.Logger, id string) {
+	if err := e.cfg.Schedule.Remove(ctx, id); err != nil {
+		log.WarnContext(ctx, "removing finished delivery from the schedule failed", "error", err)
+	}
+}
+
+// disableGone disables an endpoint whose receiver answered 410 Gone: it
+// said it will never accept events again.
+func (e *Engine) disableGone(ctx context.Context, log *slog.Logger, ep *webhookd.Endpoint, now time.Time) {
+	ep.Disabled = true
+	ep.DisabledReason = "the endpoint answered 410 Gone"
+	ep.UpdateTime = now
+	if err := e.cfg.Store.UpdateEndpoint(ctx, "", ep); err != nil {
+		log.WarnContext(ctx, "disabling endpoint after 410 Gone failed", "endpoint", ep.ID, "error", err)
+		return
+	}
+	log.InfoContext(ctx, "disabled endpoint after 410 Gone", "endpoint", ep.ID)
+}
+
+// signingSecrets are the secrets a request is signed with: the current one,
+// and the previous one while its rotation grace period lasts.
+func signingSecrets(ep *webhookd.Endpoint, now time.Time) []string {
+	secrets := []string{ep.Secret}
+	if ep.PreviousSecret != "" && ep.PreviousSecretExpireTime.After(now) {
+		secrets = append(secrets, ep.PreviousSecret)
+	}
+	return secrets
+}
+
+// endpointLimiter counts attempts in flight per endpoint.
+type endpointLimiter struct {
+	mu     sync.Mutex
+	limit  int
+	counts map[string]int
+}
+
+func newEndpointLimiter(limit int) *endpointLimiter {
+	return &endpointLimiter{limit: limit, counts: map[string]int{}}
+}
+
+func (l *endpointLimiter) acquire(endpointID string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.counts[endpointID] >= l.limit {
+		return false
+	}
+	l.counts[endpointID]++
+	return true
+}
+
+func (l *endpointLimiter) release(endpointID string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.counts[endpointID]--; l.counts[endpointID] <= 0 {
+		delete(l.counts, endpointID)
+	}
+}
