@@ -154,7 +154,7 @@ func newEngine(cfg Config, st store.Store, schedule *worker.Schedule, reg promet
 		Metrics:           metrics,
 		Workers:           cfg.Workers,
 		PerEndpoint:       cfg.EndpointConcurrency,
-		Lease:             max(time.Minute, cfg.RequestTimeout+30*time.Second),
+		Lease:             cfg.Lease,
 		PollInterval:      cfg.PollInterval,
 		ReconcileInterval: cfg.ReconcileInterval,
 	})

@@ -52,6 +52,9 @@ type Config struct {
 	// PollInterval and ReconcileInterval pace the delivery engine.
 	PollInterval      time.Duration
 	ReconcileInterval time.Duration
+	// Lease is how long a claimed delivery is hidden from other workers; a
+	// delivery whose worker died is attempted again once it ends.
+	Lease time.Duration
 }
 
 // envPrefix starts the environment twin of every flag.
@@ -87,6 +90,7 @@ func ParseConfig(args []string, getenv func(string) string, output io.Writer) (C
 	fs.StringVar(&c.AllowCIDRs, "allow-cidr", "", "comma-separated address ranges endpoints may resolve to although private or loopback (SSRF guard exceptions)")
 	fs.DurationVar(&c.PollInterval, "poll-interval", time.Second, "how often workers look for due retries")
 	fs.DurationVar(&c.ReconcileInterval, "reconcile-interval", 30*time.Second, "how often pending deliveries missing from the schedule are put back")
+	fs.DurationVar(&c.Lease, "lease", time.Minute, "how long a claimed delivery is hidden from other workers; after a worker dies its deliveries are retried when this ends (must exceed --request-timeout by 5s)")
 	fs.Usage = func() {
 		fmt.Fprintf(output, "Usage: webhookd [flags]\n\nEvery flag can also be set as an environment variable, e.g. --http-addr as WEBHOOKD_HTTP_ADDR.\nWEBHOOKD_ADMIN_TOKEN sets an internal credential (environment only).\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -170,6 +174,9 @@ func (c *Config) Validate() error {
 	}
 	if c.ReconcileInterval < 100*time.Millisecond {
 		bad("reconcile-interval", "must be at least 100ms")
+	}
+	if c.Lease <= c.RequestTimeout+5*time.Second {
+		bad("lease", "must exceed --request-timeout (%s) by more than 5s, got %s", c.RequestTimeout, c.Lease)
 	}
 	if c.AdminToken != "" && len(c.AdminToken) < 16 {
 		errs = append(errs, fmt.Errorf("%sADMIN_TOKEN: must be at least 16 characters", envPrefix))

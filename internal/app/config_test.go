@@ -18,7 +18,7 @@ func TestParseConfigDefaults(t *testing.T) {
 		MaxPayloadBytes: 256 << 10, SecretGracePeriod: 24 * time.Hour, ShutdownTimeout: 30 * time.Second,
 		LogLevel: "info", LogFormat: "text",
 		Roles: "api,worker", Workers: 32, EndpointConcurrency: 8, RequestTimeout: 5 * time.Second,
-		RetrySchedule: "5m,30m,2h,5h,10h", PollInterval: time.Second, ReconcileInterval: 30 * time.Second,
+		RetrySchedule: "5m,30m,2h,5h,10h", PollInterval: time.Second, ReconcileInterval: 30 * time.Second, Lease: time.Minute,
 	}
 	if cfg != want {
 		t.Fatalf("defaults = %+v, want %+v", cfg, want)
@@ -87,6 +87,7 @@ func TestParseConfig(t *testing.T) {
 		{name: "bad retry schedule", args: []string{"--retry-schedule=5m,soon"}, wantErr: "--retry-schedule"},
 		{name: "negative retry delay", args: []string{"--retry-schedule=5m,-1m"}, wantErr: "--retry-schedule"},
 		{name: "bad CIDR", env: map[string]string{"WEBHOOKD_ALLOW_CIDR": "127.0.0.1/40"}, wantErr: "WEBHOOKD_ALLOW_CIDR"},
+		{name: "lease shorter than an attempt", args: []string{"--request-timeout=30s", "--lease=20s"}, wantErr: "--lease"},
 		{name: "request timeout too short", args: []string{"--request-timeout=1ms"}, wantErr: "--request-timeout"},
 		{name: "positional argument", args: []string{"serve"}, wantErr: "unexpected argument"},
 		{name: "unknown flag", args: []string{"--colour=blue"}, wantErr: "colour"},
