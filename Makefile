@@ -32,6 +32,10 @@ lint: ## Check formatting (gofmt, buf format), go vet and buf lint
 test: ## Run every check and the tests against throwaway PostgreSQL and Redis (what CI runs)
 	scripts/test.sh
 
+.PHONY: bench
+bench: ## Measure delivery throughput and latency (SQLite, then PostgreSQL + Redis) against a net/http baseline
+	scripts/bench.sh
+
 .PHONY: build
 build: ## Build the binaries into bin/
 	go build -o bin/ ./cmd/...
