@@ -7,6 +7,8 @@
 //	WEBHOOKD_TEST_POSTGRES_URL  a PostgreSQL URL whose user may CREATE DATABASE,
 //	                            e.g. postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
 //	WEBHOOKD_TEST_REDIS_URL     a Redis URL, e.g. redis://127.0.0.1:6379/0
+//	WEBHOOKD_TEST_REDIS_SERVER  the path of a redis-server binary, for tests
+//	                            that start, flush, kill and restart their own
 //
 // Where a variable is unset a test that needs it is skipped, so that
 // `go test ./...` works on a laptop with nothing installed. In CI (env CI
@@ -35,6 +37,8 @@ const (
 	PostgresURLVar = "WEBHOOKD_TEST_POSTGRES_URL"
 	// RedisURLVar names the Redis server integration tests use.
 	RedisURLVar = "WEBHOOKD_TEST_REDIS_URL"
+	// RedisServerVar names the redis-server binary of tests that run their own.
+	RedisServerVar = "WEBHOOKD_TEST_REDIS_SERVER"
 )
 
 // requireEnv returns the value of name, or skips t (fails it in CI) when unset.
@@ -102,6 +106,18 @@ func PostgresURL(t testing.TB) string {
 func RedisURL(t testing.TB) string {
 	t.Helper()
 	return requireEnv(t, RedisURLVar, "Redis")
+}
+
+// RedisServer returns the redis-server binary named by
+// WEBHOOKD_TEST_REDIS_SERVER, for tests that need a Redis of their own: one
+// they may flush, kill and restart without disturbing the shared server.
+func RedisServer(t testing.TB) string {
+	t.Helper()
+	path := requireEnv(t, RedisServerVar, "private Redis")
+	if fi, err := os.Stat(path); err != nil || fi.IsDir() || fi.Mode()&0o111 == 0 {
+		t.Fatalf("%s=%s: not an executable file (%v)", RedisServerVar, path, err)
+	}
+	return path
 }
 
 // RedisKeyPrefix returns a key prefix unique to t, such as
