@@ -14,11 +14,22 @@ import (
 // writes to the database first and then dispatches, like publishing, so a
 // lost dispatch is repaired by the engine's reconciler.
 
+// dispatchTimeout bounds the hand-off of committed deliveries to the
+// schedule. The database already holds them and the reconciler schedules
+// whatever a dispatch missed, so a Redis that is down or hung may cost the
+// caller this much at most: without a bound, a publish that had committed
+// took 5-10 s against a frozen Redis (go-redis read timeouts and retries),
+// long enough for clients to give up and publish again.
+const dispatchTimeout = time.Second
+
 // dispatch hands deliveries to the engine, logging (not returning) failures.
+// It runs even if the caller has gone: what it hands over is committed.
 func (s *WebhookService) dispatch(ctx context.Context, deliveries []*webhookd.Delivery) {
 	if len(deliveries) == 0 || s.cfg.Dispatcher == nil {
 		return
 	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), dispatchTimeout)
+	defer cancel()
 	if err := s.cfg.Dispatcher.Dispatch(ctx, deliveries); err != nil {
 		s.cfg.Logger.WarnContext(ctx, "dispatch failed; the reconciler will schedule the deliveries",
 			"deliveries", len(deliveries), "error", err)

@@ -40,13 +40,17 @@ func OpenRedis(ctx context.Context, cfg RedisConfig) (*Redis, error) {
 		if err := r.embedded.StartAddr("127.0.0.1:0"); err != nil {
 			return nil, fmt.Errorf("embedded redis: %w", err)
 		}
-		r.Client = redis.NewClient(&redis.Options{Addr: r.embedded.Addr()})
+		r.Client = redis.NewClient(&redis.Options{Addr: r.embedded.Addr(), ContextTimeoutEnabled: true})
 		logger.InfoContext(ctx, "started embedded Redis-protocol server", "addr", r.embedded.Addr())
 	} else {
 		opts, err := redis.ParseURL(cfg.URL)
 		if err != nil {
 			return nil, webhookd.Invalid("redis-url", "%v", err)
 		}
+		// Let a context's deadline bound a command's reads and writes too,
+		// not only the wait for a connection: callers that must not hang on
+		// a frozen Redis (dispatch after a publish) give one.
+		opts.ContextTimeoutEnabled = true
 		r.Client = redis.NewClient(opts)
 	}
 	if err := r.Client.Ping(ctx).Err(); err != nil {
