@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
@@ -33,6 +34,8 @@ func OpenRedis(ctx context.Context, cfg RedisConfig) (*Redis, error) {
 	logger := cfg.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
+	} else {
+		redis.SetLogger(clientLog{logger.With("component", "redis")})
 	}
 	r := &Redis{}
 	if cfg.URL == "" {
@@ -70,4 +73,16 @@ func (r *Redis) Close() error {
 		r.embedded.Close()
 	}
 	return err
+}
+
+// clientLog takes go-redis's own messages (such as "failed to dial after 5
+// attempts" while Redis is down), which it prints as plain text on stderr by
+// default, into the process logger: with --log-format json, stderr stays a
+// pure JSON stream. go-redis has one logger per process; the last OpenRedis
+// given a Logger sets it.
+type clientLog struct{ logger *slog.Logger }
+
+func (l clientLog) Printf(ctx context.Context, format string, v ...any) {
+	msg := strings.TrimPrefix(strings.TrimSpace(fmt.Sprintf(format, v...)), "redis: ")
+	l.logger.WarnContext(ctx, "redis client: "+msg)
 }
