@@ -138,14 +138,14 @@ func (e *Engine) claimAndStart(ctx context.Context, slots chan struct{}) int {
 		return 0
 	}
 	now := e.now()
-	ids, err := e.cfg.Schedule.Claim(ctx, now, now.Add(e.cfg.Lease), free)
+	claims, err := e.cfg.Schedule.Claim(ctx, now, now.Add(e.cfg.Lease), free)
 	if err != nil {
 		if ctx.Err() == nil {
 			e.cfg.Logger.WarnContext(ctx, "claiming from the schedule failed", "error", err)
 		}
 		return 0
 	}
-	for _, id := range ids {
+	for _, c := range claims {
 		slots <- struct{}{}
 		e.inflight.Add(1)
 		go func() {
@@ -160,10 +160,10 @@ func (e *Engine) claimAndStart(ctx context.Context, slots chan struct{}) int {
 			// An attempt that started finishes even during shutdown: its
 			// request is bounded by the timeout, and finishing it records
 			// the outcome instead of sending it again after the lease.
-			e.Attempt(context.WithoutCancel(ctx), id)
+			e.attempt(context.WithoutCancel(ctx), c)
 		}()
 	}
-	return len(ids)
+	return len(claims)
 }
 
 // Reconcile puts back into the schedule every pending, due delivery that it
@@ -196,14 +196,15 @@ func (e *Engine) Reconcile(ctx context.Context) {
 	}
 }
 
-// Attempt makes one attempt of delivery id, if the stored delivery still
-// wants one now, records it and reschedules or finishes the delivery.
-func (e *Engine) Attempt(ctx context.Context, id string) {
+// attempt makes one attempt of a claimed delivery, if the stored delivery
+// still wants one now, records it and reschedules or finishes the delivery.
+func (e *Engine) attempt(ctx context.Context, c Claim) {
+	id := c.DeliveryID
 	log := e.cfg.Logger.With("delivery", id)
 	work, err := e.cfg.Store.LoadDeliveryWork(ctx, id)
 	switch {
 	case webhookd.KindOf(err) == webhookd.KindNotFound:
-		e.finish(ctx, log, id) // deleted with its endpoint
+		e.finish(ctx, log, c) // deleted with its endpoint
 		return
 	case err != nil:
 		// Leave the lease: the delivery comes due again when it ends.
@@ -213,11 +214,13 @@ func (e *Engine) Attempt(ctx context.Context, id string) {
 	d, ev, ep := work.Delivery, work.Event, work.Endpoint
 	now := e.now()
 	if d.Status != webhookd.DeliveryPending {
-		e.finish(ctx, log, id)
+		e.finish(ctx, log, c)
 		return
 	}
-	if d.NextAttemptTime.After(now.Add(time.Second)) {
-		e.reschedule(ctx, log, id, d.NextAttemptTime) // the schedule held a stale, earlier time
+	if d.NextAttemptTime.After(now) {
+		// The schedule held an earlier time than the database (a lease ran
+		// out before its release, or a reconciled entry): the database wins.
+		e.release(ctx, log, c, d.NextAttemptTime)
 		return
 	}
 	if ep.Disabled {
@@ -226,13 +229,13 @@ func (e *Engine) Attempt(ctx context.Context, id string) {
 		d.Status, d.NextAttemptTime = webhookd.DeliveryFailed, time.Time{}
 		d.LastError = "endpoint disabled: " + ep.DisabledReason
 		d.UpdateTime = now
-		e.record(ctx, log, nil, d)
+		e.record(ctx, log, c, nil, d)
 		return
 	}
 	if !e.limiter.acquire(ep.ID) {
 		// The endpoint is busy with as many attempts as it may have: come
 		// back shortly instead of holding a worker.
-		e.reschedule(ctx, log, id, now.Add(250*time.Millisecond))
+		e.release(ctx, log, c, now.Add(250*time.Millisecond))
 		return
 	}
 	defer e.limiter.release(ep.ID)
@@ -281,13 +284,13 @@ func (e *Engine) Attempt(ctx context.Context, id string) {
 			d.Status, d.NextAttemptTime = webhookd.DeliveryFailed, time.Time{}
 		}
 	}
-	if e.record(ctx, log, a, d) {
+	if e.record(ctx, log, c, a, d) {
 		e.cfg.Metrics.attempt(a, res, ev, done)
 	}
 }
 
 // record stores the outcome, then brings the schedule in line with it.
-func (e *Engine) record(ctx context.Context, log *slog.Logger, a *webhookd.Attempt, d *webhookd.Delivery) bool {
+func (e *Engine) record(ctx context.Context, log *slog.Logger, c Claim, a *webhookd.Attempt, d *webhookd.Delivery) bool {
 	if err := e.cfg.Store.RecordAttempt(ctx, a, d); err != nil {
 		if webhookd.KindOf(err) == webhookd.KindConflict {
 			// Another worker recorded this attempt first (its lease had run
@@ -300,22 +303,22 @@ func (e *Engine) record(ctx context.Context, log *slog.Logger, a *webhookd.Attem
 		return false
 	}
 	if d.Status == webhookd.DeliveryPending {
-		e.reschedule(ctx, log, d.ID, d.NextAttemptTime)
+		e.release(ctx, log, c, d.NextAttemptTime)
 	} else {
-		e.finish(ctx, log, d.ID)
+		e.finish(ctx, log, c)
 	}
 	return true
 }
 
-func (e *Engine) reschedule(ctx context.Context, log *slog.Logger, id string, due time.Time) {
-	if err := e.cfg.Schedule.Reschedule(ctx, id, due); err != nil {
+func (e *Engine) release(ctx context.Context, log *slog.Logger, c Claim, due time.Time) {
+	if err := e.cfg.Schedule.Release(ctx, c, due); err != nil {
 		// The reconciler puts it back once it is due.
 		log.WarnContext(ctx, "rescheduling failed", "error", err)
 	}
 }
 
-func (e *Engine) finish(ctx context.Context, log *slog.Logger, id string) {
-	if err := e.cfg.Schedule.Remove(ctx, id); err != nil {
+func (e *Engine) finish(ctx context.Context, log *slog.Logger, c Claim) {
+	if err := e.cfg.Schedule.Finish(ctx, c); err != nil {
 		log.WarnContext(ctx, "removing finished delivery from the schedule failed", "error", err)
 	}
 }

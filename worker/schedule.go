@@ -62,19 +62,63 @@ func (s *Schedule) Dispatch(ctx context.Context, deliveries []*webhookd.Delivery
 	return s.client.Publish(ctx, s.wakeKey, len(deliveries)).Err()
 }
 
-// Claim leases up to limit deliveries due at or before now until leaseUntil
-// and returns their ids, earliest first.
-func (s *Schedule) Claim(ctx context.Context, now, leaseUntil time.Time, limit int) ([]string, error) {
+// Claim leases up to limit deliveries due at or before now until leaseUntil,
+// earliest first.
+func (s *Schedule) Claim(ctx context.Context, now, leaseUntil time.Time, limit int) ([]Claim, error) {
 	if limit <= 0 {
 		return nil, nil
 	}
-	return claimScript.Run(ctx, s.client, []string{s.dueKey},
+	leaseUntil = leaseUntil.Truncate(time.Millisecond) // scores are milliseconds
+	ids, err := claimScript.Run(ctx, s.client, []string{s.dueKey},
 		now.UnixMilli(), leaseUntil.UnixMilli(), limit).StringSlice()
+	if err != nil {
+		return nil, err
+	}
+	claims := make([]Claim, len(ids))
+	for i, id := range ids {
+		claims[i] = Claim{DeliveryID: id, LeaseUntil: leaseUntil}
+	}
+	return claims, nil
 }
 
-// Reschedule makes a delivery due at due, ending any lease on it.
-func (s *Schedule) Reschedule(ctx context.Context, id string, due time.Time) error {
-	return s.client.ZAdd(ctx, s.dueKey, redis.Z{Score: float64(due.UnixMilli()), Member: id}).Err()
+// Claim is a delivery a worker leased: the lease is how the worker proves,
+// when it reschedules or finishes the delivery, that nobody has touched the
+// entry since (a manual retry dispatched meanwhile must not be undone).
+type Claim struct {
+	DeliveryID string
+	LeaseUntil time.Time
+}
+
+// releaseScript moves a leased entry to a new due time, unless someone else
+// changed it since the lease (a new dispatch). An entry that vanished (a
+// flushed Redis) is added back.
+var releaseScript = redis.NewScript(`
+local s = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if (not s) or tonumber(s) == tonumber(ARGV[2]) then
+  redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
+  return 1
+end
+return 0
+`)
+
+// finishScript removes a leased entry, unless someone else changed it since.
+var finishScript = redis.NewScript(`
+local s = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if s and tonumber(s) == tonumber(ARGV[2]) then
+  redis.call('ZREM', KEYS[1], ARGV[1])
+  return 1
+end
+return 0
+`)
+
+// Release ends a claim by making the delivery due at due.
+func (s *Schedule) Release(ctx context.Context, c Claim, due time.Time) error {
+	return releaseScript.Run(ctx, s.client, []string{s.dueKey}, c.DeliveryID, c.LeaseUntil.UnixMilli(), due.UnixMilli()).Err()
+}
+
+// Finish ends a claim on a delivery that needs no more attempts.
+func (s *Schedule) Finish(ctx context.Context, c Claim) error {
+	return finishScript.Run(ctx, s.client, []string{s.dueKey}, c.DeliveryID, c.LeaseUntil.UnixMilli()).Err()
 }
 
 // AddMissing schedules deliveries that the schedule does not hold, leaving
@@ -88,11 +132,6 @@ func (s *Schedule) AddMissing(ctx context.Context, deliveries []*webhookd.Delive
 		members = append(members, redis.Z{Score: float64(d.NextAttemptTime.UnixMilli()), Member: d.ID})
 	}
 	return s.client.ZAddNX(ctx, s.dueKey, members...).Result()
-}
-
-// Remove drops a delivery that needs no more attempts.
-func (s *Schedule) Remove(ctx context.Context, id string) error {
-	return s.client.ZRem(ctx, s.dueKey, id).Err()
 }
 
 // Lag is how long the earliest due delivery has been waiting (0 when none is due).

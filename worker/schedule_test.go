@@ -61,6 +61,55 @@ func TestSchedule(t *testing.T) {
 			if due, _ := s.Due(ctx, base.Add(time.Hour).UnixMilli(), 1); !slices.Equal(due, []string{"dlv_a"}) {
 				t.Fatalf("limit 1 gave %v", due)
 			}
+
+			// Claims lease: a claimed id is not claimed again until its lease ends.
+			now := base.Add(90 * time.Second)
+			claims, err := s.Claim(ctx, now, now.Add(time.Minute), 10)
+			if err != nil || len(claims) != 2 || claims[0].DeliveryID != "dlv_a" || claims[1].DeliveryID != "dlv_b" {
+				t.Fatalf("Claim = %v, %v", claims, err)
+			}
+			if again, _ := s.Claim(ctx, now, now.Add(time.Minute), 10); len(again) != 0 {
+				t.Fatalf("claimed leased ids again: %v", again)
+			}
+			expired, _ := s.Claim(ctx, now.Add(2*time.Minute), now.Add(3*time.Minute), 10)
+			if !slices.ContainsFunc(expired, func(c worker.Claim) bool { return c.DeliveryID == "dlv_a" }) {
+				t.Fatalf("after the lease ended, Claim = %v, want dlv_a among them", expired)
+			}
+			// dlv_a's first claim is stale now: finishing it must not remove
+			// the entry that the second claim holds.
+			if err := s.Finish(ctx, claims[0]); err != nil {
+				t.Fatal(err)
+			}
+			if n, _ := s.Len(ctx); n != 3 {
+				t.Fatalf("a stale claim finished a re-claimed entry: Len = %d", n)
+			}
+			// A dispatch during a claim (a manual retry) wins over the claim's release.
+			if err := s.Dispatch(ctx, []*webhookd.Delivery{{ID: "dlv_b", NextAttemptTime: now}}); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Release(ctx, claims[1], now.Add(5*time.Minute)); err != nil {
+				t.Fatal(err)
+			}
+			if due, _ := s.Due(ctx, now.UnixMilli(), 10); !slices.Equal(due, []string{"dlv_b"}) {
+				t.Fatalf("due after a dispatch raced a release: %v", due)
+			}
+			// An unchanged claim releases and finishes normally.
+			c, _ := s.Claim(ctx, now, now.Add(time.Minute), 1)
+			if err := s.Release(ctx, c[0], now.Add(time.Hour)); err != nil {
+				t.Fatal(err)
+			}
+			if due, _ := s.Due(ctx, now.Add(59*time.Minute).UnixMilli(), 10); slices.Contains(due, "dlv_b") {
+				t.Fatalf("released dlv_b is due too early: %v", due)
+			}
+			c, _ = s.Claim(ctx, now.Add(time.Hour), now.Add(time.Hour+time.Minute), 10)
+			for _, cl := range c {
+				if err := s.Finish(ctx, cl); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if n, _ := s.Len(ctx); n != 0 {
+				t.Fatalf("after finishing every fresh claim, Len = %d, want 0", n)
+			}
 		})
 	}
 }
