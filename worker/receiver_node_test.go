@@ -1,146 +1,18 @@
 package worker_test
 
 import (
-	"bufio"
 	"bytes"
-	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/webhookd/webhookd"
+	"github.com/webhookd/webhookd/internal/guidereceiver"
 	"github.com/webhookd/webhookd/payload"
 	"github.com/webhookd/webhookd/worker"
 )
-
-// receiverDir holds receiver.js and its pinned npm packages.
-var receiverDir = filepath.Join("testdata", "receiver")
-
-// npmInstall makes sure the receiver's packages are installed, running
-// `npm ci` (exactly the versions of package-lock.json) when they are not.
-// node_modules is gitignored, so a fresh clone installs once.
-var npmInstall = sync.OnceValues(func() ([]byte, error) {
-	installed := true
-	for _, f := range []string{".package-lock.json", "express/package.json", "standardwebhooks/package.json"} {
-		if _, err := os.Stat(filepath.Join(receiverDir, "node_modules", f)); err != nil {
-			installed = false
-		}
-	}
-	if installed {
-		return nil, nil
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "npm", "ci", "--no-audit", "--no-fund", "--loglevel=error")
-	cmd.Dir = receiverDir
-	return cmd.CombinedOutput()
-})
-
-// receiverLog is one line receiver.js prints per request.
-type receiverLog struct {
-	ID          string `json:"id"`
-	ContentType string `json:"contentType"`
-	Type        string `json:"type"`
-	Guide       struct {
-		Passed bool   `json:"passed"`
-		Error  string `json:"error"`
-	} `json:"guide"`
-	Standard []struct {
-		Passed bool   `json:"passed"`
-		Error  string `json:"error"`
-	} `json:"standard"`
-	Status int    `json:"status"`
-	Error  string `json:"error"`
-}
-
-type nodeReceiver struct {
-	url  string
-	logs chan receiverLog
-}
-
-// startNodeReceiver runs receiver.js with the guide's WEBHOOK_SECRET and the
-// Standard Webhooks secrets each request must verify against.
-func startNodeReceiver(t *testing.T, guideSecret string, standardSecrets ...string) *nodeReceiver {
-	t.Helper()
-	if out, err := npmInstall(); err != nil {
-		msg := fmt.Sprintf("npm ci in %s failed: %v\n%s", receiverDir, err, out)
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg + "\n(skipping outside CI: the npm registry may be unreachable)")
-	}
-	cmd := exec.Command("node", "receiver.js", "0")
-	cmd.Dir = receiverDir
-	cmd.Env = append(os.Environ(), "WEBHOOK_SECRET="+guideSecret, "STANDARD_WEBHOOK_SECRETS="+strings.Join(standardSecrets, ","))
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		if t.Failed() && stderr.Len() > 0 {
-			t.Logf("receiver.js stderr:\n%s", stderr.String())
-		}
-	})
-	lines := make(chan string, 64)
-	go func() {
-		defer close(lines)
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-	}()
-	var hello struct{ Listening int }
-	select {
-	case line, ok := <-lines:
-		if !ok || json.Unmarshal([]byte(line), &hello) != nil || hello.Listening == 0 {
-			t.Fatalf("receiver.js did not start (first line %q)", line)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("receiver.js did not start within 30s")
-	}
-	r := &nodeReceiver{url: fmt.Sprintf("http://127.0.0.1:%d/webhooks/real-estate", hello.Listening), logs: make(chan receiverLog, 64)}
-	go func() {
-		defer close(r.logs)
-		for line := range lines {
-			var l receiverLog
-			if err := json.Unmarshal([]byte(line), &l); err != nil {
-				l.Error = "unparseable log line: " + line
-			}
-			r.logs <- l
-		}
-	}()
-	return r
-}
-
-// next returns the receiver's log line for the request just made.
-func (r *nodeReceiver) next(t *testing.T) receiverLog {
-	t.Helper()
-	select {
-	case l, ok := <-r.logs:
-		if !ok {
-			t.Fatal("receiver.js exited")
-		}
-		return l
-	case <-time.After(10 * time.Second):
-		t.Fatal("receiver.js printed nothing for the request")
-	}
-	return receiverLog{}
-}
 
 // TestGuideVerifierAcceptsOurSignatures is the end-to-end proof of the
 // delivery contract: requests made by Sender, with bodies made by Envelope,
@@ -150,7 +22,7 @@ func (r *nodeReceiver) next(t *testing.T) receiverLog {
 // refused by both.
 func TestGuideVerifierAcceptsOurSignatures(t *testing.T) {
 	t.Parallel()
-	requireNode(t, "npm")
+	guidereceiver.RequireNode(t, "npm")
 	const (
 		current  = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD"
 		previous = testSecret
@@ -174,12 +46,12 @@ func TestGuideVerifierAcceptsOurSignatures(t *testing.T) {
 	}
 
 	t.Run("one secret", func(t *testing.T) {
-		r := startNodeReceiver(t, current)
+		r := guidereceiver.Start(t, current)
 		for _, ev := range events {
 			res := sender.Send(t.Context(), worker.Request{
-				URL: r.url, Body: worker.Envelope(ev), MessageID: ev.ID, Timestamp: time.Now(), Secrets: []string{current},
+				URL: r.URL, Body: worker.Envelope(ev), MessageID: ev.ID, Timestamp: time.Now(), Secrets: []string{current},
 			})
-			l := r.next(t)
+			l := r.Next(t)
 			if !res.OK() || res.BodyExcerpt != `{"received":true}` || l.Status != 200 {
 				t.Errorf("%s: result %+v, receiver %+v; want both verifications to pass", ev.ID, res, l)
 			}
@@ -190,12 +62,12 @@ func TestGuideVerifierAcceptsOurSignatures(t *testing.T) {
 	})
 
 	t.Run("rotation: both secrets verify webhook-signature, the current one X-Webhook-Signature", func(t *testing.T) {
-		r := startNodeReceiver(t, current, current, previous)
+		r := guidereceiver.Start(t, current, current, previous)
 		for _, ev := range events[:3] {
 			res := sender.Send(t.Context(), worker.Request{
-				URL: r.url, Body: worker.Envelope(ev), MessageID: ev.ID, Timestamp: time.Now(), Secrets: []string{current, previous},
+				URL: r.URL, Body: worker.Envelope(ev), MessageID: ev.ID, Timestamp: time.Now(), Secrets: []string{current, previous},
 			})
-			l := r.next(t)
+			l := r.Next(t)
 			if !res.OK() || len(l.Standard) != 2 || !l.Standard[0].Passed || !l.Standard[1].Passed || !l.Guide.Passed {
 				t.Errorf("%s: result %+v, receiver %+v", ev.ID, res, l)
 			}
@@ -203,26 +75,26 @@ func TestGuideVerifierAcceptsOurSignatures(t *testing.T) {
 	})
 
 	t.Run("a wrong secret is refused", func(t *testing.T) {
-		r := startNodeReceiver(t, current)
+		r := guidereceiver.Start(t, current)
 		ev := events[0]
 		res := sender.Send(t.Context(), worker.Request{
-			URL: r.url, Body: worker.Envelope(ev), MessageID: ev.ID, Timestamp: time.Now(), Secrets: []string{previous},
+			URL: r.URL, Body: worker.Envelope(ev), MessageID: ev.ID, Timestamp: time.Now(), Secrets: []string{previous},
 		})
-		l := r.next(t)
+		l := r.Next(t)
 		if res.StatusCode != 401 || res.Err != "unexpected status 401" || l.Guide.Passed || l.Standard[0].Passed {
 			t.Errorf("result %+v, receiver %+v; want 401 from both checks", res, l)
 		}
 	})
 
 	t.Run("a tampered body is refused", func(t *testing.T) {
-		r := startNodeReceiver(t, current)
+		r := guidereceiver.Start(t, current)
 		ev := events[0]
 		body := worker.Envelope(ev)
 		tampered := bytes.Replace(body, []byte("750000"), []byte("750001"), 1)
 		if bytes.Equal(body, tampered) {
 			t.Fatal("the first event is not the guide's property.created example")
 		}
-		req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, r.url, bytes.NewReader(tampered))
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, r.URL, bytes.NewReader(tampered))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -234,7 +106,7 @@ func TestGuideVerifierAcceptsOurSignatures(t *testing.T) {
 		}
 		_, _ = io.Copy(io.Discard, resp.Body)
 		_ = resp.Body.Close()
-		l := r.next(t)
+		l := r.Next(t)
 		if resp.StatusCode != 401 || l.Guide.Passed || l.Standard[0].Passed {
 			t.Errorf("status %d, receiver %+v; want 401 from both checks", resp.StatusCode, l)
 		}
