@@ -78,7 +78,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, notice io.Writer)
 	if a.redis, err = worker.OpenRedis(ctx, worker.RedisConfig{URL: cfg.RedisURL, Logger: logger}); err != nil {
 		return nil, err
 	}
-	schedule, err := worker.NewSchedule(a.redis.Client, "webhookd")
+	schedule, err := worker.NewSchedule(a.redis.Client, cfg.RedisPrefix)
 	if err != nil {
 		return nil, err
 	}

@@ -24,6 +24,9 @@ type Config struct {
 	DatabaseURL string
 	// RedisURL selects the Redis of the schedule; empty means embedded.
 	RedisURL string
+	// RedisPrefix starts every Redis key, so several installations can
+	// share one Redis.
+	RedisPrefix string
 	// AdminToken, when set, is accepted as an internal credential. It is read
 	// from the environment only (WEBHOOKD_ADMIN_TOKEN), never from a flag,
 	// so it does not show in process listings.
@@ -76,6 +79,7 @@ func ParseConfig(args []string, getenv func(string) string, output io.Writer) (C
 	fs.StringVar(&c.DataDir, "data-dir", "webhookd-data", "directory of the embedded SQLite database")
 	fs.StringVar(&c.DatabaseURL, "database-url", "", "database: postgres://… or sqlite:///path/file.db (default: SQLite file in --data-dir)")
 	fs.StringVar(&c.RedisURL, "redis-url", "", "Redis holding the delivery schedule: redis://host:port/db (default: embedded in-process server)")
+	fs.StringVar(&c.RedisPrefix, "redis-prefix", "webhookd", "prefix of every Redis key, to share one Redis between installations")
 	fs.BoolVar(&c.AllowHTTPEndpoints, "allow-http-endpoints", false, "accept plain http:// endpoint URLs (for development)")
 	fs.IntVar(&c.MaxPayloadBytes, "max-payload-bytes", 256<<10, "largest event payload accepted, in bytes of JSON")
 	fs.DurationVar(&c.SecretGracePeriod, "secret-grace-period", 24*time.Hour, "how long a rotated-out endpoint secret keeps signing")
@@ -135,6 +139,9 @@ func (c *Config) Validate() error {
 	}
 	if c.DatabaseURL == "" && c.DataDir == "" {
 		bad("data-dir", "required when --database-url is not set")
+	}
+	if c.RedisPrefix == "" || strings.ContainsAny(c.RedisPrefix, "{} \t\r\n") {
+		bad("redis-prefix", "must be non-empty without braces or whitespace (braces would break the Redis Cluster hash tag)")
 	}
 	if c.MaxPayloadBytes < 1024 || c.MaxPayloadBytes > 16<<20 {
 		bad("max-payload-bytes", "must be between 1024 and %d, got %d", 16<<20, c.MaxPayloadBytes)

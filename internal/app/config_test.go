@@ -14,7 +14,7 @@ func TestParseConfigDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Config{
-		HTTPAddr: "127.0.0.1:8080", GRPCAddr: "127.0.0.1:9090", DataDir: "webhookd-data",
+		HTTPAddr: "127.0.0.1:8080", GRPCAddr: "127.0.0.1:9090", DataDir: "webhookd-data", RedisPrefix: "webhookd",
 		MaxPayloadBytes: 256 << 10, SecretGracePeriod: 24 * time.Hour, ShutdownTimeout: 30 * time.Second,
 		LogLevel: "info", LogFormat: "text",
 		Roles: "api,worker", Workers: 32, EndpointConcurrency: 8, RequestTimeout: 5 * time.Second,
@@ -83,6 +83,7 @@ func TestParseConfig(t *testing.T) {
 		{name: "bad log format", env: map[string]string{"WEBHOOKD_LOG_FORMAT": "xml"}, wantErr: "WEBHOOKD_LOG_FORMAT"},
 		{name: "short admin token", env: map[string]string{"WEBHOOKD_ADMIN_TOKEN": "short"}, wantErr: "WEBHOOKD_ADMIN_TOKEN"},
 		{name: "zero shutdown timeout", args: []string{"--shutdown-timeout=0s"}, wantErr: "--shutdown-timeout"},
+		{name: "redis prefix with a brace", args: []string{"--redis-prefix=a{b}"}, wantErr: "--redis-prefix"},
 		{name: "unknown role", args: []string{"--roles=api,cron"}, wantErr: "--roles"},
 		{name: "bad retry schedule", args: []string{"--retry-schedule=5m,soon"}, wantErr: "--retry-schedule"},
 		{name: "negative retry delay", args: []string{"--retry-schedule=5m,-1m"}, wantErr: "--retry-schedule"},
