@@ -158,9 +158,13 @@ func openPostgres(databaseURL string) (*sql.DB, error) {
 	if err != nil {
 		return nil, webhookd.Invalid("database-url", "malformed PostgreSQL URL")
 	}
-	// database/sql keeps only 2 idle connections by default, so a busy API
-	// would reconnect (TLS, auth) on most requests.
-	db.SetMaxIdleConns(10)
+	// database/sql keeps only 2 idle connections by default, so a busy
+	// process would reconnect (TLS, auth, a new backend process) on most
+	// queries. The idle pool must hold as many connections as are busy at
+	// peak — the delivery workers (--workers, 32 by default) and the API
+	// requests in flight — or every burst closes and reopens the surplus:
+	// with 10, make bench spent most of its time in connection setup.
+	db.SetMaxIdleConns(64)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	return db, nil
 }
