@@ -57,7 +57,7 @@ func (s *WebhookService) SendTestEvent(ctx context.Context, req *webhooksv1.Send
 	if req.GetEventType() == "" {
 		return nil, webhookd.Invalid("event_type", "required")
 	}
-	et, err := s.cfg.Store.GetEventType(ctx, req.GetEventType())
+	et, err := s.catalog.get(ctx, req.GetEventType())
 	if err != nil {
 		if webhookd.KindOf(err) == webhookd.KindNotFound {
 			return nil, webhookd.Invalid("event_type", "unknown event type %q (see ListEventTypes)", req.GetEventType())

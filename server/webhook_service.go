@@ -71,8 +71,10 @@ func (c *WebhookServiceConfig) Validate() error {
 // local-development stream) answers UNIMPLEMENTED until webhookctl exists.
 type WebhookService struct {
 	webhooksv1.UnimplementedWebhookServiceServer
-	cfg WebhookServiceConfig
-	now func() time.Time
+	cfg      WebhookServiceConfig
+	now      func() time.Time
+	catalog  *catalogCache
+	accounts *accountCache
 }
 
 var _ webhooksv1.WebhookServiceServer = (*WebhookService)(nil)
@@ -89,7 +91,12 @@ func NewWebhookService(cfg WebhookServiceConfig) (*WebhookService, error) {
 	if cfg.TestEventWait == 0 {
 		cfg.TestEventWait = 15 * time.Second
 	}
-	return &WebhookService{cfg: cfg, now: func() time.Time { return now().UTC() }}, nil
+	return &WebhookService{
+		cfg:      cfg,
+		now:      func() time.Time { return now().UTC() },
+		catalog:  &catalogCache{store: cfg.Store, now: now},
+		accounts: &accountCache{store: cfg.Store},
+	}, nil
 }
 
 // writeAccount resolves the account a create or publish acts in: the
@@ -106,7 +113,7 @@ func (s *WebhookService) writeAccount(ctx context.Context, field, requested stri
 	if err != nil {
 		return "", err
 	}
-	if _, err := s.cfg.Store.GetAccount(ctx, id); err != nil {
+	if err := s.accounts.exists(ctx, id); err != nil {
 		return "", err
 	}
 	return id, nil
@@ -484,7 +491,7 @@ func (s *WebhookService) PublishEvent(ctx context.Context, req *webhooksv1.Publi
 	if in.GetType() == "" {
 		return nil, webhookd.Invalid("event.type", "required")
 	}
-	if _, err := s.cfg.Store.GetEventType(ctx, in.GetType()); err != nil {
+	if _, err := s.catalog.get(ctx, in.GetType()); err != nil {
 		if webhookd.KindOf(err) == webhookd.KindNotFound {
 			return nil, webhookd.Invalid("event.type", "unknown event type %q (see ListEventTypes)", in.GetType())
 		}

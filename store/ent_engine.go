@@ -19,101 +19,162 @@ import (
 // that goes with them.
 
 func (s *entStore) LoadDeliveryWork(ctx context.Context, deliveryID string) (*DeliveryWork, error) {
-	// Three lookups by primary key (Ent eager-loads each edge with one
-	// query), without a transaction: the engine re-checks nothing here, and
-	// RecordAttempt's guard catches whatever changed meanwhile.
-	r, err := s.client.Delivery.Query().
-		Where(delivery.ID(deliveryID)).
-		WithEvent().
-		WithEndpoint().
-		Only(ctx)
+	works, err := s.LoadDeliveryWorks(ctx, []string{deliveryID})
 	if err != nil {
-		return nil, classifyLookup(err, "loading delivery work", "delivery", deliveryID)
+		return nil, err
 	}
-	// The foreign keys cascade, so a missing edge means the endpoint (and
-	// with it the delivery) was deleted between the queries.
-	if r.Edges.Event == nil || r.Edges.Endpoint == nil {
+	w, ok := works[deliveryID]
+	if !ok {
 		return nil, webhookd.NotFound("delivery", deliveryID)
 	}
-	return &DeliveryWork{
-		Delivery: toDelivery(r),
-		Event:    toEvent(r.Edges.Event),
-		Endpoint: toEndpoint(r.Edges.Endpoint),
-	}, nil
+	return w, nil
+}
+
+func (s *entStore) LoadDeliveryWorks(ctx context.Context, deliveryIDs []string) (map[string]*DeliveryWork, error) {
+	// Three queries for the whole batch, whatever its size (Ent eager-loads
+	// each edge with one IN query), without a transaction: the engine
+	// re-checks nothing here, and RecordAttempts' guard catches whatever
+	// changed meanwhile.
+	rows, err := s.client.Delivery.Query().
+		Where(delivery.IDIn(deliveryIDs...)).
+		WithEvent().
+		WithEndpoint().
+		All(ctx)
+	if err != nil {
+		return nil, classify(err, "loading delivery work")
+	}
+	works := make(map[string]*DeliveryWork, len(rows))
+	for _, r := range rows {
+		// The foreign keys cascade, so a missing edge means the endpoint
+		// (and with it the delivery) was deleted between the queries.
+		if r.Edges.Event == nil || r.Edges.Endpoint == nil {
+			continue
+		}
+		works[r.ID] = &DeliveryWork{
+			Delivery: toDelivery(r),
+			Event:    toEvent(r.Edges.Event),
+			Endpoint: toEndpoint(r.Edges.Endpoint),
+		}
+	}
+	return works, nil
 }
 
 func (s *entStore) RecordAttempt(ctx context.Context, a *webhookd.Attempt, d *webhookd.Delivery) error {
+	errs, err := s.RecordAttempts(ctx, []AttemptRecord{{Attempt: a, Delivery: d}})
+	if err != nil {
+		return err
+	}
+	return errs[0]
+}
+
+// checkRecord validates one record and returns the attempt count the stored
+// delivery must still have for the record to apply.
+func checkRecord(a *webhookd.Attempt, d *webhookd.Delivery) (int, error) {
 	expected := d.AttemptCount
 	if a != nil {
 		expected = d.AttemptCount - 1
 		if a.DeliveryID != "" && a.DeliveryID != d.ID {
-			return webhookd.Invalid("attempt.delivery_id", "is %q, want the delivery's id %q", a.DeliveryID, d.ID)
+			return 0, webhookd.Invalid("attempt.delivery_id", "is %q, want the delivery's id %q", a.DeliveryID, d.ID)
 		}
 		if a.Number != d.AttemptCount {
-			return webhookd.Invalid("attempt.number", "is %d, want the delivery's new attempt count %d", a.Number, d.AttemptCount)
+			return 0, webhookd.Invalid("attempt.number", "is %d, want the delivery's new attempt count %d", a.Number, d.AttemptCount)
 		}
 	}
 	if expected < 0 {
-		return webhookd.Invalid("delivery.attempt_count", "must not be negative")
+		return 0, webhookd.Invalid("delivery.attempt_count", "must not be negative")
 	}
-	updated, next := dbTime(d.UpdateTime), dbTimeOrNil(d.NextAttemptTime)
-	var start time.Time
-	err := s.withTx(ctx, "recording attempt", func(tx *ent.Tx) error {
-		// The update comes first: on PostgreSQL it locks the row, so a
-		// concurrent recorder of the same attempt waits here, then finds
-		// the count moved and updates nothing.
-		u := tx.Delivery.Update().
-			Where(delivery.ID(d.ID), delivery.AttemptCount(expected)).
-			SetStatus(delivery.Status(d.Status)).
-			SetAttemptCount(d.AttemptCount).
-			SetNextTrigger(delivery.NextTrigger(d.NextTrigger)).
-			SetLastError(textColumn(d.LastError)).
-			SetLastResponseStatus(d.LastResponseStatus).
-			SetUpdateTime(updated)
-		if next != nil {
-			u.SetNextAttemptTime(*next)
-		} else {
-			u.ClearNextAttemptTime()
+	return expected, nil
+}
+
+func (s *entStore) RecordAttempts(ctx context.Context, records []AttemptRecord) ([]error, error) {
+	errs := make([]error, len(records))
+	expected := make([]int, len(records))
+	valid := 0
+	for i, r := range records {
+		if expected[i], errs[i] = checkRecord(r.Attempt, r.Delivery); errs[i] == nil {
+			valid++
 		}
-		n, err := u.Save(ctx)
-		if err != nil {
-			return classify(err, "recording attempt")
+	}
+	if valid == 0 {
+		return errs, nil
+	}
+	// applied[i] says whether record i's guarded update changed its row.
+	applied := make([]bool, len(records))
+	err := s.withTx(ctx, "recording attempts", func(tx *ent.Tx) error {
+		var creates []*ent.AttemptCreate
+		for i, r := range records {
+			if errs[i] != nil {
+				continue
+			}
+			d, a := r.Delivery, r.Attempt
+			// The update comes first: on PostgreSQL it locks the row, so a
+			// concurrent recorder of the same attempt waits here, then
+			// finds the count moved and updates nothing.
+			u := tx.Delivery.Update().
+				Where(delivery.ID(d.ID), delivery.AttemptCount(expected[i])).
+				SetStatus(delivery.Status(d.Status)).
+				SetAttemptCount(d.AttemptCount).
+				SetNextTrigger(delivery.NextTrigger(d.NextTrigger)).
+				SetLastError(textColumn(d.LastError)).
+				SetLastResponseStatus(d.LastResponseStatus).
+				SetUpdateTime(dbTime(d.UpdateTime))
+			if next := dbTimeOrNil(d.NextAttemptTime); next != nil {
+				u.SetNextAttemptTime(*next)
+			} else {
+				u.ClearNextAttemptTime()
+			}
+			n, err := u.Save(ctx)
+			if err != nil {
+				return classify(err, "recording attempt")
+			}
+			if n == 0 {
+				continue // another recorder got there first: reported below
+			}
+			applied[i] = true
+			if a != nil {
+				creates = append(creates, tx.Attempt.Create().
+					SetID(a.ID).
+					SetDeliveryID(d.ID).
+					SetNumber(a.Number).
+					SetTrigger(attempt.Trigger(a.Trigger)).
+					SetStartTime(dbTime(a.StartTime)).
+					SetDurationNs(int64(a.Duration)).
+					SetResponseStatus(a.ResponseStatus).
+					SetResponseBody(textColumn(a.ResponseBody)).
+					SetError(textColumn(a.Error)))
+			}
 		}
-		if n == 0 {
-			return webhookd.Conflict("delivery %q no longer has attempt count %d: another attempt was recorded first", d.ID, expected)
-		}
-		if a == nil {
+		if len(creates) == 0 {
 			return nil
 		}
-		start = dbTime(a.StartTime)
-		err = tx.Attempt.Create().
-			SetID(a.ID).
-			SetDeliveryID(d.ID).
-			SetNumber(a.Number).
-			SetTrigger(attempt.Trigger(a.Trigger)).
-			SetStartTime(start).
-			SetDurationNs(int64(a.Duration)).
-			SetResponseStatus(a.ResponseStatus).
-			SetResponseBody(textColumn(a.ResponseBody)).
-			SetError(textColumn(a.Error)).
-			Exec(ctx)
-		if err != nil {
-			return classifyInsert(err, "attempt", a.ID, "delivery", d.ID)
+		// One INSERT for every attempt of the batch.
+		if err := tx.Attempt.CreateBulk(creates...).Exec(ctx); err != nil {
+			return classifyInsert(err, "attempt", "", "delivery", "")
 		}
 		return nil
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	d.UpdateTime = updated
-	d.NextAttemptTime = domainTime(next)
-	if a != nil {
-		a.DeliveryID = d.ID
-		a.StartTime = start
-		a.ResponseBody, a.Error = textColumn(a.ResponseBody), textColumn(a.Error)
+	for i, r := range records {
+		if errs[i] != nil {
+			continue
+		}
+		d, a := r.Delivery, r.Attempt
+		if !applied[i] {
+			errs[i] = webhookd.Conflict("delivery %q no longer has attempt count %d: another attempt was recorded first", d.ID, expected[i])
+			continue
+		}
+		d.UpdateTime = dbTime(d.UpdateTime)
+		d.NextAttemptTime = domainTime(dbTimeOrNil(d.NextAttemptTime))
+		d.LastError = textColumn(d.LastError)
+		if a != nil {
+			a.DeliveryID = d.ID
+			a.StartTime = dbTime(a.StartTime)
+			a.ResponseBody, a.Error = textColumn(a.ResponseBody), textColumn(a.Error)
+		}
 	}
-	d.LastError = textColumn(d.LastError)
-	return nil
+	return errs, nil
 }
 
 func (s *entStore) ListDueDeliveries(ctx context.Context, due time.Time, after string, limit int) ([]*webhookd.Delivery, error) {

@@ -47,6 +47,13 @@ type DeliveryWork struct {
 	Endpoint *webhookd.Endpoint
 }
 
+// AttemptRecord is one outcome for RecordAttempts: an attempt (nil when no
+// request was made) and the delivery's new state.
+type AttemptRecord struct {
+	Attempt  *webhookd.Attempt
+	Delivery *webhookd.Delivery
+}
+
 // Store is the persistence contract. Every method taking an accountID scopes
 // its work to that account; "" means any account and is passed only for
 // internal callers. A resource of another account is reported as
@@ -113,6 +120,14 @@ type Store interface {
 	// it writes nothing and returns webhookd.KindConflict: another worker
 	// recorded first.
 	RecordAttempt(ctx context.Context, a *webhookd.Attempt, d *webhookd.Delivery) error
+	// LoadDeliveryWorks is LoadDeliveryWork for many deliveries in a few
+	// queries; ids whose delivery is gone are absent from the result.
+	LoadDeliveryWorks(ctx context.Context, deliveryIDs []string) (map[string]*DeliveryWork, error)
+	// RecordAttempts is RecordAttempt for many records in one transaction.
+	// errs[i] is record i's outcome (KindConflict when another worker
+	// recorded first, KindInvalid for a malformed record); err, when set,
+	// means nothing was written.
+	RecordAttempts(ctx context.Context, records []AttemptRecord) (errs []error, err error)
 	// ListDueDeliveries returns pending deliveries of every account whose
 	// next attempt time is at or before due, ordered by id ascending, with
 	// ids greater than after, at most limit (the reconciler pages with it).

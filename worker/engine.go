@@ -87,7 +87,26 @@ type Engine struct {
 	limiter  *endpointLimiter
 	inflight sync.WaitGroup
 	freed    chan struct{} // signalled when an attempt ends
+	outcomes chan *outcome // attempts waiting to be recorded
 }
+
+// outcome is an attempt (or a decision to fail without one) waiting for the
+// recorder, which writes many in one transaction.
+type outcome struct {
+	claim    Claim
+	log      *slog.Logger
+	attempt  *webhookd.Attempt // nil when no request was made
+	delivery *webhookd.Delivery
+	event    *webhookd.Event
+	result   Result
+	done     time.Time
+	// release frees the worker slot; called once the outcome is recorded,
+	// so that in-flight work stays bounded by the number of workers.
+	release func()
+}
+
+// maxRecordBatch bounds the outcomes written in one transaction.
+const maxRecordBatch = 128
 
 // NewEngine returns an engine for cfg.
 func NewEngine(cfg EngineConfig) (*Engine, error) {
@@ -112,7 +131,15 @@ func (e *Engine) Run(ctx context.Context) error {
 	defer reconcile.Stop()
 	e.Reconcile(ctx)
 
-	defer e.inflight.Wait()
+	e.outcomes = make(chan *outcome, e.cfg.Workers)
+	recorded := make(chan struct{})
+	go func() { defer close(recorded); e.recordLoop(context.WithoutCancel(ctx)) }()
+	defer func() {
+		// Attempts in flight finish and are recorded before Run returns.
+		e.inflight.Wait()
+		close(e.outcomes)
+		<-recorded
+	}()
 	for {
 		claimed := e.claimAndStart(ctx, slots)
 		if claimed > 0 && len(slots) < cap(slots) {
@@ -145,22 +172,41 @@ func (e *Engine) claimAndStart(ctx context.Context, slots chan struct{}) int {
 		}
 		return 0
 	}
+	if len(claims) == 0 {
+		return 0
+	}
+	// An attempt that started finishes even during shutdown: its request is
+	// bounded by the timeout, and finishing it records the outcome instead
+	// of sending it again after the lease.
+	workCtx := context.WithoutCancel(ctx)
+	ids := make([]string, len(claims))
+	for i, c := range claims {
+		ids[i] = c.DeliveryID
+	}
+	works, err := e.cfg.Store.LoadDeliveryWorks(workCtx, ids)
+	if err != nil {
+		// Leave the leases: the deliveries come due again when they end.
+		e.cfg.Logger.WarnContext(ctx, "loading claimed deliveries failed", "count", len(claims), "error", err)
+		return len(claims)
+	}
 	for _, c := range claims {
 		slots <- struct{}{}
 		e.inflight.Add(1)
+		release := func() {
+			<-slots
+			select { // tell Run a worker is free: more may be due
+			case e.freed <- struct{}{}:
+			default:
+			}
+			e.inflight.Done()
+		}
 		go func() {
-			defer func() {
-				<-slots
-				select { // tell Run a worker is free: more may be due
-				case e.freed <- struct{}{}:
-				default:
-				}
-				e.inflight.Done()
-			}()
-			// An attempt that started finishes even during shutdown: its
-			// request is bounded by the timeout, and finishing it records
-			// the outcome instead of sending it again after the lease.
-			e.attempt(context.WithoutCancel(ctx), c)
+			if o := e.attempt(workCtx, c, works[c.DeliveryID]); o != nil {
+				o.release = release
+				e.outcomes <- o
+				return
+			}
+			release()
 		}()
 	}
 	return len(claims)
@@ -197,31 +243,25 @@ func (e *Engine) Reconcile(ctx context.Context) {
 }
 
 // attempt makes one attempt of a claimed delivery, if the stored delivery
-// still wants one now, records it and reschedules or finishes the delivery.
-func (e *Engine) attempt(ctx context.Context, c Claim) {
-	id := c.DeliveryID
-	log := e.cfg.Logger.With("delivery", id)
-	work, err := e.cfg.Store.LoadDeliveryWork(ctx, id)
-	switch {
-	case webhookd.KindOf(err) == webhookd.KindNotFound:
+// (work, nil when it is gone) still wants one now. It returns the outcome
+// to record, or nil when there is nothing to record.
+func (e *Engine) attempt(ctx context.Context, c Claim, work *store.DeliveryWork) *outcome {
+	log := e.cfg.Logger.With("delivery", c.DeliveryID)
+	if work == nil {
 		e.finish(ctx, log, c) // deleted with its endpoint
-		return
-	case err != nil:
-		// Leave the lease: the delivery comes due again when it ends.
-		log.WarnContext(ctx, "loading delivery failed", "error", err)
-		return
+		return nil
 	}
 	d, ev, ep := work.Delivery, work.Event, work.Endpoint
 	now := e.now()
 	if d.Status != webhookd.DeliveryPending {
 		e.finish(ctx, log, c)
-		return
+		return nil
 	}
 	if d.NextAttemptTime.After(now) {
 		// The schedule held an earlier time than the database (a lease ran
 		// out before its release, or a reconciled entry): the database wins.
 		e.release(ctx, log, c, d.NextAttemptTime)
-		return
+		return nil
 	}
 	if ep.Disabled {
 		// No request is made; the delivery fails with the reason, and
@@ -229,14 +269,13 @@ func (e *Engine) attempt(ctx context.Context, c Claim) {
 		d.Status, d.NextAttemptTime = webhookd.DeliveryFailed, time.Time{}
 		d.LastError = "endpoint disabled: " + ep.DisabledReason
 		d.UpdateTime = now
-		e.record(ctx, log, c, nil, d)
-		return
+		return &outcome{claim: c, log: log, delivery: d, event: ev, done: now}
 	}
 	if !e.limiter.acquire(ep.ID) {
 		// The endpoint is busy with as many attempts as it may have: come
 		// back shortly instead of holding a worker.
-		e.release(ctx, log, c, now.Add(250*time.Millisecond))
-		return
+		e.release(ctx, log, c, now.Add(100*time.Millisecond))
+		return nil
 	}
 	defer e.limiter.release(ep.ID)
 
@@ -284,30 +323,72 @@ func (e *Engine) attempt(ctx context.Context, c Claim) {
 			d.Status, d.NextAttemptTime = webhookd.DeliveryFailed, time.Time{}
 		}
 	}
-	if e.record(ctx, log, c, a, d) {
-		e.cfg.Metrics.attempt(a, res, ev, done)
+	return &outcome{claim: c, log: log, attempt: a, delivery: d, event: ev, result: res, done: done}
+}
+
+// recordLoop writes outcomes until the channel closes. It takes whatever
+// has queued up while the previous batch was being written, so under load
+// one transaction records many attempts, and when idle an outcome is
+// written at once.
+func (e *Engine) recordLoop(ctx context.Context) {
+	batch := make([]*outcome, 0, maxRecordBatch)
+	for o := range e.outcomes {
+		batch = append(batch[:0], o)
+	drain:
+		for len(batch) < maxRecordBatch {
+			select {
+			case more, ok := <-e.outcomes:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, more)
+			default:
+				break drain
+			}
+		}
+		e.recordBatch(ctx, batch)
 	}
 }
 
-// record stores the outcome, then brings the schedule in line with it.
-func (e *Engine) record(ctx context.Context, log *slog.Logger, c Claim, a *webhookd.Attempt, d *webhookd.Delivery) bool {
-	if err := e.cfg.Store.RecordAttempt(ctx, a, d); err != nil {
-		if webhookd.KindOf(err) == webhookd.KindConflict {
+// recordBatch stores outcomes, then brings the schedule in line with each.
+func (e *Engine) recordBatch(ctx context.Context, batch []*outcome) {
+	defer func() {
+		for _, o := range batch {
+			o.release()
+		}
+	}()
+	records := make([]store.AttemptRecord, len(batch))
+	for i, o := range batch {
+		records[i] = store.AttemptRecord{Attempt: o.attempt, Delivery: o.delivery}
+	}
+	errs, err := e.cfg.Store.RecordAttempts(ctx, records)
+	if err != nil {
+		e.cfg.Logger.WarnContext(ctx, "recording attempts failed; the deliveries come due again after their leases",
+			"count", len(batch), "error", err)
+		return
+	}
+	for i, o := range batch {
+		switch err := errs[i]; {
+		case err == nil:
+		case webhookd.KindOf(err) == webhookd.KindConflict:
 			// Another worker recorded this attempt first (its lease had run
 			// out); the receiver got the event twice, which at-least-once
 			// delivery allows and the event id lets it ignore.
-			log.InfoContext(ctx, "attempt already recorded by another worker")
-			return false
+			o.log.InfoContext(ctx, "attempt already recorded by another worker")
+			continue
+		default:
+			o.log.WarnContext(ctx, "recording attempt failed; the delivery comes due again after its lease", "error", err)
+			continue
 		}
-		log.WarnContext(ctx, "recording attempt failed; the delivery comes due again after its lease", "error", err)
-		return false
+		if o.delivery.Status == webhookd.DeliveryPending {
+			e.release(ctx, o.log, o.claim, o.delivery.NextAttemptTime)
+		} else {
+			e.finish(ctx, o.log, o.claim)
+		}
+		if o.attempt != nil {
+			e.cfg.Metrics.attempt(o.attempt, o.result, o.event, o.done)
+		}
 	}
-	if d.Status == webhookd.DeliveryPending {
-		e.release(ctx, log, c, d.NextAttemptTime)
-	} else {
-		e.finish(ctx, log, c)
-	}
-	return true
 }
 
 func (e *Engine) release(ctx context.Context, log *slog.Logger, c Claim, due time.Time) {

@@ -514,3 +514,55 @@ func testRecoverEndpoint(t *testing.T, s store.Store, f *fixture) {
 		t.Errorf("RecoverEndpoint(any account, since zero) = %d deliveries, %v; want 3", len(byAny), err)
 	}
 }
+
+// testBatches checks the batch forms the engine uses: one load for many
+// deliveries (gone ones absent), and one transaction recording many
+// outcomes, where each record succeeds or conflicts on its own.
+func testBatches(t *testing.T, s store.Store, f *fixture) {
+	ctx := context.Background()
+	acct := f.account(t, s)
+	f.endpoint(t, s, acct.ID, nil)
+	var ds []*webhookd.Delivery
+	for range 3 {
+		_, got := f.publish(t, s, f.event(acct.ID, "property.created", time.Now()))
+		ds = append(ds, got...)
+	}
+	if len(ds) != 3 {
+		t.Fatalf("%d deliveries, want 3", len(ds))
+	}
+	works, err := s.LoadDeliveryWorks(ctx, []string{ds[0].ID, "dlv_gone", ds[2].ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(works) != 2 || works[ds[0].ID] == nil || works[ds[2].ID] == nil || works[ds[0].ID].Endpoint == nil || works[ds[2].ID].Event == nil {
+		t.Fatalf("LoadDeliveryWorks = %v", works)
+	}
+
+	a0, d0 := f.attemptFor(ds[0], webhookd.DeliverySucceeded, 200, time.Time{})
+	a1, d1 := f.attemptFor(ds[1], webhookd.DeliveryPending, 500, time.Now().Add(5*time.Minute))
+	stale := *ds[2]
+	stale.AttemptCount = 5 // as if attempts were recorded meanwhile
+	a2, d2 := f.attemptFor(&stale, webhookd.DeliveryFailed, 500, time.Time{})
+	bad, dBad := f.attemptFor(ds[2], webhookd.DeliveryFailed, 500, time.Time{})
+	bad.Number = 9
+	errs, err := s.RecordAttempts(ctx, []store.AttemptRecord{
+		{Attempt: a0, Delivery: d0}, {Attempt: a1, Delivery: d1}, {Attempt: a2, Delivery: d2}, {Attempt: bad, Delivery: dBad},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if errs[0] != nil || errs[1] != nil {
+		t.Fatalf("valid records failed: %v, %v", errs[0], errs[1])
+	}
+	wantKind(t, "stale record", errs[2], webhookd.KindConflict)
+	wantKind(t, "malformed record", errs[3], webhookd.KindInvalid)
+	if got := getDelivery(t, s, ds[0].ID); got.Status != webhookd.DeliverySucceeded || len(got.Attempts) != 1 {
+		t.Fatalf("delivery 0: %s with %d attempts", got.Status, len(got.Attempts))
+	}
+	if got := getDelivery(t, s, ds[1].ID); got.Status != webhookd.DeliveryPending || len(got.Attempts) != 1 || got.Attempts[0].ResponseStatus != 500 {
+		t.Fatalf("delivery 1: %s with %v", got.Status, got.Attempts)
+	}
+	if got := getDelivery(t, s, ds[2].ID); got.AttemptCount != 0 || len(got.Attempts) != 0 {
+		t.Fatalf("delivery 2 changed by refused records: %d attempts", got.AttemptCount)
+	}
+}

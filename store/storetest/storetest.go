@@ -48,6 +48,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"PageSizeValidated", testPageSizeValidated},
 		{"LoadDeliveryWork", testLoadDeliveryWork},
 		{"RecordAttempt", testRecordAttempt},
+		{"Batches", testBatches},
 		{"RecordAttemptConcurrent", testRecordAttemptConcurrent},
 		{"CreateTestDelivery", testCreateTestDelivery},
 		{"RetryDelivery", testRetryDelivery},
