@@ -2,10 +2,12 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
 
+	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
 
 	"github.com/webhookd/webhookd"
@@ -83,6 +85,17 @@ func checkRecord(a *webhookd.Attempt, d *webhookd.Delivery) (int, error) {
 	if expected < 0 {
 		return 0, webhookd.Invalid("delivery.attempt_count", "must not be negative")
 	}
+	// Checked here rather than left to Ent's enum validators, which the
+	// bulk PostgreSQL update does not pass through.
+	if delivery.StatusValidator(delivery.Status(d.Status)) != nil {
+		return 0, webhookd.Invalid("delivery.status", "unknown status %q", d.Status)
+	}
+	if delivery.NextTriggerValidator(delivery.NextTrigger(d.NextTrigger)) != nil {
+		return 0, webhookd.Invalid("delivery.next_trigger", "unknown trigger %q", d.NextTrigger)
+	}
+	if a != nil && attempt.TriggerValidator(attempt.Trigger(a.Trigger)) != nil {
+		return 0, webhookd.Invalid("attempt.trigger", "unknown trigger %q", a.Trigger)
+	}
 	return expected, nil
 }
 
@@ -101,47 +114,26 @@ func (s *entStore) RecordAttempts(ctx context.Context, records []AttemptRecord) 
 	// applied[i] says whether record i's guarded update changed its row.
 	applied := make([]bool, len(records))
 	err := s.withTx(ctx, "recording attempts", func(tx *ent.Tx) error {
+		if s.dialect == dialect.Postgres {
+			// One statement for the whole batch.
+			if err := updateDeliveriesPostgres(ctx, tx, records, expected, errs, applied); err != nil {
+				return err
+			}
+		}
 		var creates []*ent.AttemptCreate
 		for i, r := range records {
 			if errs[i] != nil {
 				continue
 			}
-			d, a := r.Delivery, r.Attempt
-			// The update comes first: on PostgreSQL it locks the row, so a
-			// concurrent recorder of the same attempt waits here, then
-			// finds the count moved and updates nothing.
-			u := tx.Delivery.Update().
-				Where(delivery.ID(d.ID), delivery.AttemptCount(expected[i])).
-				SetStatus(delivery.Status(d.Status)).
-				SetAttemptCount(d.AttemptCount).
-				SetNextTrigger(delivery.NextTrigger(d.NextTrigger)).
-				SetLastError(textColumn(d.LastError)).
-				SetLastResponseStatus(d.LastResponseStatus).
-				SetUpdateTime(dbTime(d.UpdateTime))
-			if next := dbTimeOrNil(d.NextAttemptTime); next != nil {
-				u.SetNextAttemptTime(*next)
-			} else {
-				u.ClearNextAttemptTime()
+			if s.dialect != dialect.Postgres {
+				ok, err := updateDelivery(ctx, tx, r.Delivery, expected[i])
+				if err != nil {
+					return err
+				}
+				applied[i] = ok
 			}
-			n, err := u.Save(ctx)
-			if err != nil {
-				return classify(err, "recording attempt")
-			}
-			if n == 0 {
-				continue // another recorder got there first: reported below
-			}
-			applied[i] = true
-			if a != nil {
-				creates = append(creates, tx.Attempt.Create().
-					SetID(a.ID).
-					SetDeliveryID(d.ID).
-					SetNumber(a.Number).
-					SetTrigger(attempt.Trigger(a.Trigger)).
-					SetStartTime(dbTime(a.StartTime)).
-					SetDurationNs(int64(a.Duration)).
-					SetResponseStatus(a.ResponseStatus).
-					SetResponseBody(textColumn(a.ResponseBody)).
-					SetError(textColumn(a.Error)))
+			if applied[i] && r.Attempt != nil {
+				creates = append(creates, attemptCreate(tx, r.Attempt, r.Delivery.ID))
 			}
 		}
 		if len(creates) == 0 {
@@ -175,6 +167,44 @@ func (s *entStore) RecordAttempts(ctx context.Context, records []AttemptRecord) 
 		}
 	}
 	return errs, nil
+}
+
+// updateDelivery applies one guarded delivery update and reports whether it
+// changed the row. The update comes first in a transaction: on PostgreSQL it
+// locks the row, so a concurrent recorder of the same attempt waits, then
+// finds the count moved and updates nothing.
+func updateDelivery(ctx context.Context, tx *ent.Tx, d *webhookd.Delivery, expected int) (bool, error) {
+	u := tx.Delivery.Update().
+		Where(delivery.ID(d.ID), delivery.AttemptCount(expected)).
+		SetStatus(delivery.Status(d.Status)).
+		SetAttemptCount(d.AttemptCount).
+		SetNextTrigger(delivery.NextTrigger(d.NextTrigger)).
+		SetLastError(textColumn(d.LastError)).
+		SetLastResponseStatus(d.LastResponseStatus).
+		SetUpdateTime(dbTime(d.UpdateTime))
+	if next := dbTimeOrNil(d.NextAttemptTime); next != nil {
+		u.SetNextAttemptTime(*next)
+	} else {
+		u.ClearNextAttemptTime()
+	}
+	n, err := u.Save(ctx)
+	if err != nil {
+		return false, classify(err, "recording attempt")
+	}
+	return n > 0, nil
+}
+
+func attemptCreate(tx *ent.Tx, a *webhookd.Attempt, deliveryID string) *ent.AttemptCreate {
+	return tx.Attempt.Create().
+		SetID(a.ID).
+		SetDeliveryID(deliveryID).
+		SetNumber(a.Number).
+		SetTrigger(attempt.Trigger(a.Trigger)).
+		SetStartTime(dbTime(a.StartTime)).
+		SetDurationNs(int64(a.Duration)).
+		SetResponseStatus(a.ResponseStatus).
+		SetResponseBody(textColumn(a.ResponseBody)).
+		SetError(textColumn(a.Error))
 }
 
 func (s *entStore) ListDueDeliveries(ctx context.Context, due time.Time, after string, limit int) ([]*webhookd.Delivery, error) {
@@ -359,4 +389,57 @@ func textColumn(s string) string {
 
 func sortByID(ds []*webhookd.Delivery) {
 	slices.SortFunc(ds, func(a, b *webhookd.Delivery) int { return strings.Compare(a.ID, b.ID) })
+}
+
+// updateDeliveriesPostgres applies the guarded delivery updates of a batch
+// in one statement (UPDATE … FROM VALUES), one round trip instead of one
+// per delivery, and marks in applied the records whose row it changed.
+func updateDeliveriesPostgres(ctx context.Context, tx *ent.Tx, records []AttemptRecord, expected []int, errs []error, applied []bool) error {
+	var (
+		b     strings.Builder
+		args  []any
+		index = map[string]int{}
+	)
+	b.WriteString(`UPDATE deliveries AS d SET status = v.status, attempt_count = v.new_count,
+	next_trigger = v.next_trigger, last_error = v.last_error, last_response_status = v.last_status,
+	update_time = v.update_time, next_attempt_time = v.next_time FROM (VALUES `)
+	for i, r := range records {
+		if errs[i] != nil {
+			continue
+		}
+		d := r.Delivery
+		if len(args) > 0 {
+			b.WriteString(", ")
+		}
+		n := len(args)
+		fmt.Fprintf(&b, "($%d::text, $%d::bigint, $%d::bigint, $%d::text, $%d::text, $%d::text, $%d::bigint, $%d::timestamptz, $%d::timestamptz)",
+			n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9)
+		var next any
+		if t := dbTimeOrNil(d.NextAttemptTime); t != nil {
+			next = *t
+		}
+		args = append(args, d.ID, expected[i], d.AttemptCount, string(d.Status), string(d.NextTrigger),
+			textColumn(d.LastError), d.LastResponseStatus, dbTime(d.UpdateTime), next)
+		index[d.ID] = i
+	}
+	b.WriteString(`) AS v(id, expected, new_count, status, next_trigger, last_error, last_status, update_time, next_time)
+	WHERE d.id = v.id AND d.attempt_count = v.expected RETURNING d.id`)
+	rows, err := tx.QueryContext(ctx, b.String(), args...)
+	if err != nil {
+		return classify(err, "recording attempts")
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return classify(err, "recording attempts")
+		}
+		if i, ok := index[id]; ok {
+			applied[i] = true
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return classify(err, "recording attempts")
+	}
+	return nil
 }

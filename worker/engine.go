@@ -367,6 +367,7 @@ func (e *Engine) recordBatch(ctx context.Context, batch []*outcome) {
 			"count", len(batch), "error", err)
 		return
 	}
+	settlements := make([]Settlement, 0, len(batch))
 	for i, o := range batch {
 		switch err := errs[i]; {
 		case err == nil:
@@ -380,14 +381,20 @@ func (e *Engine) recordBatch(ctx context.Context, batch []*outcome) {
 			o.log.WarnContext(ctx, "recording attempt failed; the delivery comes due again after its lease", "error", err)
 			continue
 		}
+		st := Settlement{Claim: o.claim} // finished …
 		if o.delivery.Status == webhookd.DeliveryPending {
-			e.release(ctx, o.log, o.claim, o.delivery.NextAttemptTime)
-		} else {
-			e.finish(ctx, o.log, o.claim)
+			st.Due = o.delivery.NextAttemptTime // … or due again
 		}
+		settlements = append(settlements, st)
 		if o.attempt != nil {
 			e.cfg.Metrics.attempt(o.attempt, o.result, o.event, o.done)
 		}
+	}
+	if err := e.cfg.Schedule.Settle(ctx, settlements); err != nil {
+		// The database is right; a finished delivery left in the schedule
+		// is dropped when next claimed, a missing one is put back by the
+		// reconciler.
+		e.cfg.Logger.WarnContext(ctx, "updating the schedule after recording failed", "count", len(settlements), "error", err)
 	}
 }
 

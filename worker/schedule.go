@@ -54,12 +54,15 @@ func (s *Schedule) Dispatch(ctx context.Context, deliveries []*webhookd.Delivery
 	for _, d := range deliveries {
 		members = append(members, redis.Z{Score: float64(d.NextAttemptTime.UnixMilli()), Member: d.ID})
 	}
-	if err := s.client.ZAdd(ctx, s.dueKey, members...).Err(); err != nil {
-		return err
-	}
-	// Wake idle workers in every process so new deliveries go out at once
-	// rather than on the next poll. A lost message only costs a poll interval.
-	return s.client.Publish(ctx, s.wakeKey, len(deliveries)).Err()
+	// One round trip: add, then wake idle workers in every process so new
+	// deliveries go out at once rather than on the next poll. A lost wake-up
+	// only costs a poll interval.
+	_, err := s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		p.ZAdd(ctx, s.dueKey, members...)
+		p.Publish(ctx, s.wakeKey, len(deliveries))
+		return nil
+	})
+	return err
 }
 
 // Claim leases up to limit deliveries due at or before now until leaseUntil,
@@ -110,6 +113,55 @@ if s and tonumber(s) == tonumber(ARGV[2]) then
 end
 return 0
 `)
+
+// Settlement ends one claim: Due is when the delivery is due again, or
+// zero when it needs no more attempts.
+type Settlement struct {
+	Claim Claim
+	Due   time.Time
+}
+
+// Settle ends many claims in one round trip, each as Release or Finish
+// would. Scripts missing from Redis (it restarted) are loaded on the way.
+func (s *Schedule) Settle(ctx context.Context, settlements []Settlement) error {
+	if len(settlements) == 0 {
+		return nil
+	}
+	cmds, err := s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, st := range settlements {
+			s.settleCmd(ctx, p, st, true)
+		}
+		return nil
+	})
+	if err == nil {
+		return nil
+	}
+	// NOSCRIPT after a Redis restart, or another failure: settle one by
+	// one, which loads the scripts and reports a real error.
+	var errs []error
+	for i, st := range settlements {
+		if i < len(cmds) && cmds[i].Err() == nil {
+			continue
+		}
+		if err := s.settleCmd(ctx, s.client, st, false).Err(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (s *Schedule) settleCmd(ctx context.Context, c redis.Scripter, st Settlement, shaOnly bool) *redis.Cmd {
+	keys := []string{s.dueKey}
+	lease := st.Claim.LeaseUntil.UnixMilli()
+	script, args := finishScript, []any{st.Claim.DeliveryID, lease}
+	if !st.Due.IsZero() {
+		script, args = releaseScript, []any{st.Claim.DeliveryID, lease, st.Due.UnixMilli()}
+	}
+	if shaOnly {
+		return script.EvalSha(ctx, c, keys, args...)
+	}
+	return script.Run(ctx, c, keys, args...)
+}
 
 // Release ends a claim by making the delivery due at due.
 func (s *Schedule) Release(ctx context.Context, c Claim, due time.Time) error {
