@@ -100,8 +100,8 @@ type outcome struct {
 	event    *webhookd.Event
 	result   Result
 	done     time.Time
-	// release frees the worker slot; called once the outcome is recorded,
-	// so that in-flight work stays bounded by the number of workers.
+	// release is called once the outcome is recorded (or given up on), so
+	// that shutdown waits for every outcome to be written.
 	release func()
 }
 
@@ -131,7 +131,7 @@ func (e *Engine) Run(ctx context.Context) error {
 	defer reconcile.Stop()
 	e.Reconcile(ctx)
 
-	e.outcomes = make(chan *outcome, e.cfg.Workers)
+	e.outcomes = make(chan *outcome, 4*e.cfg.Workers)
 	recorded := make(chan struct{})
 	go func() { defer close(recorded); e.recordLoop(context.WithoutCancel(ctx)) }()
 	defer func() {
@@ -192,21 +192,22 @@ func (e *Engine) claimAndStart(ctx context.Context, slots chan struct{}) int {
 	for _, c := range claims {
 		slots <- struct{}{}
 		e.inflight.Add(1)
-		release := func() {
+		go func() {
+			o := e.attempt(workCtx, c, works[c.DeliveryID])
+			// The worker is free once its request is done; recording goes
+			// on in the recorder, whose bounded queue holds workers back
+			// when the database falls behind.
 			<-slots
 			select { // tell Run a worker is free: more may be due
 			case e.freed <- struct{}{}:
 			default:
 			}
-			e.inflight.Done()
-		}
-		go func() {
-			if o := e.attempt(workCtx, c, works[c.DeliveryID]); o != nil {
-				o.release = release
-				e.outcomes <- o
+			if o == nil {
+				e.inflight.Done()
 				return
 			}
-			release()
+			o.release = e.inflight.Done
+			e.outcomes <- o
 		}()
 	}
 	return len(claims)
