@@ -5,33 +5,21 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/webhookd/webhookd"
 	"github.com/webhookd/webhookd/payload"
 )
 
 // appointmentScheduled is the appointment.scheduled example of the public
-// webhooks guide, as a publisher would send it (pretty-printed).
-const appointmentScheduled = `{
-  "id": "evt_789012",
-  "type": "appointment.scheduled",
-  "created": "2023-06-15T14:20:00Z",
-  "data": {
-    "appointment": {
-      "id": "appt_123456",
-      "propertyId": "prop_123456",
-      "startTime": "2023-06-20T10:30:00Z",
-      "endTime": "2023-06-20T11:00:00Z",
-      "status": "scheduled",
-      "attendees": [
-        {
-          "id": "user_123",
-          "name": "John Doe",
-          "email": "john@example.com"
-        }
-      ],
-      "createdAt": "2023-06-15T14:20:00Z"
-    }
-  }
-}`
+// webhooks guide, as the built-in catalog holds it (pretty-printed, as a
+// publisher would send it).
+var appointmentScheduled = func() string {
+	for _, t := range webhookd.BuiltinEventTypes() {
+		if t.Name == "appointment.scheduled" {
+			return string(t.Example)
+		}
+	}
+	panic("the catalog has no appointment.scheduled")
+}()
 
 // largePayload is a ~10 KiB event in the guide's style: a property listing
 // with nested objects, arrays, prices, coordinates and non-ASCII text.

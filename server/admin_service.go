@@ -87,15 +87,12 @@ func (s *AdminService) GetAccount(ctx context.Context, req *webhooksv1.GetAccoun
 
 // ListAccounts lists accounts newest first.
 func (s *AdminService) ListAccounts(ctx context.Context, req *webhooksv1.ListAccountsRequest) (*webhooksv1.ListAccountsResponse, error) {
-	page, size, err := parsePage(req.GetPageSize(), req.GetPageToken(), "accounts")
+	items, next, err := listPage(req.GetPageSize(), req.GetPageToken(), []string{"accounts"},
+		func(a *webhookd.Account) string { return a.ID },
+		func(p store.Page) ([]*webhookd.Account, error) { return s.cfg.Store.ListAccounts(ctx, p) })
 	if err != nil {
 		return nil, err
 	}
-	items, err := s.cfg.Store.ListAccounts(ctx, page)
-	if err != nil {
-		return nil, err
-	}
-	items, next := pageOf(items, size, func(a *webhookd.Account) string { return a.ID }, "accounts")
 	resp := &webhooksv1.ListAccountsResponse{NextPageToken: next}
 	for _, a := range items {
 		resp.Accounts = append(resp.Accounts, accountToProto(a))
@@ -166,16 +163,12 @@ func (s *AdminService) ListApiKeys(ctx context.Context, req *webhooksv1.ListApiK
 		}
 		accountID = id
 	}
-	query := []string{"apiKeys", accountID}
-	page, size, err := parsePage(req.GetPageSize(), req.GetPageToken(), query...)
+	items, next, err := listPage(req.GetPageSize(), req.GetPageToken(), []string{"apiKeys", accountID},
+		func(k *webhookd.APIKey) string { return k.ID },
+		func(p store.Page) ([]*webhookd.APIKey, error) { return s.cfg.Store.ListAPIKeys(ctx, accountID, p) })
 	if err != nil {
 		return nil, err
 	}
-	items, err := s.cfg.Store.ListAPIKeys(ctx, accountID, page)
-	if err != nil {
-		return nil, err
-	}
-	items, next := pageOf(items, size, func(k *webhookd.APIKey) string { return k.ID }, query...)
 	resp := &webhooksv1.ListApiKeysResponse{NextPageToken: next}
 	for _, k := range items {
 		resp.ApiKeys = append(resp.ApiKeys, apiKeyToProto(k))

@@ -67,3 +67,19 @@ func pageOf[T any](items []T, size int, idOf func(T) string, query ...string) ([
 	raw, _ := json.Marshal(pageToken{After: idOf(items[size-1]), Query: queryFingerprint(query...)})
 	return items, base64.RawURLEncoding.EncodeToString(raw)
 }
+
+// listPage runs one paginated listing: it validates the page request, asks
+// list for one item more than the page holds, and returns the page with the
+// token of the next one.
+func listPage[T any](pageSize int32, token string, query []string, idOf func(T) string, list func(store.Page) ([]T, error)) ([]T, string, error) {
+	page, size, err := parsePage(pageSize, token, query...)
+	if err != nil {
+		return nil, "", err
+	}
+	items, err := list(page)
+	if err != nil {
+		return nil, "", err
+	}
+	items, next := pageOf(items, size, idOf, query...)
+	return items, next, nil
+}

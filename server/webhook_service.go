@@ -279,16 +279,12 @@ func (s *WebhookService) ListEndpoints(ctx context.Context, req *webhooksv1.List
 	if err != nil {
 		return nil, err
 	}
-	query := []string{"endpoints", accountID}
-	page, size, err := parsePage(req.GetPageSize(), req.GetPageToken(), query...)
+	items, next, err := listPage(req.GetPageSize(), req.GetPageToken(), []string{"endpoints", accountID},
+		func(e *webhookd.Endpoint) string { return e.ID },
+		func(p store.Page) ([]*webhookd.Endpoint, error) { return s.cfg.Store.ListEndpoints(ctx, accountID, p) })
 	if err != nil {
 		return nil, err
 	}
-	items, err := s.cfg.Store.ListEndpoints(ctx, accountID, page)
-	if err != nil {
-		return nil, err
-	}
-	items, next := pageOf(items, size, func(e *webhookd.Endpoint) string { return e.ID }, query...)
 	resp := &webhooksv1.ListEndpointsResponse{NextPageToken: next}
 	for _, e := range items {
 		resp.Endpoints = append(resp.Endpoints, endpointToProto(e))
@@ -575,15 +571,12 @@ func (s *WebhookService) ListEvents(ctx context.Context, req *webhooksv1.ListEve
 	}
 	f := store.EventFilter{AccountID: accountID, Types: req.GetEventTypes(), CreatedAfter: after, CreatedBefore: before}
 	query := append([]string{"events", accountID, timeKey(after), timeKey(before)}, f.Types...)
-	page, size, err := parsePage(req.GetPageSize(), req.GetPageToken(), query...)
+	items, next, err := listPage(req.GetPageSize(), req.GetPageToken(), query,
+		func(e *webhookd.Event) string { return e.ID },
+		func(p store.Page) ([]*webhookd.Event, error) { return s.cfg.Store.ListEvents(ctx, f, p) })
 	if err != nil {
 		return nil, err
 	}
-	items, err := s.cfg.Store.ListEvents(ctx, f, page)
-	if err != nil {
-		return nil, err
-	}
-	items, next := pageOf(items, size, func(e *webhookd.Event) string { return e.ID }, query...)
 	resp := &webhooksv1.ListEventsResponse{NextPageToken: next}
 	for _, ev := range items {
 		pb, err := eventToProto(ev)
@@ -649,15 +642,12 @@ func (s *WebhookService) ListDeliveries(ctx context.Context, req *webhooksv1.Lis
 	}
 	query := append([]string{"deliveries", parent, timeKey(f.CreatedAfter), timeKey(f.CreatedBefore)}, statusKeys...)
 	query = append(query, f.EventTypes...)
-	page, size, err := parsePage(req.GetPageSize(), req.GetPageToken(), query...)
+	items, next, err := listPage(req.GetPageSize(), req.GetPageToken(), query,
+		func(d *webhookd.Delivery) string { return d.ID },
+		func(p store.Page) ([]*webhookd.Delivery, error) { return s.cfg.Store.ListDeliveries(ctx, f, p) })
 	if err != nil {
 		return nil, err
 	}
-	items, err := s.cfg.Store.ListDeliveries(ctx, f, page)
-	if err != nil {
-		return nil, err
-	}
-	items, next := pageOf(items, size, func(d *webhookd.Delivery) string { return d.ID }, query...)
 	resp := &webhooksv1.ListDeliveriesResponse{NextPageToken: next}
 	for _, d := range items {
 		resp.Deliveries = append(resp.Deliveries, deliveryToProto(d))
