@@ -2,8 +2,11 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -33,6 +36,9 @@ func (s *entStore) LoadDeliveryWork(ctx context.Context, deliveryID string) (*De
 }
 
 func (s *entStore) LoadDeliveryWorks(ctx context.Context, deliveryIDs []string) (map[string]*DeliveryWork, error) {
+	if s.dialect == dialect.Postgres {
+		return loadDeliveryWorksPostgres(ctx, s.db, deliveryIDs)
+	}
 	// Three queries for the whole batch, whatever its size (Ent eager-loads
 	// each edge with one IN query), without a transaction: the engine
 	// re-checks nothing here, and RecordAttempts' guard catches whatever
@@ -113,38 +119,12 @@ func (s *entStore) RecordAttempts(ctx context.Context, records []AttemptRecord) 
 	}
 	// applied[i] says whether record i's guarded update changed its row.
 	applied := make([]bool, len(records))
-	err := s.withTx(ctx, "recording attempts", func(tx *ent.Tx) error {
-		if s.dialect == dialect.Postgres {
-			// One statement for the whole batch.
-			if err := updateDeliveriesPostgres(ctx, tx, records, expected, errs, applied); err != nil {
-				return err
-			}
-		}
-		var creates []*ent.AttemptCreate
-		for i, r := range records {
-			if errs[i] != nil {
-				continue
-			}
-			if s.dialect != dialect.Postgres {
-				ok, err := updateDelivery(ctx, tx, r.Delivery, expected[i])
-				if err != nil {
-					return err
-				}
-				applied[i] = ok
-			}
-			if applied[i] && r.Attempt != nil {
-				creates = append(creates, attemptCreate(tx, r.Attempt, r.Delivery.ID))
-			}
-		}
-		if len(creates) == 0 {
-			return nil
-		}
-		// One INSERT for every attempt of the batch.
-		if err := tx.Attempt.CreateBulk(creates...).Exec(ctx); err != nil {
-			return classifyInsert(err, "attempt", "", "delivery", "")
-		}
-		return nil
-	})
+	var err error
+	if s.dialect == dialect.Postgres {
+		err = recordAttemptsPostgres(ctx, s.db, records, expected, errs, applied)
+	} else {
+		err = s.recordAttemptsTx(ctx, records, expected, errs, applied)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -167,6 +147,35 @@ func (s *entStore) RecordAttempts(ctx context.Context, records []AttemptRecord) 
 		}
 	}
 	return errs, nil
+}
+
+// recordAttemptsTx records a batch in one transaction through Ent: one
+// guarded UPDATE per delivery, one INSERT for all attempts. SQLite runs in
+// process, so its statements cost no round trips.
+func (s *entStore) recordAttemptsTx(ctx context.Context, records []AttemptRecord, expected []int, errs []error, applied []bool) error {
+	return s.withTx(ctx, "recording attempts", func(tx *ent.Tx) error {
+		var creates []*ent.AttemptCreate
+		for i, r := range records {
+			if errs[i] != nil {
+				continue
+			}
+			ok, err := updateDelivery(ctx, tx, r.Delivery, expected[i])
+			if err != nil {
+				return err
+			}
+			applied[i] = ok
+			if ok && r.Attempt != nil {
+				creates = append(creates, attemptCreate(tx, r.Attempt, r.Delivery.ID))
+			}
+		}
+		if len(creates) == 0 {
+			return nil
+		}
+		if err := tx.Attempt.CreateBulk(creates...).Exec(ctx); err != nil {
+			return classifyInsert(err, "attempt", "", "delivery", "")
+		}
+		return nil
+	})
 }
 
 // updateDelivery applies one guarded delivery update and reports whether it
@@ -391,40 +400,60 @@ func sortByID(ds []*webhookd.Delivery) {
 	slices.SortFunc(ds, func(a, b *webhookd.Delivery) int { return strings.Compare(a.ID, b.ID) })
 }
 
-// updateDeliveriesPostgres applies the guarded delivery updates of a batch
-// in one statement (UPDATE … FROM VALUES), one round trip instead of one
-// per delivery, and marks in applied the records whose row it changed.
-func updateDeliveriesPostgres(ctx context.Context, tx *ent.Tx, records []AttemptRecord, expected []int, errs []error, applied []bool) error {
+// recordAttemptsPostgres records a batch in ONE statement, a single round
+// trip: the guarded delivery updates (UPDATE … FROM VALUES) and, joined to
+// the rows they changed, the attempts' INSERT, as data-modifying CTEs. A
+// statement is atomic, so no transaction is needed; an attempt whose
+// delivery's guard failed is not inserted.
+func recordAttemptsPostgres(ctx context.Context, db *sql.DB, records []AttemptRecord, expected []int, errs []error, applied []bool) error {
 	var (
-		b     strings.Builder
-		args  []any
-		index = map[string]int{}
+		b        strings.Builder
+		args     []any
+		index    = map[string]int{}
+		attempts []string
 	)
-	b.WriteString(`UPDATE deliveries AS d SET status = v.status, attempt_count = v.new_count,
-	next_trigger = v.next_trigger, last_error = v.last_error, last_response_status = v.last_status,
-	update_time = v.update_time, next_attempt_time = v.next_time FROM (VALUES `)
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	b.WriteString("WITH v(id, expected, new_count, status, next_trigger, last_error, last_status, update_time, next_time) AS (VALUES ")
+	first := true
 	for i, r := range records {
 		if errs[i] != nil {
 			continue
 		}
-		d := r.Delivery
-		if len(args) > 0 {
+		d, a := r.Delivery, r.Attempt
+		if !first {
 			b.WriteString(", ")
 		}
-		n := len(args)
-		fmt.Fprintf(&b, "($%d::text, $%d::bigint, $%d::bigint, $%d::text, $%d::text, $%d::text, $%d::bigint, $%d::timestamptz, $%d::timestamptz)",
-			n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9)
+		first = false
 		var next any
 		if t := dbTimeOrNil(d.NextAttemptTime); t != nil {
 			next = *t
 		}
-		args = append(args, d.ID, expected[i], d.AttemptCount, string(d.Status), string(d.NextTrigger),
-			textColumn(d.LastError), d.LastResponseStatus, dbTime(d.UpdateTime), next)
+		fmt.Fprintf(&b, "(%s::text, %s::bigint, %s::bigint, %s::text, %s::text, %s::text, %s::bigint, %s::timestamptz, %s::timestamptz)",
+			arg(d.ID), arg(expected[i]), arg(d.AttemptCount), arg(string(d.Status)), arg(string(d.NextTrigger)),
+			arg(textColumn(d.LastError)), arg(d.LastResponseStatus), arg(dbTime(d.UpdateTime)), arg(next))
 		index[d.ID] = i
+		if a != nil {
+			attempts = append(attempts, fmt.Sprintf("(%s::text, %s::text, %s::bigint, %s::text, %s::timestamptz, %s::bigint, %s::bigint, %s::text, %s::text)",
+				arg(a.ID), arg(d.ID), arg(a.Number), arg(string(a.Trigger)), arg(dbTime(a.StartTime)), arg(int64(a.Duration)),
+				arg(a.ResponseStatus), arg(textColumn(a.ResponseBody)), arg(textColumn(a.Error))))
+		}
 	}
-	b.WriteString(`) AS v(id, expected, new_count, status, next_trigger, last_error, last_status, update_time, next_time)
-	WHERE d.id = v.id AND d.attempt_count = v.expected RETURNING d.id`)
-	rows, err := tx.QueryContext(ctx, b.String(), args...)
+	b.WriteString(`), u AS (UPDATE deliveries AS d SET status = v.status, attempt_count = v.new_count,
+	next_trigger = v.next_trigger, last_error = v.last_error, last_response_status = v.last_status,
+	update_time = v.update_time, next_attempt_time = v.next_time
+	FROM v WHERE d.id = v.id AND d.attempt_count = v.expected RETURNING d.id)`)
+	if len(attempts) > 0 {
+		b.WriteString(", a(id, delivery_id, number, trigger, start_time, duration_ns, response_status, response_body, error) AS (VALUES ")
+		b.WriteString(strings.Join(attempts, ", "))
+		b.WriteString(`), ins AS (INSERT INTO attempts (id, delivery_id, number, trigger, start_time, duration_ns, response_status, response_body, error)
+	SELECT a.id, a.delivery_id, a.number, a.trigger, a.start_time, a.duration_ns, a.response_status, a.response_body, a.error
+	FROM a JOIN u ON u.id = a.delivery_id RETURNING 1)`)
+	}
+	b.WriteString(" SELECT id FROM u")
+	rows, err := db.QueryContext(ctx, b.String(), args...)
 	if err != nil {
 		return classify(err, "recording attempts")
 	}
@@ -442,4 +471,68 @@ func updateDeliveriesPostgres(ctx context.Context, tx *ent.Tx, records []Attempt
 		return classify(err, "recording attempts")
 	}
 	return nil
+}
+
+// loadDeliveryWorksPostgres loads a batch of deliveries with their events
+// and endpoints in one joined query, one round trip. Rows are scanned into
+// Ent's entity types so that the same conversions as everywhere apply.
+func loadDeliveryWorksPostgres(ctx context.Context, db *sql.DB, deliveryIDs []string) (map[string]*DeliveryWork, error) {
+	rows, err := db.QueryContext(ctx, `SELECT
+	d.id, d.account_id, d.event_id, d.endpoint_id, d.event_type, d.status, d.attempt_count,
+	d.next_attempt_time, d.next_trigger, d.last_error, d.last_response_status, d.create_time, d.update_time,
+	e.type, e.data, e.idempotency_key, e.test, e.create_time,
+	p.url, p.description, p.event_types, p.headers, p.disabled, p.disabled_reason, p.secret,
+	p.previous_secret, p.previous_secret_expire_time, p.create_time, p.update_time
+	FROM deliveries d JOIN events e ON e.id = d.event_id JOIN endpoints p ON p.id = d.endpoint_id
+	WHERE d.id = ANY($1)`, deliveryIDs)
+	if err != nil {
+		return nil, classify(err, "loading delivery work")
+	}
+	defer rows.Close()
+	works := make(map[string]*DeliveryWork, len(deliveryIDs))
+	for rows.Next() {
+		var (
+			d                          ent.Delivery
+			e                          ent.Event
+			p                          ent.Endpoint
+			status, trigger            string
+			next, prevExpire           sql.NullTime
+			idempotencyKey             sql.NullString
+			eventTypesJSON, headersRaw []byte
+		)
+		err := rows.Scan(
+			&d.ID, &d.AccountID, &d.EventID, &d.EndpointID, &d.EventType, &status, &d.AttemptCount,
+			&next, &trigger, &d.LastError, &d.LastResponseStatus, &d.CreateTime, &d.UpdateTime,
+			&e.Type, &e.Data, &idempotencyKey, &e.Test, &e.CreateTime,
+			&p.URL, &p.Description, &eventTypesJSON, &headersRaw, &p.Disabled, &p.DisabledReason, &p.Secret,
+			&p.PreviousSecret, &prevExpire, &p.CreateTime, &p.UpdateTime)
+		if err != nil {
+			return nil, classify(err, "loading delivery work")
+		}
+		d.Status, d.NextTrigger = delivery.Status(status), delivery.NextTrigger(trigger)
+		if next.Valid {
+			d.NextAttemptTime = &next.Time
+		}
+		e.ID, e.AccountID = d.EventID, d.AccountID
+		if idempotencyKey.Valid {
+			e.IdempotencyKey = &idempotencyKey.String
+		}
+		p.ID, p.AccountID = d.EndpointID, d.AccountID
+		if prevExpire.Valid {
+			p.PreviousSecretExpireTime = &prevExpire.Time
+		}
+		if err := json.Unmarshal(eventTypesJSON, &p.EventTypes); err != nil {
+			return nil, webhookd.Internal("stored endpoint event types are not JSON", err)
+		}
+		if len(headersRaw) > 0 {
+			if err := json.Unmarshal(headersRaw, &p.Headers); err != nil {
+				return nil, webhookd.Internal("stored endpoint headers are not JSON", err)
+			}
+		}
+		works[d.ID] = &DeliveryWork{Delivery: toDelivery(&d), Event: toEvent(&e), Endpoint: toEndpoint(&p)}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, classify(err, "loading delivery work")
+	}
+	return works, nil
 }

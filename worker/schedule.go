@@ -44,21 +44,34 @@ func NewSchedule(client redis.UniversalClient, prefix string) (*Schedule, error)
 	return &Schedule{client: client, dueKey: prefix + ":{schedule}:due", wakeKey: prefix + ":{schedule}:wake"}, nil
 }
 
-// Dispatch adds deliveries to the schedule, due at their next attempt time.
-// Adding an id already present only moves it, so dispatching twice is safe.
+// Dispatch adds deliveries to the schedule, due at their next attempt time,
+// and wakes the workers. A new delivery (initial or test) is only added if
+// absent: the reconciler may have scheduled it already and a worker may hold
+// it leased, and overwriting that lease would send it twice. A manual retry
+// moves the delivery to its new time whatever the schedule held.
 func (s *Schedule) Dispatch(ctx context.Context, deliveries []*webhookd.Delivery) error {
 	if len(deliveries) == 0 {
 		return nil
 	}
-	members := make([]redis.Z, 0, len(deliveries))
+	var fresh, moved []redis.Z
 	for _, d := range deliveries {
-		members = append(members, redis.Z{Score: float64(d.NextAttemptTime.UnixMilli()), Member: d.ID})
+		z := redis.Z{Score: float64(d.NextAttemptTime.UnixMilli()), Member: d.ID}
+		if d.NextTrigger == webhookd.TriggerManual {
+			moved = append(moved, z)
+		} else {
+			fresh = append(fresh, z)
+		}
 	}
 	// One round trip: add, then wake idle workers in every process so new
 	// deliveries go out at once rather than on the next poll. A lost wake-up
 	// only costs a poll interval.
 	_, err := s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
-		p.ZAdd(ctx, s.dueKey, members...)
+		if len(fresh) > 0 {
+			p.ZAddNX(ctx, s.dueKey, fresh...)
+		}
+		if len(moved) > 0 {
+			p.ZAdd(ctx, s.dueKey, moved...)
+		}
 		p.Publish(ctx, s.wakeKey, len(deliveries))
 		return nil
 	})

@@ -44,7 +44,7 @@ func TestSchedule(t *testing.T) {
 			if err := s.Dispatch(ctx, deliveries); err != nil {
 				t.Fatal(err)
 			}
-			// Dispatching again moves, never duplicates.
+			// Dispatching a new delivery again neither moves nor duplicates it.
 			if err := s.Dispatch(ctx, []*webhookd.Delivery{{ID: "dlv_a", NextAttemptTime: base.Add(30 * time.Second)}}); err != nil {
 				t.Fatal(err)
 			}
@@ -83,8 +83,16 @@ func TestSchedule(t *testing.T) {
 			if n, _ := s.Len(ctx); n != 3 {
 				t.Fatalf("a stale claim finished a re-claimed entry: Len = %d", n)
 			}
-			// A dispatch during a claim (a manual retry) wins over the claim's release.
-			if err := s.Dispatch(ctx, []*webhookd.Delivery{{ID: "dlv_b", NextAttemptTime: now}}); err != nil {
+			// Dispatching a new delivery does not break a lease (the
+			// reconciler may have scheduled it and a worker claimed it) …
+			if err := s.Dispatch(ctx, []*webhookd.Delivery{{ID: "dlv_b", NextAttemptTime: now, NextTrigger: webhookd.TriggerInitial}}); err != nil {
+				t.Fatal(err)
+			}
+			if due, _ := s.Due(ctx, now.UnixMilli(), 10); len(due) != 0 {
+				t.Fatalf("a fresh dispatch broke a lease: due %v", due)
+			}
+			// … but a manual retry during a claim wins over the claim's release.
+			if err := s.Dispatch(ctx, []*webhookd.Delivery{{ID: "dlv_b", NextAttemptTime: now, NextTrigger: webhookd.TriggerManual}}); err != nil {
 				t.Fatal(err)
 			}
 			if err := s.Release(ctx, claims[1], now.Add(5*time.Minute)); err != nil {
