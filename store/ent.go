@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqljson"
 
@@ -358,8 +359,23 @@ func (s *entStore) PublishEvent(ctx context.Context, ev *webhookd.Event, newID f
 		stored     *webhookd.Event
 		deliveries []*webhookd.Delivery
 		created    bool
+		err        error
 	)
-	err := s.withTx(ctx, "publishing event", func(tx *ent.Tx) error {
+	if s.dialect == dialect.Postgres {
+		stored, deliveries, created, err = publishPostgres(ctx, s.db, ev, newID)
+		if err == errIdempotentHit {
+			original, lookupErr := s.eventByIdempotencyKey(ctx, ev.AccountID, ev.IdempotencyKey)
+			if lookupErr != nil {
+				return nil, nil, false, lookupErr
+			}
+			return original, nil, false, nil
+		}
+		if err != nil {
+			return nil, nil, false, err
+		}
+		return stored, deliveries, created, nil
+	}
+	err = s.withTx(ctx, "publishing event", func(tx *ent.Tx) error {
 		if ev.IdempotencyKey != "" {
 			original, err := tx.Event.Query().
 				Where(event.AccountID(ev.AccountID), event.IdempotencyKey(ev.IdempotencyKey)).
