@@ -103,15 +103,21 @@ func eventToProto(ev *webhookd.Event) (*webhooksv1.Event, error) {
 	if err != nil {
 		return nil, err
 	}
+	pb := eventMetaToProto(ev)
+	pb.Data = data
+	return pb, nil
+}
+
+// eventMetaToProto converts everything of an event but its data.
+func eventMetaToProto(ev *webhookd.Event) *webhooksv1.Event {
 	return &webhooksv1.Event{
 		Name:           resourceName(collEvents, ev.ID),
 		Account:        resourceName(collAccounts, ev.AccountID),
 		Type:           ev.Type,
-		Data:           data,
 		IdempotencyKey: ev.IdempotencyKey,
 		Test:           ev.Test,
 		CreateTime:     timestampOrNil(ev.CreateTime),
-	}, nil
+	}
 }
 
 var deliveryStatusToProto = map[webhookd.DeliveryStatus]webhooksv1.Delivery_Status{

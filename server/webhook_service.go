@@ -512,10 +512,15 @@ func (s *WebhookService) PublishEvent(ctx context.Context, req *webhooksv1.Publi
 	if err != nil {
 		return nil, err
 	}
-	if created {
-		s.dispatch(ctx, deliveries)
+	if !created {
+		return eventToProto(stored) // the first event of this idempotency key
 	}
-	return eventToProto(stored)
+	s.dispatch(ctx, deliveries)
+	// The request's data is what was stored (canonical JSON of the same
+	// values), so the response reuses it instead of decoding the stored bytes.
+	pb := eventMetaToProto(stored)
+	pb.Data = in.GetData()
+	return pb, nil
 }
 
 // GetEvent gets an event.

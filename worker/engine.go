@@ -275,7 +275,7 @@ func (e *Engine) attempt(ctx context.Context, c Claim, work *store.DeliveryWork)
 	if !e.limiter.acquire(ep.ID) {
 		// The endpoint is busy with as many attempts as it may have: come
 		// back shortly instead of holding a worker.
-		e.release(ctx, log, c, now.Add(100*time.Millisecond))
+		e.release(ctx, log, c, now.Add(endpointBusyDelay))
 		return nil
 	}
 	defer e.limiter.release(ep.ID)
@@ -434,6 +434,12 @@ func signingSecrets(ep *webhookd.Endpoint, now time.Time) []string {
 	}
 	return secrets
 }
+
+// endpointBusyDelay is how long a delivery to an endpoint already at its
+// concurrency limit waits before it is claimed again: short, because one of
+// the endpoint's attempts usually ends within milliseconds, and every wait
+// adds to the delivery's latency.
+const endpointBusyDelay = 100 * time.Millisecond
 
 // endpointLimiter counts attempts in flight per endpoint.
 type endpointLimiter struct {
