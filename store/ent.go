@@ -32,6 +32,8 @@ type entStore struct {
 	client  *ent.Client
 	db      *sql.DB
 	dialect string
+	// subscribers sizes the delivery ids a PostgreSQL publish brings.
+	subscribers subscriberCounts
 }
 
 var _ Store = (*entStore)(nil)
@@ -362,7 +364,8 @@ func (s *entStore) PublishEvent(ctx context.Context, ev *webhookd.Event, newID f
 		err        error
 	)
 	if s.dialect == dialect.Postgres {
-		stored, deliveries, created, err = publishPostgres(ctx, s.db, ev, newID)
+		stored, deliveries, err = publishPostgres(ctx, s.db, &s.subscribers, ev, newID)
+		created = err == nil
 		if err == errIdempotentHit {
 			original, lookupErr := s.eventByIdempotencyKey(ctx, ev.AccountID, ev.IdempotencyKey)
 			if lookupErr != nil {

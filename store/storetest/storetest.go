@@ -40,6 +40,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"DeleteEndpointCascades", testDeleteEndpointCascades},
 		{"PublishFansOut", testPublishFansOut},
 		{"PublishIdempotent", testPublishIdempotent},
+		{"PublishManySubscribers", testPublishManySubscribers},
 		{"PublishConcurrentSameKey", testPublishConcurrentSameKey},
 		{"Events", testEvents},
 		{"EventFilters", testEventFilters},
@@ -976,5 +977,28 @@ func testPageSizeValidated(t *testing.T, s store.Store, f *fixture) {
 func testPing(t *testing.T, s store.Store, f *fixture) {
 	if err := s.Ping(context.Background()); err != nil {
 		t.Errorf("Ping: %v", err)
+	}
+}
+
+// testPublishManySubscribers publishes to more endpoints than a first
+// publish of the account suggests, then to more still after endpoints are
+// added: every subscribed endpoint gets exactly one delivery each time.
+func testPublishManySubscribers(t *testing.T, s store.Store, f *fixture) {
+	acct := f.account(t, s)
+	var want []string
+	for range 7 {
+		want = append(want, f.endpoint(t, s, acct.ID, nil).ID)
+	}
+	for round, add := range []int{0, 5} {
+		for range add {
+			want = append(want, f.endpoint(t, s, acct.ID, nil).ID)
+		}
+		_, ds := f.publish(t, s, f.event(acct.ID, "property.created", time.Now()))
+		got := ids(ds, func(d *webhookd.Delivery) string { return d.EndpointID })
+		slices.Sort(got)
+		sorted := slices.Sorted(slices.Values(want))
+		if !slices.Equal(got, sorted) {
+			t.Fatalf("round %d: deliveries to %v, want one to each of %v", round, got, sorted)
+		}
 	}
 }
