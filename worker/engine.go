@@ -272,7 +272,7 @@ func (e *Engine) attempt(ctx context.Context, c Claim, work *store.DeliveryWork)
 		d.UpdateTime = now
 		return &outcome{claim: c, log: log, delivery: d, event: ev, done: now}
 	}
-	if !e.limiter.acquire(ep.ID) {
+	if !e.limiter.acquire(ep.ID, endpointBusyWait) {
 		// The endpoint is busy with as many attempts as it may have: come
 		// back shortly instead of holding a worker.
 		e.release(ctx, log, c, now.Add(endpointBusyDelay))
@@ -441,25 +441,52 @@ func signingSecrets(ep *webhookd.Endpoint, now time.Time) []string {
 // adds to the delivery's latency.
 const endpointBusyDelay = 100 * time.Millisecond
 
+// endpointBusyWait is how long a worker waits for a busy endpoint's slot
+// before rescheduling the delivery by endpointBusyDelay.
+const endpointBusyWait = 50 * time.Millisecond
+
 // endpointLimiter counts attempts in flight per endpoint.
 type endpointLimiter struct {
-	mu     sync.Mutex
-	limit  int
-	counts map[string]int
+	mu      sync.Mutex
+	limit   int
+	counts  map[string]int
+	changed chan struct{} // closed and replaced whenever an attempt ends
 }
 
 func newEndpointLimiter(limit int) *endpointLimiter {
-	return &endpointLimiter{limit: limit, counts: map[string]int{}}
+	return &endpointLimiter{limit: limit, counts: map[string]int{}, changed: make(chan struct{})}
 }
 
-func (l *endpointLimiter) acquire(endpointID string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.counts[endpointID] >= l.limit {
-		return false
+// acquire takes one of the endpoint's attempt slots, waiting up to wait for
+// one to free: a busy but healthy endpoint frees one within milliseconds,
+// and a short wait beats rescheduling. A slow endpoint keeps its slots, so
+// the wait ends and the worker moves on.
+func (l *endpointLimiter) acquire(endpointID string, wait time.Duration) bool {
+	var timer *time.Timer
+	for {
+		l.mu.Lock()
+		if l.counts[endpointID] < l.limit {
+			l.counts[endpointID]++
+			l.mu.Unlock()
+			if timer != nil {
+				timer.Stop()
+			}
+			return true
+		}
+		changed := l.changed
+		l.mu.Unlock()
+		if timer == nil {
+			if wait <= 0 {
+				return false
+			}
+			timer = time.NewTimer(wait)
+		}
+		select {
+		case <-changed:
+		case <-timer.C:
+			return false
+		}
 	}
-	l.counts[endpointID]++
-	return true
 }
 
 func (l *endpointLimiter) release(endpointID string) {
@@ -468,4 +495,6 @@ func (l *endpointLimiter) release(endpointID string) {
 	if l.counts[endpointID]--; l.counts[endpointID] <= 0 {
 		delete(l.counts, endpointID)
 	}
+	close(l.changed)
+	l.changed = make(chan struct{})
 }
