@@ -95,8 +95,9 @@ type Store interface {
 	DeleteEndpoint(ctx context.Context, accountID, id string) error
 
 	// PublishEvent stores ev and one pending delivery, due at ev.CreateTime,
-	// per enabled endpoint of ev's account subscribed to ev.Type, in one
-	// transaction; newID makes delivery ids. When ev.IdempotencyKey is set and
+	// per enabled endpoint of ev's account subscribed to ev.Type, atomically
+	// (one statement on PostgreSQL, one transaction on SQLite); newID makes
+	// delivery ids and may be called for more ids than are used. When ev.IdempotencyKey is set and
 	// an event of the same account already has it, nothing is written and the
 	// original event is returned with created false.
 	PublishEvent(ctx context.Context, ev *webhookd.Event, newID func(prefix string) string) (stored *webhookd.Event, deliveries []*webhookd.Delivery, created bool, err error)
