@@ -15,6 +15,19 @@ import (
 // Conversions from domain values to API messages. Secrets and tokens are
 // never set here: the handlers that may show them set them explicitly.
 
+// convertAll converts every item, stopping at the first failure.
+func convertAll[T, P any](items []T, convert func(T) (P, error)) ([]P, error) {
+	out := make([]P, 0, len(items))
+	for _, item := range items {
+		p, err := convert(item)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
 func timestampOrNil(t time.Time) *timestamppb.Timestamp {
 	if t.IsZero() {
 		return nil

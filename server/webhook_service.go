@@ -158,15 +158,11 @@ func (s *WebhookService) ListEventTypes(ctx context.Context, _ *webhooksv1.ListE
 	if err != nil {
 		return nil, err
 	}
-	resp := &webhooksv1.ListEventTypesResponse{}
-	for _, t := range types {
-		pb, err := eventTypeToProto(t)
-		if err != nil {
-			return nil, err
-		}
-		resp.EventTypes = append(resp.EventTypes, pb)
+	pbs, err := convertAll(types, eventTypeToProto)
+	if err != nil {
+		return nil, err
 	}
-	return resp, nil
+	return &webhooksv1.ListEventTypesResponse{EventTypes: pbs}, nil
 }
 
 // GetEventType gets one catalog entry.
@@ -582,15 +578,11 @@ func (s *WebhookService) ListEvents(ctx context.Context, req *webhooksv1.ListEve
 	if err != nil {
 		return nil, err
 	}
-	resp := &webhooksv1.ListEventsResponse{NextPageToken: next}
-	for _, ev := range items {
-		pb, err := eventToProto(ev)
-		if err != nil {
-			return nil, err
-		}
-		resp.Events = append(resp.Events, pb)
+	pbs, err := convertAll(items, eventToProto)
+	if err != nil {
+		return nil, err
 	}
-	return resp, nil
+	return &webhooksv1.ListEventsResponse{Events: pbs, NextPageToken: next}, nil
 }
 
 // GetDelivery gets a delivery with its attempts.

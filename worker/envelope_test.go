@@ -5,13 +5,13 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/webhookd/webhookd"
+	"github.com/webhookd/webhookd/internal/guidereceiver"
 	"github.com/webhookd/webhookd/payload"
 	"github.com/webhookd/webhookd/worker"
 )
@@ -97,20 +97,6 @@ func TestEnvelopeFields(t *testing.T) {
 	}
 }
 
-// requireNode returns the path of node, or skips the test without it
-// (fails it when CI is set: CI must prove the contract, not skip it).
-func requireNode(t *testing.T, tools ...string) {
-	t.Helper()
-	for _, tool := range append([]string{"node"}, tools...) {
-		if _, err := exec.LookPath(tool); err != nil {
-			if os.Getenv("CI") != "" {
-				t.Fatalf("%s not found on PATH (%v); CI must run the Node.js tests", tool, err)
-			}
-			t.Skipf("%s not found on PATH; skipping the test against Node.js (it is required when CI is set)", tool)
-		}
-	}
-}
-
 // nodeRoundTrip answers one line per input: the base64 of
 // JSON.stringify(JSON.parse(input)), input decoded as Express decodes bodies.
 const nodeRoundTrip = `
@@ -128,7 +114,7 @@ rl.on('close', () => process.stdout.write(out.join('\n') + '\n'));
 // Node.js, whatever the id, type, time and (canonical) data.
 func TestEnvelopeMatchesNode(t *testing.T) {
 	t.Parallel()
-	requireNode(t)
+	guidereceiver.RequireNode(t)
 	datas := []string{
 		`{}`,
 		`{"n":[1e21,0.1,-0,1E-7,123456789012345678901234567890,5e-324,1.7976931348623157e308]}`,
