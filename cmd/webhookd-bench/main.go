@@ -137,8 +137,8 @@ func run(ctx context.Context, c benchConfig) (*setupResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer d.stop()
-	account, err := d.setupAccount(ctx, recv.urls, benchEventType)
+	defer d.Close()
+	account, err := setupAccount(ctx, d, recv.urls, benchEventType)
 	if err != nil {
 		return nil, err
 	}
@@ -175,7 +175,7 @@ func run(ctx context.Context, c benchConfig) (*setupResult, error) {
 		}
 		logf("%s: published; %d of %d deliveries arrived so far", tag, col.count(), deliveries)
 		if err := col.wait(ctx, c.timeout); err != nil {
-			return nil, fmt.Errorf("throughput run: %w; webhookd's log:\n%s", err, d.logTail(20))
+			return nil, fmt.Errorf("throughput run: %w; webhookd's log:\n%s", err, d.LogTail(20))
 		}
 		burst := analyze(pubs, col)
 		logf("%s: webhookd %.0f deliveries/s, p99 %s", tag, burst.rate(), ms(burst.p99))
@@ -188,7 +188,7 @@ func run(ctx context.Context, c benchConfig) (*setupResult, error) {
 			return nil, err
 		}
 		if err := col.wait(ctx, c.timeout); err != nil {
-			return nil, fmt.Errorf("steady run: %w; webhookd's log:\n%s", err, d.logTail(20))
+			return nil, fmt.Errorf("steady run: %w; webhookd's log:\n%s", err, d.LogTail(20))
 		}
 		steady := analyze(pubs, col)
 		logf("%s: steady p50 %s, p99 %s", tag, ms(steady.p50), ms(steady.p99))
@@ -198,7 +198,7 @@ func run(ctx context.Context, c benchConfig) (*setupResult, error) {
 		res.steady = append(res.steady, steady)
 		res.ratios = append(res.ratios, burst.rate()/base.rate())
 	}
-	if res.peakRSS, err = d.peakRSS(); err != nil {
+	if res.peakRSS, err = d.PeakRSS(); err != nil {
 		return nil, err
 	}
 	return res, nil

@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 
 	webhooksv1 "github.com/webhookd/webhookd/gen/webhooks/v1"
+	"github.com/webhookd/webhookd/internal/daemon"
 )
 
 // benchEventType is the one type every endpoint subscribes to.
@@ -39,12 +40,12 @@ func eventData(size int) map[string]any {
 
 // publisher publishes events to one account over gRPC.
 type publisher struct {
-	d       *daemon
+	d       *daemon.Process
 	account string
 	data    *structpb.Struct
 }
 
-func newPublisher(d *daemon, account string, data map[string]any) (*publisher, error) {
+func newPublisher(d *daemon.Process, account string, data map[string]any) (*publisher, error) {
 	s, err := structpb.NewStruct(data)
 	if err != nil {
 		return nil, err
@@ -63,7 +64,7 @@ type published struct {
 
 func (p *publisher) publish(ctx context.Context) (published, error) {
 	start := time.Now()
-	ev, err := p.d.webhooks.PublishEvent(ctx, &webhooksv1.PublishEventRequest{
+	ev, err := p.d.Webhooks.PublishEvent(ctx, &webhooksv1.PublishEventRequest{
 		Account: p.account,
 		Event:   &webhooksv1.Event{Type: benchEventType, Data: p.data},
 	})
@@ -80,7 +81,7 @@ func (p *publisher) publish(ctx context.Context) (published, error) {
 // burst publishes n events from conc goroutines as fast as webhookd takes
 // them.
 func (p *publisher) burst(ctx context.Context, n, conc int) ([]published, error) {
-	ctx = p.d.authed(ctx)
+	ctx = p.d.Authed(ctx)
 	var (
 		next    atomic.Int64
 		mu      sync.Mutex
@@ -121,7 +122,7 @@ func (p *publisher) burst(ctx context.Context, n, conc int) ([]published, error)
 // whatever the previous ones are doing (an open loop, as independent
 // clients would), with at most maxInFlight calls outstanding.
 func (p *publisher) steady(ctx context.Context, rate int, d time.Duration, maxInFlight int) ([]published, error) {
-	ctx = p.d.authed(ctx)
+	ctx = p.d.Authed(ctx)
 	n := int(float64(rate) * d.Seconds())
 	interval := time.Second / time.Duration(rate)
 	var (
