@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"entgo.io/ent/dialect"
@@ -34,6 +35,9 @@ type entStore struct {
 	dialect string
 	// subscribers sizes the delivery ids a PostgreSQL publish brings.
 	subscribers subscriberCounts
+	// secrets seals endpoint secrets at rest (secrets.go).
+	secrets *Keyring
+	logger  *slog.Logger
 }
 
 var _ Store = (*entStore)(nil)
@@ -246,6 +250,7 @@ func nonNilEventTypes(types []string) []string {
 
 func (s *entStore) CreateEndpoint(ctx context.Context, e *webhookd.Endpoint) error {
 	created, updated := dbTime(e.CreateTime), dbTime(e.UpdateTime)
+	secret, previousSecret := s.sealEndpointSecrets(e)
 	err := s.client.Endpoint.Create().
 		SetID(e.ID).
 		SetAccountID(e.AccountID).
@@ -255,8 +260,8 @@ func (s *entStore) CreateEndpoint(ctx context.Context, e *webhookd.Endpoint) err
 		SetHeaders(e.Headers).
 		SetDisabled(e.Disabled).
 		SetDisabledReason(e.DisabledReason).
-		SetSecret(e.Secret).
-		SetPreviousSecret(e.PreviousSecret).
+		SetSecret(secret).
+		SetPreviousSecret(previousSecret).
 		SetNillablePreviousSecretExpireTime(dbTimeOrNil(e.PreviousSecretExpireTime)).
 		SetCreateTime(created).
 		SetUpdateTime(updated).
@@ -285,7 +290,11 @@ func (s *entStore) GetEndpoint(ctx context.Context, accountID, id string) (*webh
 	if err != nil {
 		return nil, classifyLookup(err, "getting endpoint", "endpoint", id)
 	}
-	return toEndpoint(r), nil
+	e := toEndpoint(r)
+	if err := s.openEndpointSecrets(e); err != nil {
+		return nil, err
+	}
+	return e, nil
 }
 
 func (s *entStore) ListEndpoints(ctx context.Context, accountID string, p Page) ([]*webhookd.Endpoint, error) {
@@ -303,11 +312,18 @@ func (s *entStore) ListEndpoints(ctx context.Context, accountID string, p Page) 
 	if err != nil {
 		return nil, classify(err, "listing endpoints")
 	}
-	return mapSlice(rows, toEndpoint), nil
+	endpoints := mapSlice(rows, toEndpoint)
+	for _, e := range endpoints {
+		if err := s.openEndpointSecrets(e); err != nil {
+			return nil, err
+		}
+	}
+	return endpoints, nil
 }
 
 func (s *entStore) UpdateEndpoint(ctx context.Context, accountID string, e *webhookd.Endpoint) error {
 	updated := dbTime(e.UpdateTime)
+	secret, previousSecret := s.sealEndpointSecrets(e)
 	u := s.client.Endpoint.Update().
 		Where(endpointOf(accountID, e.ID)...).
 		SetURL(e.URL).
@@ -315,8 +331,8 @@ func (s *entStore) UpdateEndpoint(ctx context.Context, accountID string, e *webh
 		SetEventTypes(nonNilEventTypes(e.EventTypes)).
 		SetDisabled(e.Disabled).
 		SetDisabledReason(e.DisabledReason).
-		SetSecret(e.Secret).
-		SetPreviousSecret(e.PreviousSecret).
+		SetSecret(secret).
+		SetPreviousSecret(previousSecret).
 		SetUpdateTime(updated)
 	if e.Headers == nil {
 		u.ClearHeaders()

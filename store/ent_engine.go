@@ -36,6 +36,17 @@ func (s *entStore) LoadDeliveryWork(ctx context.Context, deliveryID string) (*De
 }
 
 func (s *entStore) LoadDeliveryWorks(ctx context.Context, deliveryIDs []string) (map[string]*DeliveryWork, error) {
+	works, err := s.loadDeliveryWorks(ctx, deliveryIDs)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.openWorkSecrets(works); err != nil {
+		s.logger.ErrorContext(ctx, "cannot open endpoint secrets; their attempts fail until the right key is configured", "error", err)
+	}
+	return works, nil
+}
+
+func (s *entStore) loadDeliveryWorks(ctx context.Context, deliveryIDs []string) (map[string]*DeliveryWork, error) {
 	if s.dialect == dialect.Postgres {
 		return loadDeliveryWorksPostgres(ctx, s.db, deliveryIDs)
 	}

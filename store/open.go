@@ -28,6 +28,11 @@ type Config struct {
 	DatabaseURL string
 	// Logger receives start-up messages; nil discards them.
 	Logger *slog.Logger
+	// Secrets seals endpoint signing secrets at rest (see Keyring). Nil
+	// means a random key that lives as long as the Store: secrets written
+	// cannot be read after Close or by another process. Only tests want
+	// that; webhookd always passes the operator's keys.
+	Secrets *Keyring
 }
 
 // Validate reports a missing or unsupported database URL, naming the setting.
@@ -100,7 +105,12 @@ func Open(ctx context.Context, cfg Config) (Store, error) {
 		return nil, err
 	}
 	logger.InfoContext(ctx, "database ready", "backend", driverDialect)
-	return &entStore{client: client, db: db, dialect: driverDialect}, nil
+	secrets := cfg.Secrets
+	if secrets == nil {
+		entry, _ := GenerateKeyEntry("ephemeral")
+		secrets, _ = ParseKeyring(entry)
+	}
+	return &entStore{client: client, db: db, dialect: driverDialect, secrets: secrets, logger: logger}, nil
 }
 
 // openSQLite opens a SQLite file through modernc.org/sqlite, which needs no

@@ -145,6 +145,13 @@ type Store interface {
 	// returns them.
 	RecoverEndpoint(ctx context.Context, accountID, endpointID string, since, due time.Time) ([]*webhookd.Delivery, error)
 
+	// ReencryptSecrets rewrites, batchSize endpoints at a time, every
+	// endpoint secret not sealed with the first key of Config.Secrets
+	// (plaintext from older versions, or an older key), and returns how many
+	// endpoints it rewrote. A secret sealed with a key the keyring lacks is
+	// an error naming that key. Safe to run in several processes at once.
+	ReencryptSecrets(ctx context.Context, batchSize int) (int, error)
+
 	// Ping checks that the database answers (readiness).
 	Ping(ctx context.Context) error
 	Close() error
