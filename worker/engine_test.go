@@ -70,7 +70,7 @@ func startEngineReconciling(t *testing.T, reconcileInterval time.Duration) *engi
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = r.Close() })
-	schedule, err := worker.NewSchedule(r.Client, "test")
+	schedule, err := worker.NewSchedule(r.Client, worker.ScheduleConfig{Prefix: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,14 +17,19 @@ type RedisConfig struct {
 	// URL is the --redis-url setting (redis://, rediss:// or unix://). Empty
 	// starts an embedded Redis-protocol server in this process, on loopback:
 	// the zero-setup default for a single webhookd.
-	URL    string
-	Logger *slog.Logger
+	URL string
+	// Cluster makes URL the seed of a Redis Cluster, in the form
+	// redis://host:port?addr=host2:port2&addr=host3:port3: the client
+	// learns the other nodes and slots from any one that answers.
+	Cluster bool
+	Logger  *slog.Logger
 }
 
 // Redis is a connected Redis client and, for the embedded default, the
 // server it talks to.
 type Redis struct {
-	Client   *redis.Client
+	Client   redis.UniversalClient
+	cluster  *redis.ClusterClient // Client, when it is a cluster's
 	embedded *miniredis.Miniredis
 }
 
@@ -38,14 +43,25 @@ func OpenRedis(ctx context.Context, cfg RedisConfig) (*Redis, error) {
 		redis.SetLogger(clientLog{logger.With("component", "redis")})
 	}
 	r := &Redis{}
-	if cfg.URL == "" {
+	switch {
+	case cfg.URL == "" && cfg.Cluster:
+		return nil, webhookd.Invalid("redis-cluster", "a Redis Cluster needs --redis-url naming at least one of its nodes")
+	case cfg.URL == "":
 		r.embedded = miniredis.NewMiniRedis()
 		if err := r.embedded.StartAddr("127.0.0.1:0"); err != nil {
 			return nil, fmt.Errorf("embedded redis: %w", err)
 		}
 		r.Client = redis.NewClient(&redis.Options{Addr: r.embedded.Addr(), ContextTimeoutEnabled: true})
 		logger.InfoContext(ctx, "started embedded Redis-protocol server", "addr", r.embedded.Addr())
-	} else {
+	case cfg.Cluster:
+		opts, err := redis.ParseClusterURL(cfg.URL)
+		if err != nil {
+			return nil, webhookd.Invalid("redis-url", "%v", err)
+		}
+		opts.ContextTimeoutEnabled = true
+		r.cluster = redis.NewClusterClient(opts)
+		r.Client = r.cluster
+	default:
 		opts, err := redis.ParseURL(cfg.URL)
 		if err != nil {
 			return nil, webhookd.Invalid("redis-url", "%v", err)
@@ -56,15 +72,26 @@ func OpenRedis(ctx context.Context, cfg RedisConfig) (*Redis, error) {
 		opts.ContextTimeoutEnabled = true
 		r.Client = redis.NewClient(opts)
 	}
-	if err := r.Client.Ping(ctx).Err(); err != nil {
+	if err := r.Ping(ctx); err != nil {
 		_ = r.Close()
 		return nil, webhookd.Unavailable("redis-url: Redis does not answer", err)
 	}
 	return r, nil
 }
 
-// Ping checks that Redis answers (readiness).
-func (r *Redis) Ping(ctx context.Context) error { return r.Client.Ping(ctx).Err() }
+// Ping checks that Redis answers (readiness): on a cluster, every primary,
+// since each holds part of the schedule.
+func (r *Redis) Ping(ctx context.Context) error {
+	if r.cluster != nil {
+		return r.cluster.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error {
+			return c.Ping(ctx).Err()
+		})
+	}
+	return r.Client.Ping(ctx).Err()
+}
+
+// IsCluster reports whether the schedule lives on a Redis Cluster.
+func (r *Redis) IsCluster() bool { return r.cluster != nil }
 
 // Close disconnects and stops the embedded server, if any.
 func (r *Redis) Close() error {

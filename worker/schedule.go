@@ -1,8 +1,14 @@
 package worker
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"fmt"
+	"hash/fnv"
+	"slices"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -10,14 +16,45 @@ import (
 	"github.com/webhookd/webhookd"
 )
 
-// Schedule is the set of deliveries waiting to be attempted: a Redis sorted
-// set of delivery ids scored by due time in Unix milliseconds. The key
-// carries a hash tag ({…}) so that a Redis Cluster keeps every key of one
-// schedule on one node, where a Lua script can claim atomically.
+// Schedule is the set of deliveries waiting to be attempted: Redis sorted
+// sets of delivery ids scored by due time in Unix milliseconds.
+//
+// The set is split into shards, each a key with its own hash tag
+// ({schedule.N}), and a delivery lives in the shard its id hashes to. On a
+// Redis Cluster the tags put the shards in different slots, so the schedule
+// spreads over the nodes, while every key one Lua script touches stays in
+// one slot, where the script can claim atomically. A standalone Redis needs
+// one shard, whose key keeps the original name.
 type Schedule struct {
 	client  redis.UniversalClient
-	dueKey  string
-	wakeKey string // pub/sub channel announcing newly dispatched deliveries
+	shards  []string // the sorted set of each shard
+	wakeKey string   // pub/sub channel announcing newly dispatched deliveries
+	next    atomic.Uint32
+}
+
+// ScheduleConfig names the keys of a schedule.
+type ScheduleConfig struct {
+	// Prefix starts every key ("webhookd" in production; tests use their
+	// own to share one Redis). It must not contain braces.
+	Prefix string
+	// Shards is how many sorted sets the schedule is split over; every
+	// process sharing the schedule must use the same number. Zero means 1.
+	Shards int
+}
+
+// MaxScheduleShards bounds ScheduleConfig.Shards: a claim may visit every
+// shard, so more shards than this only add round trips.
+const MaxScheduleShards = 256
+
+// Validate reports a setting that cannot work.
+func (c ScheduleConfig) Validate() error {
+	switch {
+	case c.Shards < 0 || c.Shards > MaxScheduleShards:
+		return fmt.Errorf("schedule: shards must be between 1 and %d, not %d", MaxScheduleShards, c.Shards)
+	case strings.ContainsAny(c.Prefix, "{}"):
+		return errors.New("schedule: the prefix must not contain braces (they would break the Redis Cluster hash tags)")
+	}
+	return nil
 }
 
 // claimScript takes up to ARGV[3] ids due at or before ARGV[1] and leases
@@ -32,16 +69,50 @@ end
 return ids
 `)
 
-// NewSchedule returns the schedule stored under keys starting with prefix
-// ("webhookd" in production; tests use their own to share one Redis).
-func NewSchedule(client redis.UniversalClient, prefix string) (*Schedule, error) {
+// NewSchedule returns the schedule cfg describes, kept in client.
+func NewSchedule(client redis.UniversalClient, cfg ScheduleConfig) (*Schedule, error) {
 	if client == nil {
 		return nil, errors.New("schedule: client is required")
 	}
-	if prefix == "" {
-		prefix = "webhookd"
+	if err := cfg.Validate(); err != nil {
+		return nil, err
 	}
-	return &Schedule{client: client, dueKey: prefix + ":{schedule}:due", wakeKey: prefix + ":{schedule}:wake"}, nil
+	prefix := cmp.Or(cfg.Prefix, "webhookd")
+	s := &Schedule{client: client, wakeKey: prefix + ":{schedule}:wake"}
+	if cfg.Shards <= 1 {
+		s.shards = []string{prefix + ":{schedule}:due"}
+	} else {
+		for i := range cfg.Shards {
+			s.shards = append(s.shards, fmt.Sprintf("%s:{schedule.%d}:due", prefix, i))
+		}
+	}
+	return s, nil
+}
+
+// ShardOf names the sorted set that holds delivery id.
+func (s *Schedule) ShardOf(id string) string { return s.keyOf(id) }
+
+// keyOf returns the sorted set holding delivery id.
+func (s *Schedule) keyOf(id string) string {
+	if len(s.shards) == 1 {
+		return s.shards[0]
+	}
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(id))
+	return s.shards[h.Sum32()%uint32(len(s.shards))]
+}
+
+// byShard groups deliveries by the key of their shard.
+func (s *Schedule) byShard(deliveries []*webhookd.Delivery, keep func(*webhookd.Delivery) bool) map[string][]redis.Z {
+	out := make(map[string][]redis.Z)
+	for _, d := range deliveries {
+		if keep != nil && !keep(d) {
+			continue
+		}
+		key := s.keyOf(d.ID)
+		out[key] = append(out[key], redis.Z{Score: float64(d.NextAttemptTime.UnixMilli()), Member: d.ID})
+	}
+	return out
 }
 
 // Dispatch adds deliveries to the schedule, due at their next attempt time,
@@ -53,24 +124,18 @@ func (s *Schedule) Dispatch(ctx context.Context, deliveries []*webhookd.Delivery
 	if len(deliveries) == 0 {
 		return nil
 	}
-	var fresh, moved []redis.Z
-	for _, d := range deliveries {
-		z := redis.Z{Score: float64(d.NextAttemptTime.UnixMilli()), Member: d.ID}
-		if d.NextTrigger == webhookd.TriggerManual {
-			moved = append(moved, z)
-		} else {
-			fresh = append(fresh, z)
-		}
-	}
-	// One round trip: add, then wake idle workers in every process so new
-	// deliveries go out at once rather than on the next poll. A lost wake-up
-	// only costs a poll interval.
+	manual := func(d *webhookd.Delivery) bool { return d.NextTrigger == webhookd.TriggerManual }
+	fresh := s.byShard(deliveries, func(d *webhookd.Delivery) bool { return !manual(d) })
+	moved := s.byShard(deliveries, manual)
+	// One round trip (per node of a cluster): add, then wake idle workers in
+	// every process so new deliveries go out at once rather than on the next
+	// poll. A lost wake-up only costs a poll interval.
 	_, err := s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
-		if len(fresh) > 0 {
-			p.ZAddNX(ctx, s.dueKey, fresh...)
+		for key, members := range fresh {
+			p.ZAddNX(ctx, key, members...)
 		}
-		if len(moved) > 0 {
-			p.ZAdd(ctx, s.dueKey, moved...)
+		for key, members := range moved {
+			p.ZAdd(ctx, key, members...)
 		}
 		p.Publish(ctx, s.wakeKey, len(deliveries))
 		return nil
@@ -79,22 +144,110 @@ func (s *Schedule) Dispatch(ctx context.Context, deliveries []*webhookd.Delivery
 }
 
 // Claim leases up to limit deliveries due at or before now until leaseUntil,
-// earliest first.
+// earliest first within a shard. Shards are visited from a rotating start so
+// that each gets its turn: the limit is first split over the shards in one
+// round trip, and what remains is then asked of the shards that may hold
+// more, one by one.
 func (s *Schedule) Claim(ctx context.Context, now, leaseUntil time.Time, limit int) ([]Claim, error) {
 	if limit <= 0 {
 		return nil, nil
 	}
 	leaseUntil = leaseUntil.Truncate(time.Millisecond) // scores are milliseconds
-	ids, err := claimScript.Run(ctx, s.client, []string{s.dueKey},
-		now.UnixMilli(), leaseUntil.UnixMilli(), limit).StringSlice()
-	if err != nil {
-		return nil, err
+	n := len(s.shards)
+	start := int(s.next.Add(1)) % n
+	order := make([]string, n)
+	for i := range n {
+		order[i] = s.shards[(start+i)%n]
+	}
+	args := func(want int) []any { return []any{now.UnixMilli(), leaseUntil.UnixMilli(), want} }
+
+	// First pass: every shard with a share of the limit, in one pipeline.
+	quota := make([]int, n)
+	for i := range n {
+		quota[i] = limit / n
+		if i < limit%n {
+			quota[i]++
+		}
+	}
+	var (
+		ids      []string
+		again    []string // shards that may hold more than they gave
+		firstErr error
+	)
+	pending := make([]bool, n)
+	for i := range n {
+		pending[i] = quota[i] > 0
+	}
+	// The script is sent by hash; after a restart a node no longer knows
+	// it, so it is loaded and the shards that said NOSCRIPT are asked again.
+	for try := 0; try < 2 && slices.Contains(pending, true); try++ {
+		cmds := make([]*redis.Cmd, n)
+		_, _ = s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for i, key := range order {
+				if pending[i] {
+					cmds[i] = claimScript.EvalSha(ctx, p, []string{key}, args(quota[i])...)
+				}
+			}
+			return nil
+		})
+		noScript := false
+		for i := range order {
+			if !pending[i] {
+				continue
+			}
+			got, err := cmds[i].StringSlice()
+			switch {
+			case isNoScript(err):
+				noScript = true
+				continue // still pending
+			case err != nil:
+				firstErr = cmp.Or(firstErr, err)
+			default:
+				ids = append(ids, got...)
+				if len(got) == quota[i] {
+					again = append(again, order[i])
+				}
+			}
+			pending[i] = false
+		}
+		if noScript {
+			if err := claimScript.Load(ctx, s.client).Err(); err != nil {
+				firstErr = cmp.Or(firstErr, err)
+			}
+		}
+	}
+	for i, key := range order {
+		if quota[i] == 0 || pending[i] {
+			again = append(again, key) // not asked yet
+		}
+	}
+	// Second pass: what the limit still allows, shard by shard.
+	for _, key := range again {
+		want := limit - len(ids)
+		if want <= 0 {
+			break
+		}
+		got, err := claimScript.Run(ctx, s.client, []string{key}, args(want)...).StringSlice()
+		if err != nil {
+			firstErr = cmp.Or(firstErr, err)
+			continue
+		}
+		ids = append(ids, got...)
+	}
+	// A shard that failed (a cluster node down) must not hold back the
+	// claims made on the others: they are leased already.
+	if len(ids) == 0 && firstErr != nil {
+		return nil, firstErr
 	}
 	claims := make([]Claim, len(ids))
 	for i, id := range ids {
 		claims[i] = Claim{DeliveryID: id, LeaseUntil: leaseUntil}
 	}
 	return claims, nil
+}
+
+func isNoScript(err error) bool {
+	return err != nil && redis.HasErrorPrefix(err, "NOSCRIPT")
 }
 
 // Claim is a delivery a worker leased: the lease is how the worker proves,
@@ -164,7 +317,7 @@ func (s *Schedule) Settle(ctx context.Context, settlements []Settlement) error {
 }
 
 func (s *Schedule) settleCmd(ctx context.Context, c redis.Scripter, st Settlement, shaOnly bool) *redis.Cmd {
-	keys := []string{s.dueKey}
+	keys := []string{s.keyOf(st.Claim.DeliveryID)}
 	lease := st.Claim.LeaseUntil.UnixMilli()
 	script, args := finishScript, []any{st.Claim.DeliveryID, lease}
 	if !st.Due.IsZero() {
@@ -178,12 +331,12 @@ func (s *Schedule) settleCmd(ctx context.Context, c redis.Scripter, st Settlemen
 
 // Release ends a claim by making the delivery due at due.
 func (s *Schedule) Release(ctx context.Context, c Claim, due time.Time) error {
-	return releaseScript.Run(ctx, s.client, []string{s.dueKey}, c.DeliveryID, c.LeaseUntil.UnixMilli(), due.UnixMilli()).Err()
+	return s.settleCmd(ctx, s.client, Settlement{Claim: c, Due: due}, false).Err()
 }
 
 // Finish ends a claim on a delivery that needs no more attempts.
 func (s *Schedule) Finish(ctx context.Context, c Claim) error {
-	return finishScript.Run(ctx, s.client, []string{s.dueKey}, c.DeliveryID, c.LeaseUntil.UnixMilli()).Err()
+	return s.settleCmd(ctx, s.client, Settlement{Claim: c}, false).Err()
 }
 
 // AddMissing schedules deliveries that the schedule does not hold, leaving
@@ -192,21 +345,38 @@ func (s *Schedule) AddMissing(ctx context.Context, deliveries []*webhookd.Delive
 	if len(deliveries) == 0 {
 		return 0, nil
 	}
-	members := make([]redis.Z, 0, len(deliveries))
-	for _, d := range deliveries {
-		members = append(members, redis.Z{Score: float64(d.NextAttemptTime.UnixMilli()), Member: d.ID})
+	var adds []*redis.IntCmd
+	_, err := s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for key, members := range s.byShard(deliveries, nil) {
+			adds = append(adds, p.ZAddNX(ctx, key, members...))
+		}
+		return nil
+	})
+	var added int64
+	for _, c := range adds {
+		added += c.Val()
 	}
-	return s.client.ZAddNX(ctx, s.dueKey, members...).Result()
+	return added, err
 }
 
 // Lag is how long the earliest due delivery has been waiting (0 when none is due).
 func (s *Schedule) Lag(ctx context.Context, now time.Time) (time.Duration, error) {
-	first, err := s.client.ZRangeWithScores(ctx, s.dueKey, 0, 0).Result()
-	if err != nil || len(first) == 0 {
+	firsts := make([]*redis.ZSliceCmd, len(s.shards))
+	if _, err := s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, key := range s.shards {
+			firsts[i] = p.ZRangeWithScores(ctx, key, 0, 0)
+		}
+		return nil
+	}); err != nil {
 		return 0, err
 	}
-	lag := now.Sub(time.UnixMilli(int64(first[0].Score)))
-	return max(lag, 0), nil
+	var lag time.Duration
+	for _, c := range firsts {
+		if first := c.Val(); len(first) > 0 {
+			lag = max(lag, now.Sub(time.UnixMilli(int64(first[0].Score))))
+		}
+	}
+	return lag, nil
 }
 
 // Wakeups returns a channel that receives a value whenever deliveries are
@@ -238,12 +408,48 @@ func (s *Schedule) Wakeups(ctx context.Context) <-chan struct{} {
 // Due returns up to limit delivery ids due at or before ms (Unix
 // milliseconds), earliest first, without claiming them.
 func (s *Schedule) Due(ctx context.Context, ms int64, limit int64) ([]string, error) {
-	return s.client.ZRangeArgs(ctx, redis.ZRangeArgs{
-		Key: s.dueKey, Start: "-inf", Stop: ms, ByScore: true, Count: limit,
-	}).Result()
+	cmds := make([]*redis.ZSliceCmd, len(s.shards))
+	if _, err := s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, key := range s.shards {
+			cmds[i] = p.ZRangeArgsWithScores(ctx, redis.ZRangeArgs{
+				Key: key, Start: "-inf", Stop: ms, ByScore: true, Count: limit,
+			})
+		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	var due []redis.Z
+	for _, c := range cmds {
+		due = append(due, c.Val()...)
+	}
+	slices.SortFunc(due, func(a, b redis.Z) int {
+		return cmp.Or(cmp.Compare(a.Score, b.Score), cmp.Compare(a.Member.(string), b.Member.(string)))
+	})
+	ids := make([]string, 0, min(int64(len(due)), limit))
+	for _, z := range due[:min(int64(len(due)), limit)] {
+		ids = append(ids, z.Member.(string))
+	}
+	return ids, nil
 }
 
 // Len is the number of scheduled deliveries.
 func (s *Schedule) Len(ctx context.Context) (int64, error) {
-	return s.client.ZCard(ctx, s.dueKey).Result()
+	cards := make([]*redis.IntCmd, len(s.shards))
+	if _, err := s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, key := range s.shards {
+			cards[i] = p.ZCard(ctx, key)
+		}
+		return nil
+	}); err != nil {
+		return 0, err
+	}
+	var n int64
+	for _, c := range cards {
+		n += c.Val()
+	}
+	return n, nil
 }
+
+// Shards is how many sorted sets the schedule is split over.
+func (s *Schedule) Shards() int { return len(s.shards) }

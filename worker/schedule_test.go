@@ -1,7 +1,9 @@
 package worker_test
 
 import (
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -14,23 +16,15 @@ import (
 // on a real Redis, the two backends webhookd's schedule runs on.
 func TestSchedule(t *testing.T) {
 	t.Parallel()
-	backends := []struct {
-		name   string
-		url    func(t *testing.T) string
-		prefix func(t *testing.T) string
-	}{
-		{"embedded", func(*testing.T) string { return "" }, func(*testing.T) string { return "webhookd" }},
-		{"redis", func(t *testing.T) string { return testenv.RedisURL(t) }, func(t *testing.T) string { return testenv.RedisKeyPrefix(t) }},
-	}
-	for _, b := range backends {
+	for _, b := range scheduleBackends {
 		t.Run(b.name, func(t *testing.T) {
 			t.Parallel()
-			r, err := worker.OpenRedis(t.Context(), worker.RedisConfig{URL: b.url(t)})
+			r, err := worker.OpenRedis(t.Context(), worker.RedisConfig{URL: b.url(t), Cluster: b.cluster})
 			if err != nil {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { _ = r.Close() })
-			s, err := worker.NewSchedule(r.Client, b.prefix(t))
+			s, err := worker.NewSchedule(r.Client, worker.ScheduleConfig{Prefix: b.prefix(t), Shards: b.shards})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -65,8 +59,14 @@ func TestSchedule(t *testing.T) {
 			// Claims lease: a claimed id is not claimed again until its lease ends.
 			now := base.Add(90 * time.Second)
 			claims, err := s.Claim(ctx, now, now.Add(time.Minute), 10)
-			if err != nil || len(claims) != 2 || claims[0].DeliveryID != "dlv_a" || claims[1].DeliveryID != "dlv_b" {
+			if err != nil || len(claims) != 2 {
 				t.Fatalf("Claim = %v, %v", claims, err)
+			}
+			// Within a shard claims come earliest first; across shards in
+			// any order.
+			slices.SortFunc(claims, func(a, b worker.Claim) int { return strings.Compare(a.DeliveryID, b.DeliveryID) })
+			if claims[0].DeliveryID != "dlv_a" || claims[1].DeliveryID != "dlv_b" {
+				t.Fatalf("Claim = %v, want dlv_a and dlv_b", claims)
 			}
 			if again, _ := s.Claim(ctx, now, now.Add(time.Minute), 10); len(again) != 0 {
 				t.Fatalf("claimed leased ids again: %v", again)
@@ -103,6 +103,9 @@ func TestSchedule(t *testing.T) {
 			}
 			// An unchanged claim releases and finishes normally.
 			c, _ := s.Claim(ctx, now, now.Add(time.Minute), 1)
+			if len(c) != 1 {
+				t.Fatalf("Claim of the due dlv_b = %v", c)
+			}
 			if err := s.Release(ctx, c[0], now.Add(time.Hour)); err != nil {
 				t.Fatal(err)
 			}
@@ -120,6 +123,108 @@ func TestSchedule(t *testing.T) {
 			}
 		})
 	}
+}
+
+// scheduleBackends are the Redis deployments the schedule runs on: the
+// embedded server, a standalone Redis with one shard and with several, and
+// a real three-node Redis Cluster whose shards land on different nodes.
+var scheduleBackends = []struct {
+	name    string
+	url     func(t testing.TB) string
+	prefix  func(t testing.TB) string
+	cluster bool
+	shards  int
+}{
+	{name: "embedded", url: func(testing.TB) string { return "" }, prefix: func(testing.TB) string { return "webhookd" }},
+	{name: "redis", url: testenv.RedisURL, prefix: testenv.RedisKeyPrefix},
+	{name: "redis_sharded", url: testenv.RedisURL, prefix: testenv.RedisKeyPrefix, shards: 5},
+	{name: "cluster", url: func(t testing.TB) string { return testenv.RedisCluster(t, 3) }, prefix: testenv.RedisKeyPrefix, cluster: true, shards: 16},
+}
+
+// TestScheduleShards checks that a sharded schedule never claims more than
+// asked, claims every due delivery exactly once, and serves every shard.
+func TestScheduleShards(t *testing.T) {
+	t.Parallel()
+	for _, b := range scheduleBackends {
+		if b.shards < 2 {
+			continue
+		}
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := t.Context()
+			r, err := worker.OpenRedis(ctx, worker.RedisConfig{URL: b.url(t), Cluster: b.cluster})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = r.Close() })
+			s, err := worker.NewSchedule(r.Client, worker.ScheduleConfig{Prefix: b.prefix(t), Shards: b.shards})
+			if err != nil {
+				t.Fatal(err)
+			}
+			now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+			const total = 300
+			var deliveries []*webhookd.Delivery
+			for i := range total {
+				deliveries = append(deliveries, &webhookd.Delivery{ID: fmt.Sprintf("dlv_%04d", i), NextAttemptTime: now.Add(-time.Duration(i) * time.Millisecond)})
+			}
+			// One not yet due, which no claim may take.
+			deliveries = append(deliveries, &webhookd.Delivery{ID: "dlv_later", NextAttemptTime: now.Add(time.Hour)})
+			if err := s.Dispatch(ctx, deliveries); err != nil {
+				t.Fatal(err)
+			}
+			if n, err := s.Len(ctx); err != nil || n != total+1 {
+				t.Fatalf("Len = %d, %v; want %d", n, err, total+1)
+			}
+			if lag, err := s.Lag(ctx, now); err != nil || lag != time.Duration(total-1)*time.Millisecond {
+				t.Fatalf("Lag = %v, %v; want the oldest due entry's wait, %v", lag, err, time.Duration(total-1)*time.Millisecond)
+			}
+			// A small first claim takes from as many shards as it may.
+			first, err := s.Claim(ctx, now, now.Add(time.Minute), b.shards)
+			if err != nil || len(first) != b.shards {
+				t.Fatalf("Claim(%d) = %d claims, %v", b.shards, len(first), err)
+			}
+			if got := distinctShards(s, first); got < b.shards/2 {
+				t.Errorf("a claim of %d came from %d shards only", b.shards, got)
+			}
+			seen := map[string]int{}
+			for _, c := range first {
+				seen[c.DeliveryID]++
+			}
+			for _, limit := range []int{1, 7, 1, 64, 3, 500} {
+				claims, err := s.Claim(ctx, now, now.Add(time.Minute), limit)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(claims) > limit {
+					t.Fatalf("Claim(%d) returned %d", limit, len(claims))
+				}
+				for _, c := range claims {
+					seen[c.DeliveryID]++
+				}
+			}
+			if len(seen) != total {
+				t.Fatalf("claimed %d distinct deliveries, want every one of the %d due", len(seen), total)
+			}
+			for id, n := range seen {
+				if n != 1 || id == "dlv_later" {
+					t.Fatalf("%s claimed %d times", id, n)
+				}
+			}
+			if due, err := s.Due(ctx, now.Add(2*time.Hour).UnixMilli(), total+5); err != nil || len(due) != total+1 || due[total] != "dlv_later" {
+				t.Fatalf("Due = %d ids, %v; want every lease, then dlv_later last", len(due), err)
+			}
+		})
+	}
+}
+
+// distinctShards counts the shards claims came from, by asking the schedule
+// where each id lives through a claim-free route: its sorted set's name.
+func distinctShards(s *worker.Schedule, claims []worker.Claim) int {
+	shards := map[string]bool{}
+	for _, c := range claims {
+		shards[s.ShardOf(c.DeliveryID)] = true
+	}
+	return len(shards)
 }
 
 func TestOpenRedisRefusesBadURL(t *testing.T) {

@@ -75,10 +75,10 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, notice io.Writer)
 	if err := bootstrapAdmin(ctx, a.store, cfg.AdminToken, logger, notice); err != nil {
 		return nil, err
 	}
-	if a.redis, err = worker.OpenRedis(ctx, worker.RedisConfig{URL: cfg.RedisURL, Logger: logger}); err != nil {
+	if a.redis, err = worker.OpenRedis(ctx, worker.RedisConfig{URL: cfg.RedisURL, Cluster: cfg.RedisCluster, Logger: logger}); err != nil {
 		return nil, err
 	}
-	schedule, err := worker.NewSchedule(a.redis.Client, cfg.RedisPrefix)
+	schedule, err := worker.NewSchedule(a.redis.Client, worker.ScheduleConfig{Prefix: cfg.RedisPrefix, Shards: cfg.scheduleShards()})
 	if err != nil {
 		return nil, err
 	}

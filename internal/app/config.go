@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/webhookd/webhookd/worker"
 )
 
 // Config is everything an operator can set. Every field has a flag and an
@@ -24,9 +26,15 @@ type Config struct {
 	DatabaseURL string
 	// RedisURL selects the Redis of the schedule; empty means embedded.
 	RedisURL string
+	// RedisCluster makes RedisURL the seed of a Redis Cluster.
+	RedisCluster bool
 	// RedisPrefix starts every Redis key, so several installations can
 	// share one Redis.
 	RedisPrefix string
+	// ScheduleShards is how many sorted sets the schedule is split over;
+	// zero picks 1 on a standalone Redis and DefaultClusterShards on a
+	// cluster.
+	ScheduleShards int
 	// AdminToken, when set, is accepted as an internal credential. It is read
 	// from the environment only (WEBHOOKD_ADMIN_TOKEN), never from a flag,
 	// so it does not show in process listings.
@@ -79,6 +87,8 @@ func ParseConfig(args []string, getenv func(string) string, output io.Writer) (C
 	fs.StringVar(&c.DataDir, "data-dir", "webhookd-data", "directory of the embedded SQLite database")
 	fs.StringVar(&c.DatabaseURL, "database-url", "", "database: postgres://… or sqlite:///path/file.db (default: SQLite file in --data-dir)")
 	fs.StringVar(&c.RedisURL, "redis-url", "", "Redis holding the delivery schedule: redis://host:port/db (default: embedded in-process server)")
+	fs.BoolVar(&c.RedisCluster, "redis-cluster", false, "--redis-url names a Redis Cluster: redis://host:port?addr=host2:port2&addr=host3:port3")
+	fs.IntVar(&c.ScheduleShards, "schedule-shards", 0, "sorted sets the schedule is split over, the same in every process (default: 1, or 16 on a Redis Cluster)")
 	fs.StringVar(&c.RedisPrefix, "redis-prefix", "webhookd", "prefix of every Redis key, to share one Redis between installations")
 	fs.BoolVar(&c.AllowHTTPEndpoints, "allow-http-endpoints", false, "accept plain http:// endpoint URLs (for development)")
 	fs.IntVar(&c.MaxPayloadBytes, "max-payload-bytes", 256<<10, "largest event payload accepted, in bytes of JSON")
@@ -142,6 +152,12 @@ func (c *Config) Validate() error {
 	}
 	if c.RedisPrefix == "" || strings.ContainsAny(c.RedisPrefix, "{} \t\r\n") {
 		bad("redis-prefix", "must be non-empty without braces or whitespace (braces would break the Redis Cluster hash tag)")
+	}
+	if c.RedisCluster && c.RedisURL == "" {
+		bad("redis-cluster", "needs --redis-url naming at least one node of the cluster")
+	}
+	if c.ScheduleShards < 0 || c.ScheduleShards > worker.MaxScheduleShards {
+		bad("schedule-shards", "must be between 1 and %d (0 picks the default)", worker.MaxScheduleShards)
 	}
 	if c.MaxPayloadBytes < 1024 || c.MaxPayloadBytes > 16<<20 {
 		bad("max-payload-bytes", "must be between 1024 and %d, got %d", 16<<20, c.MaxPayloadBytes)
@@ -262,4 +278,20 @@ func (c *Config) allowCIDRs() ([]netip.Prefix, error) {
 		out = append(out, p.Masked())
 	}
 	return out, nil
+}
+
+// DefaultClusterShards is the schedule's shard count on a Redis Cluster when
+// --schedule-shards is not given: enough hash slots to spread over the
+// nodes of a typical cluster, few enough that an idle claim stays cheap.
+const DefaultClusterShards = 16
+
+// scheduleShards is the shard count the schedule uses.
+func (c Config) scheduleShards() int {
+	switch {
+	case c.ScheduleShards > 0:
+		return c.ScheduleShards
+	case c.RedisCluster:
+		return DefaultClusterShards
+	}
+	return 1
 }

@@ -43,6 +43,10 @@ var setups = []setup{
 		return []string{"--database-url=" + testenv.PostgresURL(t), "--redis-url=" + testenv.RedisURL(t),
 			"--redis-prefix=" + testenv.RedisKeyPrefix(t)}
 	}},
+	// The schedule sharded over the slots of a three-node Redis Cluster.
+	{"postgres+cluster", func(t *testing.T) []string {
+		return []string{"--database-url=" + testenv.PostgresURL(t), "--redis-cluster", "--redis-url=" + testenv.RedisCluster(t, 3)}
+	}},
 }
 
 type service struct {
