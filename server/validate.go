@@ -1,6 +1,7 @@
 package server
 
 import (
+	"net/netip"
 	"net/url"
 	"strings"
 	"unicode/utf8"
@@ -53,6 +54,9 @@ func validateEndpointURL(field, raw string, allowHTTP bool) error {
 	if u.User != nil {
 		return webhookd.Invalid(field, "must not contain user information (user:password@); use custom headers for credentials")
 	}
+	if err := validateEndpointHost(field, u.Hostname()); err != nil {
+		return err
+	}
 	if port := u.Port(); port != "" {
 		for _, c := range port {
 			if c < '0' || c > '9' {
@@ -61,6 +65,59 @@ func validateEndpointURL(field, raw string, allowHTTP bool) error {
 		}
 	}
 	return nil
+}
+
+// validateEndpointHost refuses hosts whose meaning depends on who reads
+// them. A host whose last label is a number is an IPv4 address to browsers
+// and to the C library's inet_aton (2130706433, 0177.0.0.1, 0x7f.0.0.1 and
+// 127.1 all mean 127.0.0.1), but a name to other resolvers; only the dotted
+// decimal form is accepted, so that what the customer sees is what webhookd
+// dials. IPv6 literals must parse and carry no zone, which names an
+// interface of the sending machine. Whether an address may be reached at
+// all is decided at connect time, after DNS, by the worker's SSRF guard
+// (worker/ssrf.go, which refuses these same numeric forms): a hostname can
+// resolve anywhere, so refusing private literals here would prove nothing.
+func validateEndpointHost(field, host string) error {
+	if strings.Contains(host, ":") {
+		addr, err := netip.ParseAddr(host)
+		switch {
+		case err != nil || !addr.Is6():
+			return webhookd.Invalid(field, "has an invalid IPv6 address")
+		case addr.Zone() != "":
+			return webhookd.Invalid(field, "must not name an IPv6 zone (%%%s)", addr.Zone())
+		}
+		return nil
+	}
+	trimmed := strings.TrimSuffix(host, ".")
+	if !isNumericLabel(trimmed[strings.LastIndexByte(trimmed, '.')+1:]) {
+		return nil // a name
+	}
+	if addr, err := netip.ParseAddr(host); err == nil && addr.Is4() {
+		return nil
+	}
+	return webhookd.Invalid(field, "host %q is a number but not a dotted-decimal IPv4 address; "+
+		"write the address as four decimal parts (such as 192.0.2.10) or use a hostname", host)
+}
+
+// isNumericLabel reports whether a host label is a number to the URL
+// standard's IPv4 parser: decimal digits, or 0x followed by hex digits.
+func isNumericLabel(label string) bool {
+	if label == "" {
+		return false
+	}
+	digits, isDigit := label, func(c byte) bool { return c >= '0' && c <= '9' }
+	if len(label) >= 2 && label[0] == '0' && (label[1] == 'x' || label[1] == 'X') {
+		digits = label[2:]
+		isDigit = func(c byte) bool {
+			return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+		}
+	}
+	for i := 0; i < len(digits); i++ {
+		if !isDigit(digits[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 // reservedHeader reports headers webhookd sets itself (or that HTTP

@@ -1,9 +1,13 @@
 package server
 
 import (
+	"errors"
+	"net/netip"
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/webhookd/webhookd"
 )
 
 func TestValidateEndpointURL(t *testing.T) {
@@ -31,6 +35,35 @@ func TestValidateEndpointURL(t *testing.T) {
 		{"https://your-app.com/a b", false, false},
 		{"https://your-app.com:port/", false, false},
 		{"https://your-app.com/" + strings.Repeat("a", 2048), false, false},
+		// Numeric hosts: only dotted decimal; whether the address may be
+		// reached is the SSRF guard's call at connect time.
+		{"https://192.0.2.10/hook", false, true},
+		{"http://127.0.0.1:3000/hook", true, true},
+		{"https://169.254.169.254/latest/meta-data/", false, true},
+		{"https://2130706433/", false, false},
+		{"https://0177.0.0.1/", false, false},
+		{"https://0x7f.0.0.1/", false, false},
+		{"https://0x7f000001/", false, false},
+		{"https://127.1/", false, false},
+		{"https://127.0.1/", false, false},
+		{"https://127.0.0.1./", false, false},
+		{"https://1.2.3.4.5/", false, false},
+		{"https://example.0x1/", false, false},
+		{"https://3232235777:8443/hook", false, false},
+		{"https://123.example.com/", false, true},
+		{"https://0x7f.example.com/", false, true},
+		{"https://example.com./", false, true},
+		{"https://your-app.com/0177.0.0.1", false, true},
+		// IPv6 literals must parse and name no zone; the mapped, NAT64 and
+		// 6to4 forms of private addresses are refused when dialled.
+		{"https://[::1]/", false, true},
+		{"https://[::ffff:127.0.0.1]/", false, true},
+		{"https://[::ffff:169.254.169.254]/", false, true},
+		{"https://[64:ff9b::a9fe:a9fe]/", false, true},
+		{"https://[2002:7f00:1::]/", false, true},
+		{"https://[fe80::1%25eth0]/", false, false},
+		{"https://[::ffff:0177.0.0.1]/", false, false},
+		{"https://[1.2.3.4]/", false, false},
 	}
 	for _, tc := range tests {
 		err := validateEndpointURL("endpoint.url", tc.url, tc.allowHTTP)
@@ -40,10 +73,31 @@ func TestValidateEndpointURL(t *testing.T) {
 	}
 }
 
+// TestValidateEndpointURLNamesTheField checks that a refused numeric host
+// is a client error naming endpoint.url and saying what to write instead.
+func TestValidateEndpointURLNamesTheField(t *testing.T) {
+	t.Parallel()
+	err := validateEndpointURL("endpoint.url", "https://2130706433/hook", false)
+	var e *webhookd.Error
+	if !errors.As(err, &e) || e.Kind != webhookd.KindInvalid || e.Field != "endpoint.url" {
+		t.Fatalf("error %#v, want an Invalid error for endpoint.url", err)
+	}
+	if !strings.Contains(e.Message, `host "2130706433" is a number but not a dotted-decimal IPv4 address`) {
+		t.Fatalf("message %q does not say what is wrong", e.Message)
+	}
+}
+
 // FuzzValidateEndpointURL checks that whatever is accepted is an absolute
 // https URL with a host, no user information and within the length limit.
 func FuzzValidateEndpointURL(f *testing.F) {
-	for _, s := range []string{"https://your-app.com/webhooks", "https://[::1]:443/", "https://a@b/", "http://x/", "https://x:99999999/", "https://%zz/"} {
+	for _, s := range []string{
+		"https://your-app.com/webhooks", "https://[::1]:443/", "https://a@b/", "http://x/", "https://x:99999999/", "https://%zz/",
+		// Numeric and IPv6 host forms an SSRF probe would try.
+		"https://2130706433/", "https://0177.0.0.1/", "https://0x7f.0.0.1/", "https://127.1/", "https://127.0.0.1./",
+		"https://169.254.169.254/latest/meta-data/", "https://[::ffff:127.0.0.1]/", "https://[::ffff:169.254.169.254]/",
+		"https://[64:ff9b::a9fe:a9fe]/", "https://[2002:7f00:1::]/", "https://[fe80::1%25eth0]/", "https://[fc00::1]/",
+		"https://[::ffff:0177.0.0.1]/", "https://0X7F.1/",
+	} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
@@ -56,6 +110,20 @@ func FuzzValidateEndpointURL(f *testing.F) {
 			t.Fatalf("accepted unparsable %q: %v", raw, err)
 		case u.Scheme != "https" || u.Hostname() == "" || u.User != nil || len(raw) > maxURLBytes:
 			t.Fatalf("accepted %q (scheme %q host %q user %v)", raw, u.Scheme, u.Hostname(), u.User)
+		}
+		// A host ending in a decimal label is an IPv4 address to browsers
+		// and inet_aton: it must be one in the form every parser reads alike.
+		host := u.Hostname()
+		labels := strings.Split(strings.TrimSuffix(host, "."), ".")
+		if last := labels[len(labels)-1]; !strings.Contains(host, ":") && last != "" && strings.Trim(last, "0123456789") == "" {
+			if addr, err := netip.ParseAddr(host); err != nil || !addr.Is4() {
+				t.Fatalf("accepted %q, whose host %q reads as an IPv4 address in a non-standard form", raw, host)
+			}
+		}
+		if strings.Contains(host, ":") {
+			if addr, err := netip.ParseAddr(host); err != nil || !addr.Is6() || addr.Zone() != "" {
+				t.Fatalf("accepted %q, whose host %q is not a zone-free IPv6 address", raw, host)
+			}
 		}
 	})
 }
