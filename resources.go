@@ -49,6 +49,12 @@ type Endpoint struct {
 	// DisabledReason says why the endpoint stopped receiving events
 	// ("disabled by user", "receiver answered 410 Gone", ...).
 	DisabledReason string
+	// DisableTime is when the endpoint was disabled; zero while enabled.
+	DisableTime time.Time
+	// FailingSince is when the current run of failed attempts began (the
+	// first failure since the last success); zero while the last attempt
+	// succeeded. It is kept by RecordAttempts and cleared on re-enabling.
+	FailingSince time.Time
 	// Secret signs every request. During a rotation PreviousSecret keeps
 	// signing as well until PreviousSecretExpireTime.
 	Secret                   string

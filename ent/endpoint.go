@@ -33,6 +33,10 @@ type Endpoint struct {
 	Disabled bool `json:"disabled,omitempty"`
 	// DisabledReason holds the value of the "disabled_reason" field.
 	DisabledReason string `json:"disabled_reason,omitempty"`
+	// DisableTime holds the value of the "disable_time" field.
+	DisableTime *time.Time `json:"disable_time,omitempty"`
+	// FailingSince holds the value of the "failing_since" field.
+	FailingSince *time.Time `json:"failing_since,omitempty"`
 	// Secret holds the value of the "secret" field.
 	Secret string `json:"-"`
 	// PreviousSecret holds the value of the "previous_secret" field.
@@ -91,7 +95,7 @@ func (*Endpoint) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullBool)
 		case endpoint.FieldID, endpoint.FieldAccountID, endpoint.FieldURL, endpoint.FieldDescription, endpoint.FieldDisabledReason, endpoint.FieldSecret, endpoint.FieldPreviousSecret:
 			values[i] = new(sql.NullString)
-		case endpoint.FieldPreviousSecretExpireTime, endpoint.FieldCreateTime, endpoint.FieldUpdateTime:
+		case endpoint.FieldDisableTime, endpoint.FieldFailingSince, endpoint.FieldPreviousSecretExpireTime, endpoint.FieldCreateTime, endpoint.FieldUpdateTime:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -159,6 +163,20 @@ func (_m *Endpoint) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field disabled_reason", values[i])
 			} else if value.Valid {
 				_m.DisabledReason = value.String
+			}
+		case endpoint.FieldDisableTime:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field disable_time", values[i])
+			} else if value.Valid {
+				_m.DisableTime = new(time.Time)
+				*_m.DisableTime = value.Time
+			}
+		case endpoint.FieldFailingSince:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field failing_since", values[i])
+			} else if value.Valid {
+				_m.FailingSince = new(time.Time)
+				*_m.FailingSince = value.Time
 			}
 		case endpoint.FieldSecret:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -257,6 +275,16 @@ func (_m *Endpoint) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("disabled_reason=")
 	builder.WriteString(_m.DisabledReason)
+	builder.WriteString(", ")
+	if v := _m.DisableTime; v != nil {
+		builder.WriteString("disable_time=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := _m.FailingSince; v != nil {
+		builder.WriteString("failing_since=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
 	builder.WriteString(", ")
 	builder.WriteString("secret=<sensitive>")
 	builder.WriteString(", ")

@@ -91,6 +91,34 @@ func (_c *EndpointCreate) SetNillableDisabledReason(v *string) *EndpointCreate {
 	return _c
 }
 
+// SetDisableTime sets the "disable_time" field.
+func (_c *EndpointCreate) SetDisableTime(v time.Time) *EndpointCreate {
+	_c.mutation.SetDisableTime(v)
+	return _c
+}
+
+// SetNillableDisableTime sets the "disable_time" field if the given value is not nil.
+func (_c *EndpointCreate) SetNillableDisableTime(v *time.Time) *EndpointCreate {
+	if v != nil {
+		_c.SetDisableTime(*v)
+	}
+	return _c
+}
+
+// SetFailingSince sets the "failing_since" field.
+func (_c *EndpointCreate) SetFailingSince(v time.Time) *EndpointCreate {
+	_c.mutation.SetFailingSince(v)
+	return _c
+}
+
+// SetNillableFailingSince sets the "failing_since" field if the given value is not nil.
+func (_c *EndpointCreate) SetNillableFailingSince(v *time.Time) *EndpointCreate {
+	if v != nil {
+		_c.SetFailingSince(*v)
+	}
+	return _c
+}
+
 // SetSecret sets the "secret" field.
 func (_c *EndpointCreate) SetSecret(v string) *EndpointCreate {
 	_c.mutation.SetSecret(v)
@@ -321,6 +349,14 @@ func (_c *EndpointCreate) createSpec() (*Endpoint, *sqlgraph.CreateSpec) {
 		_spec.SetField(endpoint.FieldDisabledReason, field.TypeString, value)
 		_node.DisabledReason = value
 	}
+	if value, ok := _c.mutation.DisableTime(); ok {
+		_spec.SetField(endpoint.FieldDisableTime, field.TypeTime, value)
+		_node.DisableTime = &value
+	}
+	if value, ok := _c.mutation.FailingSince(); ok {
+		_spec.SetField(endpoint.FieldFailingSince, field.TypeTime, value)
+		_node.FailingSince = &value
+	}
 	if value, ok := _c.mutation.Secret(); ok {
 		_spec.SetField(endpoint.FieldSecret, field.TypeString, value)
 		_node.Secret = value
@@ -501,6 +537,42 @@ func (u *EndpointUpsert) SetDisabledReason(v string) *EndpointUpsert {
 // UpdateDisabledReason sets the "disabled_reason" field to the value that was provided on create.
 func (u *EndpointUpsert) UpdateDisabledReason() *EndpointUpsert {
 	u.SetExcluded(endpoint.FieldDisabledReason)
+	return u
+}
+
+// SetDisableTime sets the "disable_time" field.
+func (u *EndpointUpsert) SetDisableTime(v time.Time) *EndpointUpsert {
+	u.Set(endpoint.FieldDisableTime, v)
+	return u
+}
+
+// UpdateDisableTime sets the "disable_time" field to the value that was provided on create.
+func (u *EndpointUpsert) UpdateDisableTime() *EndpointUpsert {
+	u.SetExcluded(endpoint.FieldDisableTime)
+	return u
+}
+
+// ClearDisableTime clears the value of the "disable_time" field.
+func (u *EndpointUpsert) ClearDisableTime() *EndpointUpsert {
+	u.SetNull(endpoint.FieldDisableTime)
+	return u
+}
+
+// SetFailingSince sets the "failing_since" field.
+func (u *EndpointUpsert) SetFailingSince(v time.Time) *EndpointUpsert {
+	u.Set(endpoint.FieldFailingSince, v)
+	return u
+}
+
+// UpdateFailingSince sets the "failing_since" field to the value that was provided on create.
+func (u *EndpointUpsert) UpdateFailingSince() *EndpointUpsert {
+	u.SetExcluded(endpoint.FieldFailingSince)
+	return u
+}
+
+// ClearFailingSince clears the value of the "failing_since" field.
+func (u *EndpointUpsert) ClearFailingSince() *EndpointUpsert {
+	u.SetNull(endpoint.FieldFailingSince)
 	return u
 }
 
@@ -700,6 +772,48 @@ func (u *EndpointUpsertOne) SetDisabledReason(v string) *EndpointUpsertOne {
 func (u *EndpointUpsertOne) UpdateDisabledReason() *EndpointUpsertOne {
 	return u.Update(func(s *EndpointUpsert) {
 		s.UpdateDisabledReason()
+	})
+}
+
+// SetDisableTime sets the "disable_time" field.
+func (u *EndpointUpsertOne) SetDisableTime(v time.Time) *EndpointUpsertOne {
+	return u.Update(func(s *EndpointUpsert) {
+		s.SetDisableTime(v)
+	})
+}
+
+// UpdateDisableTime sets the "disable_time" field to the value that was provided on create.
+func (u *EndpointUpsertOne) UpdateDisableTime() *EndpointUpsertOne {
+	return u.Update(func(s *EndpointUpsert) {
+		s.UpdateDisableTime()
+	})
+}
+
+// ClearDisableTime clears the value of the "disable_time" field.
+func (u *EndpointUpsertOne) ClearDisableTime() *EndpointUpsertOne {
+	return u.Update(func(s *EndpointUpsert) {
+		s.ClearDisableTime()
+	})
+}
+
+// SetFailingSince sets the "failing_since" field.
+func (u *EndpointUpsertOne) SetFailingSince(v time.Time) *EndpointUpsertOne {
+	return u.Update(func(s *EndpointUpsert) {
+		s.SetFailingSince(v)
+	})
+}
+
+// UpdateFailingSince sets the "failing_since" field to the value that was provided on create.
+func (u *EndpointUpsertOne) UpdateFailingSince() *EndpointUpsertOne {
+	return u.Update(func(s *EndpointUpsert) {
+		s.UpdateFailingSince()
+	})
+}
+
+// ClearFailingSince clears the value of the "failing_since" field.
+func (u *EndpointUpsertOne) ClearFailingSince() *EndpointUpsertOne {
+	return u.Update(func(s *EndpointUpsert) {
+		s.ClearFailingSince()
 	})
 }
 
@@ -1075,6 +1189,48 @@ func (u *EndpointUpsertBulk) SetDisabledReason(v string) *EndpointUpsertBulk {
 func (u *EndpointUpsertBulk) UpdateDisabledReason() *EndpointUpsertBulk {
 	return u.Update(func(s *EndpointUpsert) {
 		s.UpdateDisabledReason()
+	})
+}
+
+// SetDisableTime sets the "disable_time" field.
+func (u *EndpointUpsertBulk) SetDisableTime(v time.Time) *EndpointUpsertBulk {
+	return u.Update(func(s *EndpointUpsert) {
+		s.SetDisableTime(v)
+	})
+}
+
+// UpdateDisableTime sets the "disable_time" field to the value that was provided on create.
+func (u *EndpointUpsertBulk) UpdateDisableTime() *EndpointUpsertBulk {
+	return u.Update(func(s *EndpointUpsert) {
+		s.UpdateDisableTime()
+	})
+}
+
+// ClearDisableTime clears the value of the "disable_time" field.
+func (u *EndpointUpsertBulk) ClearDisableTime() *EndpointUpsertBulk {
+	return u.Update(func(s *EndpointUpsert) {
+		s.ClearDisableTime()
+	})
+}
+
+// SetFailingSince sets the "failing_since" field.
+func (u *EndpointUpsertBulk) SetFailingSince(v time.Time) *EndpointUpsertBulk {
+	return u.Update(func(s *EndpointUpsert) {
+		s.SetFailingSince(v)
+	})
+}
+
+// UpdateFailingSince sets the "failing_since" field to the value that was provided on create.
+func (u *EndpointUpsertBulk) UpdateFailingSince() *EndpointUpsertBulk {
+	return u.Update(func(s *EndpointUpsert) {
+		s.UpdateFailingSince()
+	})
+}
+
+// ClearFailingSince clears the value of the "failing_since" field.
+func (u *EndpointUpsertBulk) ClearFailingSince() *EndpointUpsertBulk {
+	return u.Update(func(s *EndpointUpsert) {
+		s.ClearFailingSince()
 	})
 }
 

@@ -110,6 +110,46 @@ func (_u *EndpointUpdate) SetNillableDisabledReason(v *string) *EndpointUpdate {
 	return _u
 }
 
+// SetDisableTime sets the "disable_time" field.
+func (_u *EndpointUpdate) SetDisableTime(v time.Time) *EndpointUpdate {
+	_u.mutation.SetDisableTime(v)
+	return _u
+}
+
+// SetNillableDisableTime sets the "disable_time" field if the given value is not nil.
+func (_u *EndpointUpdate) SetNillableDisableTime(v *time.Time) *EndpointUpdate {
+	if v != nil {
+		_u.SetDisableTime(*v)
+	}
+	return _u
+}
+
+// ClearDisableTime clears the value of the "disable_time" field.
+func (_u *EndpointUpdate) ClearDisableTime() *EndpointUpdate {
+	_u.mutation.ClearDisableTime()
+	return _u
+}
+
+// SetFailingSince sets the "failing_since" field.
+func (_u *EndpointUpdate) SetFailingSince(v time.Time) *EndpointUpdate {
+	_u.mutation.SetFailingSince(v)
+	return _u
+}
+
+// SetNillableFailingSince sets the "failing_since" field if the given value is not nil.
+func (_u *EndpointUpdate) SetNillableFailingSince(v *time.Time) *EndpointUpdate {
+	if v != nil {
+		_u.SetFailingSince(*v)
+	}
+	return _u
+}
+
+// ClearFailingSince clears the value of the "failing_since" field.
+func (_u *EndpointUpdate) ClearFailingSince() *EndpointUpdate {
+	_u.mutation.ClearFailingSince()
+	return _u
+}
+
 // SetSecret sets the "secret" field.
 func (_u *EndpointUpdate) SetSecret(v string) *EndpointUpdate {
 	_u.mutation.SetSecret(v)
@@ -286,6 +326,18 @@ func (_u *EndpointUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if value, ok := _u.mutation.DisabledReason(); ok {
 		_spec.SetField(endpoint.FieldDisabledReason, field.TypeString, value)
 	}
+	if value, ok := _u.mutation.DisableTime(); ok {
+		_spec.SetField(endpoint.FieldDisableTime, field.TypeTime, value)
+	}
+	if _u.mutation.DisableTimeCleared() {
+		_spec.ClearField(endpoint.FieldDisableTime, field.TypeTime)
+	}
+	if value, ok := _u.mutation.FailingSince(); ok {
+		_spec.SetField(endpoint.FieldFailingSince, field.TypeTime, value)
+	}
+	if _u.mutation.FailingSinceCleared() {
+		_spec.ClearField(endpoint.FieldFailingSince, field.TypeTime)
+	}
 	if value, ok := _u.mutation.Secret(); ok {
 		_spec.SetField(endpoint.FieldSecret, field.TypeString, value)
 	}
@@ -443,6 +495,46 @@ func (_u *EndpointUpdateOne) SetNillableDisabledReason(v *string) *EndpointUpdat
 	if v != nil {
 		_u.SetDisabledReason(*v)
 	}
+	return _u
+}
+
+// SetDisableTime sets the "disable_time" field.
+func (_u *EndpointUpdateOne) SetDisableTime(v time.Time) *EndpointUpdateOne {
+	_u.mutation.SetDisableTime(v)
+	return _u
+}
+
+// SetNillableDisableTime sets the "disable_time" field if the given value is not nil.
+func (_u *EndpointUpdateOne) SetNillableDisableTime(v *time.Time) *EndpointUpdateOne {
+	if v != nil {
+		_u.SetDisableTime(*v)
+	}
+	return _u
+}
+
+// ClearDisableTime clears the value of the "disable_time" field.
+func (_u *EndpointUpdateOne) ClearDisableTime() *EndpointUpdateOne {
+	_u.mutation.ClearDisableTime()
+	return _u
+}
+
+// SetFailingSince sets the "failing_since" field.
+func (_u *EndpointUpdateOne) SetFailingSince(v time.Time) *EndpointUpdateOne {
+	_u.mutation.SetFailingSince(v)
+	return _u
+}
+
+// SetNillableFailingSince sets the "failing_since" field if the given value is not nil.
+func (_u *EndpointUpdateOne) SetNillableFailingSince(v *time.Time) *EndpointUpdateOne {
+	if v != nil {
+		_u.SetFailingSince(*v)
+	}
+	return _u
+}
+
+// ClearFailingSince clears the value of the "failing_since" field.
+func (_u *EndpointUpdateOne) ClearFailingSince() *EndpointUpdateOne {
+	_u.mutation.ClearFailingSince()
 	return _u
 }
 
@@ -651,6 +743,18 @@ func (_u *EndpointUpdateOne) sqlSave(ctx context.Context) (_node *Endpoint, err 
 	}
 	if value, ok := _u.mutation.DisabledReason(); ok {
 		_spec.SetField(endpoint.FieldDisabledReason, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.DisableTime(); ok {
+		_spec.SetField(endpoint.FieldDisableTime, field.TypeTime, value)
+	}
+	if _u.mutation.DisableTimeCleared() {
+		_spec.ClearField(endpoint.FieldDisableTime, field.TypeTime)
+	}
+	if value, ok := _u.mutation.FailingSince(); ok {
+		_spec.SetField(endpoint.FieldFailingSince, field.TypeTime, value)
+	}
+	if _u.mutation.FailingSinceCleared() {
+		_spec.ClearField(endpoint.FieldFailingSince, field.TypeTime)
 	}
 	if value, ok := _u.mutation.Secret(); ok {
 		_spec.SetField(endpoint.FieldSecret, field.TypeString, value)

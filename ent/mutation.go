@@ -3645,6 +3645,8 @@ type EndpointMutation struct {
 	headers                     *map[string]string
 	disabled                    *bool
 	disabled_reason             *string
+	disable_time                *time.Time
+	failing_since               *time.Time
 	secret                      *string
 	previous_secret             *string
 	previous_secret_expire_time *time.Time
@@ -4045,6 +4047,104 @@ func (m *EndpointMutation) ResetDisabledReason() {
 	m.disabled_reason = nil
 }
 
+// SetDisableTime sets the "disable_time" field.
+func (m *EndpointMutation) SetDisableTime(t time.Time) {
+	m.disable_time = &t
+}
+
+// DisableTime returns the value of the "disable_time" field in the mutation.
+func (m *EndpointMutation) DisableTime() (r time.Time, exists bool) {
+	v := m.disable_time
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDisableTime returns the old "disable_time" field's value of the Endpoint entity.
+// If the Endpoint object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EndpointMutation) OldDisableTime(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDisableTime is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDisableTime requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDisableTime: %w", err)
+	}
+	return oldValue.DisableTime, nil
+}
+
+// ClearDisableTime clears the value of the "disable_time" field.
+func (m *EndpointMutation) ClearDisableTime() {
+	m.disable_time = nil
+	m.clearedFields[endpoint.FieldDisableTime] = struct{}{}
+}
+
+// DisableTimeCleared returns if the "disable_time" field was cleared in this mutation.
+func (m *EndpointMutation) DisableTimeCleared() bool {
+	_, ok := m.clearedFields[endpoint.FieldDisableTime]
+	return ok
+}
+
+// ResetDisableTime resets all changes to the "disable_time" field.
+func (m *EndpointMutation) ResetDisableTime() {
+	m.disable_time = nil
+	delete(m.clearedFields, endpoint.FieldDisableTime)
+}
+
+// SetFailingSince sets the "failing_since" field.
+func (m *EndpointMutation) SetFailingSince(t time.Time) {
+	m.failing_since = &t
+}
+
+// FailingSince returns the value of the "failing_since" field in the mutation.
+func (m *EndpointMutation) FailingSince() (r time.Time, exists bool) {
+	v := m.failing_since
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFailingSince returns the old "failing_since" field's value of the Endpoint entity.
+// If the Endpoint object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EndpointMutation) OldFailingSince(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFailingSince is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFailingSince requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFailingSince: %w", err)
+	}
+	return oldValue.FailingSince, nil
+}
+
+// ClearFailingSince clears the value of the "failing_since" field.
+func (m *EndpointMutation) ClearFailingSince() {
+	m.failing_since = nil
+	m.clearedFields[endpoint.FieldFailingSince] = struct{}{}
+}
+
+// FailingSinceCleared returns if the "failing_since" field was cleared in this mutation.
+func (m *EndpointMutation) FailingSinceCleared() bool {
+	_, ok := m.clearedFields[endpoint.FieldFailingSince]
+	return ok
+}
+
+// ResetFailingSince resets all changes to the "failing_since" field.
+func (m *EndpointMutation) ResetFailingSince() {
+	m.failing_since = nil
+	delete(m.clearedFields, endpoint.FieldFailingSince)
+}
+
 // SetSecret sets the "secret" field.
 func (m *EndpointMutation) SetSecret(s string) {
 	m.secret = &s
@@ -4353,7 +4453,7 @@ func (m *EndpointMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *EndpointMutation) Fields() []string {
-	fields := make([]string, 0, 12)
+	fields := make([]string, 0, 14)
 	if m.account != nil {
 		fields = append(fields, endpoint.FieldAccountID)
 	}
@@ -4374,6 +4474,12 @@ func (m *EndpointMutation) Fields() []string {
 	}
 	if m.disabled_reason != nil {
 		fields = append(fields, endpoint.FieldDisabledReason)
+	}
+	if m.disable_time != nil {
+		fields = append(fields, endpoint.FieldDisableTime)
+	}
+	if m.failing_since != nil {
+		fields = append(fields, endpoint.FieldFailingSince)
 	}
 	if m.secret != nil {
 		fields = append(fields, endpoint.FieldSecret)
@@ -4412,6 +4518,10 @@ func (m *EndpointMutation) Field(name string) (ent.Value, bool) {
 		return m.Disabled()
 	case endpoint.FieldDisabledReason:
 		return m.DisabledReason()
+	case endpoint.FieldDisableTime:
+		return m.DisableTime()
+	case endpoint.FieldFailingSince:
+		return m.FailingSince()
 	case endpoint.FieldSecret:
 		return m.Secret()
 	case endpoint.FieldPreviousSecret:
@@ -4445,6 +4555,10 @@ func (m *EndpointMutation) OldField(ctx context.Context, name string) (ent.Value
 		return m.OldDisabled(ctx)
 	case endpoint.FieldDisabledReason:
 		return m.OldDisabledReason(ctx)
+	case endpoint.FieldDisableTime:
+		return m.OldDisableTime(ctx)
+	case endpoint.FieldFailingSince:
+		return m.OldFailingSince(ctx)
 	case endpoint.FieldSecret:
 		return m.OldSecret(ctx)
 	case endpoint.FieldPreviousSecret:
@@ -4512,6 +4626,20 @@ func (m *EndpointMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetDisabledReason(v)
+		return nil
+	case endpoint.FieldDisableTime:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDisableTime(v)
+		return nil
+	case endpoint.FieldFailingSince:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFailingSince(v)
 		return nil
 	case endpoint.FieldSecret:
 		v, ok := value.(string)
@@ -4581,6 +4709,12 @@ func (m *EndpointMutation) ClearedFields() []string {
 	if m.FieldCleared(endpoint.FieldHeaders) {
 		fields = append(fields, endpoint.FieldHeaders)
 	}
+	if m.FieldCleared(endpoint.FieldDisableTime) {
+		fields = append(fields, endpoint.FieldDisableTime)
+	}
+	if m.FieldCleared(endpoint.FieldFailingSince) {
+		fields = append(fields, endpoint.FieldFailingSince)
+	}
 	if m.FieldCleared(endpoint.FieldPreviousSecretExpireTime) {
 		fields = append(fields, endpoint.FieldPreviousSecretExpireTime)
 	}
@@ -4600,6 +4734,12 @@ func (m *EndpointMutation) ClearField(name string) error {
 	switch name {
 	case endpoint.FieldHeaders:
 		m.ClearHeaders()
+		return nil
+	case endpoint.FieldDisableTime:
+		m.ClearDisableTime()
+		return nil
+	case endpoint.FieldFailingSince:
+		m.ClearFailingSince()
 		return nil
 	case endpoint.FieldPreviousSecretExpireTime:
 		m.ClearPreviousSecretExpireTime()
@@ -4632,6 +4772,12 @@ func (m *EndpointMutation) ResetField(name string) error {
 		return nil
 	case endpoint.FieldDisabledReason:
 		m.ResetDisabledReason()
+		return nil
+	case endpoint.FieldDisableTime:
+		m.ResetDisableTime()
+		return nil
+	case endpoint.FieldFailingSince:
+		m.ResetFailingSince()
 		return nil
 	case endpoint.FieldSecret:
 		m.ResetSecret()

@@ -128,7 +128,7 @@ func init() {
 	// endpoint.DefaultDisabledReason holds the default value on creation for the disabled_reason field.
 	endpoint.DefaultDisabledReason = endpointDescDisabledReason.Default.(string)
 	// endpointDescPreviousSecret is the schema descriptor for previous_secret field.
-	endpointDescPreviousSecret := endpointFields[9].Descriptor()
+	endpointDescPreviousSecret := endpointFields[11].Descriptor()
 	// endpoint.DefaultPreviousSecret holds the default value on creation for the previous_secret field.
 	endpoint.DefaultPreviousSecret = endpointDescPreviousSecret.Default.(string)
 	// endpointDescID is the schema descriptor for id field.

@@ -86,16 +86,18 @@ func endpointToProto(e *webhookd.Endpoint) *webhooksv1.Endpoint {
 		state = webhooksv1.Endpoint_DISABLED
 	}
 	return &webhooksv1.Endpoint{
-		Name:           resourceName(collEndpoints, e.ID),
-		Account:        resourceName(collAccounts, e.AccountID),
-		Url:            e.URL,
-		Description:    e.Description,
-		EventTypes:     append([]string(nil), e.EventTypes...),
-		Headers:        e.Headers,
-		State:          state,
-		DisabledReason: e.DisabledReason,
-		CreateTime:     timestampOrNil(e.CreateTime),
-		UpdateTime:     timestampOrNil(e.UpdateTime),
+		Name:             resourceName(collEndpoints, e.ID),
+		Account:          resourceName(collAccounts, e.AccountID),
+		Url:              e.URL,
+		Description:      e.Description,
+		EventTypes:       append([]string(nil), e.EventTypes...),
+		Headers:          e.Headers,
+		State:            state,
+		DisabledReason:   e.DisabledReason,
+		CreateTime:       timestampOrNil(e.CreateTime),
+		UpdateTime:       timestampOrNil(e.UpdateTime),
+		DisableTime:      timestampOrNil(e.DisableTime),
+		FailingSinceTime: timestampOrNil(e.FailingSince),
 	}
 }
 

@@ -87,6 +87,8 @@ func toEndpoint(r *ent.Endpoint) *webhookd.Endpoint {
 		Headers:                  r.Headers,
 		Disabled:                 r.Disabled,
 		DisabledReason:           r.DisabledReason,
+		DisableTime:              domainTime(r.DisableTime),
+		FailingSince:             domainTime(r.FailingSince),
 		Secret:                   r.Secret,
 		PreviousSecret:           r.PreviousSecret,
 		PreviousSecretExpireTime: domainTime(r.PreviousSecretExpireTime),

@@ -260,6 +260,7 @@ func (s *entStore) CreateEndpoint(ctx context.Context, e *webhookd.Endpoint) err
 		SetHeaders(e.Headers).
 		SetDisabled(e.Disabled).
 		SetDisabledReason(e.DisabledReason).
+		SetNillableDisableTime(dbTimeOrNil(e.DisableTime)).
 		SetSecret(secret).
 		SetPreviousSecret(previousSecret).
 		SetNillablePreviousSecretExpireTime(dbTimeOrNil(e.PreviousSecretExpireTime)).
@@ -343,6 +344,9 @@ func (s *entStore) UpdateEndpoint(ctx context.Context, accountID string, e *webh
 		u.SetPreviousSecretExpireTime(*expire)
 	} else {
 		u.ClearPreviousSecretExpireTime()
+	}
+	if err := s.updateDisableState(ctx, accountID, e, u); err != nil {
+		return err
 	}
 	n, err := u.Save(ctx)
 	if err != nil {

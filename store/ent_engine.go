@@ -130,11 +130,12 @@ func (s *entStore) RecordAttempts(ctx context.Context, records []AttemptRecord) 
 	}
 	// applied[i] says whether record i's guarded update changed its row.
 	applied := make([]bool, len(records))
+	healths := endpointHealths(records, errs)
 	var err error
 	if s.dialect == dialect.Postgres {
-		err = recordAttemptsPostgres(ctx, s.db, records, expected, errs, applied)
+		err = recordAttemptsPostgres(ctx, s.db, records, expected, errs, applied, healths)
 	} else {
-		err = s.recordAttemptsTx(ctx, records, expected, errs, applied)
+		err = s.recordAttemptsTx(ctx, records, expected, errs, applied, healths)
 	}
 	if err != nil {
 		return nil, err
@@ -161,10 +162,14 @@ func (s *entStore) RecordAttempts(ctx context.Context, records []AttemptRecord) 
 }
 
 // recordAttemptsTx records a batch in one transaction through Ent: one
-// guarded UPDATE per delivery, one INSERT for all attempts. SQLite runs in
-// process, so its statements cost no round trips.
-func (s *entStore) recordAttemptsTx(ctx context.Context, records []AttemptRecord, expected []int, errs []error, applied []bool) error {
+// update of the endpoints' failure clocks, one guarded UPDATE per delivery,
+// one INSERT for all attempts. SQLite runs in process, so its statements cost
+// no round trips.
+func (s *entStore) recordAttemptsTx(ctx context.Context, records []AttemptRecord, expected []int, errs []error, applied []bool, healths []endpointHealth) error {
 	return s.withTx(ctx, "recording attempts", func(tx *ent.Tx) error {
+		if err := recordEndpointHealthTx(ctx, tx, healths); err != nil {
+			return err
+		}
 		var creates []*ent.AttemptCreate
 		for i, r := range records {
 			if errs[i] != nil {
@@ -415,8 +420,9 @@ func sortByID(ds []*webhookd.Delivery) {
 // trip: the guarded delivery updates (UPDATE … FROM VALUES) and, joined to
 // the rows they changed, the attempts' INSERT, as data-modifying CTEs. A
 // statement is atomic, so no transaction is needed; an attempt whose
-// delivery's guard failed is not inserted.
-func recordAttemptsPostgres(ctx context.Context, db *sql.DB, records []AttemptRecord, expected []int, errs []error, applied []bool) error {
+// delivery's guard failed is not inserted. The endpoints' failure clocks
+// are one more CTE (writeEndpointHealthPostgres).
+func recordAttemptsPostgres(ctx context.Context, db *sql.DB, records []AttemptRecord, expected []int, errs []error, applied []bool, healths []endpointHealth) error {
 	var (
 		b        strings.Builder
 		args     []any
@@ -463,6 +469,7 @@ func recordAttemptsPostgres(ctx context.Context, db *sql.DB, records []AttemptRe
 	SELECT a.id, a.delivery_id, a.number, a.trigger, a.start_time, a.duration_ns, a.response_status, a.response_body, a.error
 	FROM a JOIN u ON u.id = a.delivery_id RETURNING 1)`)
 	}
+	writeEndpointHealthPostgres(&b, arg, healths)
 	b.WriteString(" SELECT id FROM u")
 	rows, err := db.QueryContext(ctx, b.String(), args...)
 	if err != nil {
@@ -492,7 +499,7 @@ func loadDeliveryWorksPostgres(ctx context.Context, db *sql.DB, deliveryIDs []st
 	d.id, d.account_id, d.event_id, d.endpoint_id, d.event_type, d.status, d.attempt_count,
 	d.next_attempt_time, d.next_trigger, d.last_error, d.last_response_status, d.create_time, d.update_time,
 	e.type, e.data, e.idempotency_key, e.test, e.create_time,
-	p.url, p.description, p.event_types, p.headers, p.disabled, p.disabled_reason, p.secret,
+	p.url, p.description, p.event_types, p.headers, p.disabled, p.disabled_reason, p.disable_time, p.failing_since, p.secret,
 	p.previous_secret, p.previous_secret_expire_time, p.create_time, p.update_time
 	FROM deliveries d JOIN events e ON e.id = d.event_id JOIN endpoints p ON p.id = d.endpoint_id
 	WHERE d.id = ANY($1)`, deliveryIDs)
@@ -508,6 +515,7 @@ func loadDeliveryWorksPostgres(ctx context.Context, db *sql.DB, deliveryIDs []st
 			p                          ent.Endpoint
 			status, trigger            string
 			next, prevExpire           sql.NullTime
+			disableTime, failingSince  sql.NullTime
 			idempotencyKey             sql.NullString
 			eventTypesJSON, headersRaw []byte
 		)
@@ -515,7 +523,7 @@ func loadDeliveryWorksPostgres(ctx context.Context, db *sql.DB, deliveryIDs []st
 			&d.ID, &d.AccountID, &d.EventID, &d.EndpointID, &d.EventType, &status, &d.AttemptCount,
 			&next, &trigger, &d.LastError, &d.LastResponseStatus, &d.CreateTime, &d.UpdateTime,
 			&e.Type, &e.Data, &idempotencyKey, &e.Test, &e.CreateTime,
-			&p.URL, &p.Description, &eventTypesJSON, &headersRaw, &p.Disabled, &p.DisabledReason, &p.Secret,
+			&p.URL, &p.Description, &eventTypesJSON, &headersRaw, &p.Disabled, &p.DisabledReason, &disableTime, &failingSince, &p.Secret,
 			&p.PreviousSecret, &prevExpire, &p.CreateTime, &p.UpdateTime)
 		if err != nil {
 			return nil, classify(err, "loading delivery work")
@@ -531,6 +539,12 @@ func loadDeliveryWorksPostgres(ctx context.Context, db *sql.DB, deliveryIDs []st
 		p.ID, p.AccountID = d.EndpointID, d.AccountID
 		if prevExpire.Valid {
 			p.PreviousSecretExpireTime = &prevExpire.Time
+		}
+		if disableTime.Valid {
+			p.DisableTime = &disableTime.Time
+		}
+		if failingSince.Valid {
+			p.FailingSince = &failingSince.Time
 		}
 		if err := json.Unmarshal(eventTypesJSON, &p.EventTypes); err != nil {
 			return nil, webhookd.Internal("stored endpoint event types are not JSON", err)

@@ -52,6 +52,18 @@ type DeliveryWork struct {
 type AttemptRecord struct {
 	Attempt  *webhookd.Attempt
 	Delivery *webhookd.Delivery
+	// AutoDisableAfter, when positive, is the auto-disable period: if this
+	// attempt failed and every attempt to the delivery's endpoint has
+	// failed since at least this long before it (the endpoint's
+	// FailingSince), the endpoint is disabled with a reason in the same
+	// write. Zero never disables. Every record with an attempt keeps the
+	// endpoint's FailingSince: set by a failure, cleared by a success.
+	AutoDisableAfter time.Duration
+}
+
+// Purged counts the rows one PurgeEvents call deleted.
+type Purged struct {
+	Events, Deliveries, Attempts int64
 }
 
 // Store is the persistence contract. Every method taking an accountID scopes
@@ -151,6 +163,12 @@ type Store interface {
 	// endpoints it rewrote. A secret sealed with a key the keyring lacks is
 	// an error naming that key. Safe to run in several processes at once.
 	ReencryptSecrets(ctx context.Context, batchSize int) (int, error)
+
+	// PurgeEvents deletes up to limit events created before before, oldest
+	// first, with their deliveries and attempts, in one short transaction.
+	// An event with a pending delivery is kept whatever its age. The
+	// retention job calls it in a loop until fewer than limit are purged.
+	PurgeEvents(ctx context.Context, before time.Time, limit int) (Purged, error)
 
 	// Ping checks that the database answers (readiness).
 	Ping(ctx context.Context) error

@@ -40,6 +40,9 @@ type EngineConfig struct {
 	// ReconcileInterval is how often pending deliveries missing from the
 	// schedule are put back (default 30s).
 	ReconcileInterval time.Duration
+	// AutoDisableAfter disables an endpoint once every attempt to it has
+	// failed for this long (--auto-disable-after); 0 never does.
+	AutoDisableAfter time.Duration
 }
 
 func (c *EngineConfig) setDefaults() {
@@ -74,6 +77,8 @@ func (c *EngineConfig) Validate() error {
 		return errors.New("engine: Lease must exceed the request timeout by at least 5s")
 	case c.PollInterval <= 0 || c.ReconcileInterval <= 0:
 		return errors.New("engine: PollInterval and ReconcileInterval must be positive")
+	case c.AutoDisableAfter < 0:
+		return errors.New("engine: AutoDisableAfter must not be negative")
 	}
 	return c.Retry.Validate()
 }
@@ -360,7 +365,7 @@ func (e *Engine) recordBatch(ctx context.Context, batch []*outcome) {
 	}()
 	records := make([]store.AttemptRecord, len(batch))
 	for i, o := range batch {
-		records[i] = store.AttemptRecord{Attempt: o.attempt, Delivery: o.delivery}
+		records[i] = store.AttemptRecord{Attempt: o.attempt, Delivery: o.delivery, AutoDisableAfter: e.cfg.AutoDisableAfter}
 	}
 	errs, err := e.cfg.Store.RecordAttempts(ctx, records)
 	if err != nil {

@@ -26,6 +26,10 @@ const (
 	FieldDisabled = "disabled"
 	// FieldDisabledReason holds the string denoting the disabled_reason field in the database.
 	FieldDisabledReason = "disabled_reason"
+	// FieldDisableTime holds the string denoting the disable_time field in the database.
+	FieldDisableTime = "disable_time"
+	// FieldFailingSince holds the string denoting the failing_since field in the database.
+	FieldFailingSince = "failing_since"
 	// FieldSecret holds the string denoting the secret field in the database.
 	FieldSecret = "secret"
 	// FieldPreviousSecret holds the string denoting the previous_secret field in the database.
@@ -68,6 +72,8 @@ var Columns = []string{
 	FieldHeaders,
 	FieldDisabled,
 	FieldDisabledReason,
+	FieldDisableTime,
+	FieldFailingSince,
 	FieldSecret,
 	FieldPreviousSecret,
 	FieldPreviousSecretExpireTime,
@@ -131,6 +137,16 @@ func ByDisabled(opts ...sql.OrderTermOption) OrderOption {
 // ByDisabledReason orders the results by the disabled_reason field.
 func ByDisabledReason(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldDisabledReason, opts...).ToFunc()
+}
+
+// ByDisableTime orders the results by the disable_time field.
+func ByDisableTime(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldDisableTime, opts...).ToFunc()
+}
+
+// ByFailingSince orders the results by the failing_since field.
+func ByFailingSince(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldFailingSince, opts...).ToFunc()
 }
 
 // BySecret orders the results by the secret field.

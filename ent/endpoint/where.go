@@ -90,6 +90,16 @@ func DisabledReason(v string) predicate.Endpoint {
 	return predicate.Endpoint(sql.FieldEQ(FieldDisabledReason, v))
 }
 
+// DisableTime applies equality check predicate on the "disable_time" field. It's identical to DisableTimeEQ.
+func DisableTime(v time.Time) predicate.Endpoint {
+	return predicate.Endpoint(sql.FieldEQ(FieldDisableTime, v))
+}
+
+// FailingSince applies equality check predicate on the "failing_since" field. It's identical to FailingSinceEQ.
+func FailingSince(v time.Time) predicate.Endpoint {
+	return predicate.Endpoint(sql.FieldEQ(FieldFailingSince, v))
+}
+
 // Secret applies equality check predicate on the "secret" field. It's identical to SecretEQ.
 func Secret(v string) predicate.Endpoint {
 	return predicate.Endpoint(sql.FieldEQ(FieldSecret, v))
@@ -393,6 +403,106 @@ func DisabledReasonEqualFold(v string) predicate.Endpoint {
 // DisabledReasonContainsFold applies the ContainsFold predicate on the "disabled_reason" field.
 func DisabledReasonContainsFold(v string) predicate.Endpoint {
 	return predicate.Endpoint(sql.FieldContainsFold(FieldDisabledReason, v))
+}
+
+// DisableTimeEQ applies the EQ predicate on the "disable_time" field.
+func DisableTimeEQ(v time.Time) predicate.Endpoint {
+	return predicate.Endpoint(sql.FieldEQ(FieldDisableTime, v))
+}
+
+// DisableTimeNEQ applies the NEQ predicate on the "disable_time" field.
+func DisableTimeNEQ(v time.Time) predicate.Endpoint {
+	return predicate.Endpoint(sql.FieldNEQ(FieldDisableTime, v))
+}
+
+// DisableTimeIn applies the In predicate on the "disable_time" field.
+func DisableTimeIn(vs ...time.Time) predicate.Endpoint {
+	return predicate.Endpoint(sql.FieldIn(FieldDisableTime, vs...))
+}
+
+// DisableTimeNotIn applies the NotIn predicate on the "disable_time" field.
+func DisableTimeNotIn(vs ...time.Time) predicate.Endpoint {
+	return predicate.Endpoint(sql.FieldNotIn(FieldDisableTime, vs...))
+}
+
+// DisableTimeGT applies the GT predicate on the "disable_time" field.
+func DisableTimeGT(v time.Time) predicate.Endpoint {
+	return predicate.Endpoint(sql.FieldGT(FieldDisableTime, v))
+}
+
+// DisableTimeGTE applies the GTE predicate on the "disable_time" field.
+func DisableTimeGTE(v time.Time) predicate.Endpoint {
+	return predicate.Endpoint(sql.FieldGTE(FieldDisableTime, v))
+}
+
+// DisableTimeLT applies the LT predicate on the "disable_time" field.
+func DisableTimeLT(v time.Time) predicate.Endpoint {
+	return predicate.Endpoint(sql.FieldLT(FieldDisableTime, v))
+}
+
+// DisableTimeLTE applies the LTE predicate on the "disable_time" field.
+func DisableTimeLTE(v time.Time) predicate.Endpoint {
+	return predicate.Endpoint(sql.FieldLTE(FieldDisableTime, v))
+}
+
+// DisableTimeIsNil applies the IsNil predicate on the "disable_time" field.
+func DisableTimeIsNil() predicate.Endpoint {
+	return predicate.Endpoint(sql.FieldIsNull(FieldDisableTime))
+}
+
+// DisableTimeNotNil applies the NotNil predicate on the "disable_time" field.
+func DisableTimeNotNil() predicate.Endpoint {
+	return predicate.Endpoint(sql.FieldNotNull(FieldDisableTime))
+}
+
+// FailingSinceEQ applies the EQ predicate on the "failing_since" field.
+func FailingSinceEQ(v time.Time) predicate.Endpoint {
+	return predicate.Endpoint(sql.FieldEQ(FieldFailingSince, v))
+}
+
+// FailingSinceNEQ applies the NEQ predicate on the "failing_since" field.
+func FailingSinceNEQ(v time.Time) predicate.Endpoint {
+	return predicate.Endpoint(sql.FieldNEQ(FieldFailingSince, v))
+}
+
+// FailingSinceIn applies the In predicate on the "failing_since" field.
+func FailingSinceIn(vs ...time.Time) predicate.Endpoint {
+	return predicate.Endpoint(sql.FieldIn(FieldFailingSince, vs...))
+}
+
+// FailingSinceNotIn applies the NotIn predicate on the "failing_since" field.
+func FailingSinceNotIn(vs ...time.Time) predicate.Endpoint {
+	return predicate.Endpoint(sql.FieldNotIn(FieldFailingSince, vs...))
+}
+
+// FailingSinceGT applies the GT predicate on the "failing_since" field.
+func FailingSinceGT(v time.Time) predicate.Endpoint {
+	return predicate.Endpoint(sql.FieldGT(FieldFailingSince, v))
+}
+
+// FailingSinceGTE applies the GTE predicate on the "failing_since" field.
+func FailingSinceGTE(v time.Time) predicate.Endpoint {
+	return predicate.Endpoint(sql.FieldGTE(FieldFailingSince, v))
+}
+
+// FailingSinceLT applies the LT predicate on the "failing_since" field.
+func FailingSinceLT(v time.Time) predicate.Endpoint {
+	return predicate.Endpoint(sql.FieldLT(FieldFailingSince, v))
+}
+
+// FailingSinceLTE applies the LTE predicate on the "failing_since" field.
+func FailingSinceLTE(v time.Time) predicate.Endpoint {
+	return predicate.Endpoint(sql.FieldLTE(FieldFailingSince, v))
+}
+
+// FailingSinceIsNil applies the IsNil predicate on the "failing_since" field.
+func FailingSinceIsNil() predicate.Endpoint {
+	return predicate.Endpoint(sql.FieldIsNull(FieldFailingSince))
+}
+
+// FailingSinceNotNil applies the NotNil predicate on the "failing_since" field.
+func FailingSinceNotNil() predicate.Endpoint {
+	return predicate.Endpoint(sql.FieldNotNull(FieldFailingSince))
 }
 
 // SecretEQ applies the EQ predicate on the "secret" field.

@@ -163,6 +163,8 @@ var (
 		{Name: "headers", Type: field.TypeJSON, Nullable: true},
 		{Name: "disabled", Type: field.TypeBool, Default: false},
 		{Name: "disabled_reason", Type: field.TypeString, Default: ""},
+		{Name: "disable_time", Type: field.TypeTime, Nullable: true},
+		{Name: "failing_since", Type: field.TypeTime, Nullable: true},
 		{Name: "secret", Type: field.TypeString},
 		{Name: "previous_secret", Type: field.TypeString, Default: ""},
 		{Name: "previous_secret_expire_time", Type: field.TypeTime, Nullable: true},
@@ -178,7 +180,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "endpoints_accounts_endpoints",
-				Columns:    []*schema.Column{EndpointsColumns[12]},
+				Columns:    []*schema.Column{EndpointsColumns[14]},
 				RefColumns: []*schema.Column{AccountsColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
@@ -187,7 +189,7 @@ var (
 			{
 				Name:    "endpoint_account_id_id",
 				Unique:  false,
-				Columns: []*schema.Column{EndpointsColumns[12], EndpointsColumns[0]},
+				Columns: []*schema.Column{EndpointsColumns[14], EndpointsColumns[0]},
 			},
 		},
 	}
@@ -229,6 +231,11 @@ var (
 				Name:    "event_account_id_type_id",
 				Unique:  false,
 				Columns: []*schema.Column{EventsColumns[6], EventsColumns[1], EventsColumns[0]},
+			},
+			{
+				Name:    "event_create_time",
+				Unique:  false,
+				Columns: []*schema.Column{EventsColumns[5]},
 			},
 		},
 	}

@@ -25,6 +25,14 @@ func (Endpoint) Fields() []ent.Field {
 		field.JSON("headers", map[string]string{}).Optional(),
 		field.Bool("disabled").Default(false),
 		field.String("disabled_reason").Default(""),
+		// When the endpoint was last disabled, by a user, a 410 Gone or
+		// auto-disable; NULL while it is enabled.
+		field.Time("disable_time").Optional().Nillable(),
+		// When the current run of failed attempts began: the first failed
+		// attempt since the last success (or since creation); NULL while
+		// the last attempt succeeded. Auto-disable compares it with the
+		// time of each failed attempt.
+		field.Time("failing_since").Optional().Nillable(),
 		field.String("secret").Sensitive(),
 		field.String("previous_secret").Default("").Sensitive(),
 		field.Time("previous_secret_expire_time").Optional().Nillable(),

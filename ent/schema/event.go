@@ -42,5 +42,7 @@ func (Event) Indexes() []ent.Index {
 		index.Fields("account_id", "idempotency_key").Unique(),
 		index.Fields("account_id", "id"),
 		index.Fields("account_id", "type", "id"),
+		// The retention job finds the oldest events through it.
+		index.Fields("create_time"),
 	}
 }

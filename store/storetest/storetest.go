@@ -54,6 +54,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"CreateTestDelivery", testCreateTestDelivery},
 		{"RetryDelivery", testRetryDelivery},
 		{"RecoverEndpoint", testRecoverEndpoint},
+		{"AutoDisable", testAutoDisable},
+		{"EndpointUpdateKeepsFailureClock", testEndpointUpdateKeepsFailureClock},
 		{"Ping", testPing},
 	}
 	for _, c := range cases {
@@ -72,6 +74,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"InternalAPIKeys", testInternalAPIKeys},
 		{"EventTypes", testEventTypes},
 		{"ListDueDeliveries", testListDueDeliveries},
+		{"PurgeEvents", testPurgeEvents},
 	}
 	for _, c := range isolated {
 		t.Run(c.name, func(t *testing.T) {

@@ -309,9 +309,18 @@ type Endpoint struct {
 	// When the endpoint was created.
 	CreateTime *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	// When the endpoint was last changed.
-	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	// When the endpoint was disabled, while it is: by DisableEndpoint, by a
+	// `410 Gone` answer, or automatically after every attempt failed for the
+	// operator's auto-disable period (see `disabled_reason`).
+	DisableTime *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=disable_time,json=disableTime,proto3" json:"disable_time,omitempty"`
+	// When the current run of failed attempts began: the first failed attempt
+	// since the last successful one. Unset while the last attempt succeeded.
+	// An endpoint whose attempts all fail for the auto-disable period (5 days
+	// by default) is disabled; EnableEndpoint clears this clock.
+	FailingSinceTime *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=failing_since_time,json=failingSinceTime,proto3" json:"failing_since_time,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *Endpoint) Reset() {
@@ -417,6 +426,20 @@ func (x *Endpoint) GetCreateTime() *timestamppb.Timestamp {
 func (x *Endpoint) GetUpdateTime() *timestamppb.Timestamp {
 	if x != nil {
 		return x.UpdateTime
+	}
+	return nil
+}
+
+func (x *Endpoint) GetDisableTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.DisableTime
+	}
+	return nil
+}
+
+func (x *Endpoint) GetFailingSinceTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.FailingSinceTime
 	}
 	return nil
 }
@@ -1049,7 +1072,7 @@ const file_webhooks_v1_resources_proto_rawDesc = "" +
 	"\vdescription\x18\x03 \x01(\tB\x03\xe0A\x03R\vdescription\x126\n" +
 	"\aexample\x18\x04 \x01(\v2\x17.google.protobuf.StructB\x03\xe0A\x03R\aexample:K\xeaAH\n" +
 	"\x16webhookd.dev/EventType\x12\x17eventTypes/{event_type}*\n" +
-	"eventTypes2\teventType\"\xbe\x05\n" +
+	"eventTypes2\teventType\"\xd1\x06\n" +
 	"\bEndpoint\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12\x1d\n" +
 	"\aaccount\x18\x02 \x01(\tB\x03\xe0A\x03R\aaccount\x12\x15\n" +
@@ -1065,7 +1088,9 @@ const file_webhooks_v1_resources_proto_rawDesc = "" +
 	" \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
 	"createTime\x12@\n" +
 	"\vupdate_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
-	"updateTime\x1a:\n" +
+	"updateTime\x12B\n" +
+	"\fdisable_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\vdisableTime\x12M\n" +
+	"\x12failing_since_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\x10failingSinceTime\x1a:\n" +
 	"\fHeadersEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"9\n" +
@@ -1191,25 +1216,27 @@ var file_webhooks_v1_resources_proto_depIdxs = []int32{
 	0,  // 2: webhooks.v1.Endpoint.state:type_name -> webhooks.v1.Endpoint.State
 	13, // 3: webhooks.v1.Endpoint.create_time:type_name -> google.protobuf.Timestamp
 	13, // 4: webhooks.v1.Endpoint.update_time:type_name -> google.protobuf.Timestamp
-	13, // 5: webhooks.v1.EndpointSecret.previous_secret_expire_time:type_name -> google.protobuf.Timestamp
-	12, // 6: webhooks.v1.Event.data:type_name -> google.protobuf.Struct
-	13, // 7: webhooks.v1.Event.create_time:type_name -> google.protobuf.Timestamp
-	1,  // 8: webhooks.v1.Delivery.status:type_name -> webhooks.v1.Delivery.Status
-	13, // 9: webhooks.v1.Delivery.next_attempt_time:type_name -> google.protobuf.Timestamp
-	13, // 10: webhooks.v1.Delivery.create_time:type_name -> google.protobuf.Timestamp
-	13, // 11: webhooks.v1.Delivery.update_time:type_name -> google.protobuf.Timestamp
-	8,  // 12: webhooks.v1.Delivery.attempts:type_name -> webhooks.v1.Attempt
-	2,  // 13: webhooks.v1.Attempt.trigger:type_name -> webhooks.v1.Attempt.Trigger
-	13, // 14: webhooks.v1.Attempt.start_time:type_name -> google.protobuf.Timestamp
-	14, // 15: webhooks.v1.Attempt.duration:type_name -> google.protobuf.Duration
-	13, // 16: webhooks.v1.Account.create_time:type_name -> google.protobuf.Timestamp
-	13, // 17: webhooks.v1.ApiKey.create_time:type_name -> google.protobuf.Timestamp
-	13, // 18: webhooks.v1.ApiKey.revoke_time:type_name -> google.protobuf.Timestamp
-	19, // [19:19] is the sub-list for method output_type
-	19, // [19:19] is the sub-list for method input_type
-	19, // [19:19] is the sub-list for extension type_name
-	19, // [19:19] is the sub-list for extension extendee
-	0,  // [0:19] is the sub-list for field type_name
+	13, // 5: webhooks.v1.Endpoint.disable_time:type_name -> google.protobuf.Timestamp
+	13, // 6: webhooks.v1.Endpoint.failing_since_time:type_name -> google.protobuf.Timestamp
+	13, // 7: webhooks.v1.EndpointSecret.previous_secret_expire_time:type_name -> google.protobuf.Timestamp
+	12, // 8: webhooks.v1.Event.data:type_name -> google.protobuf.Struct
+	13, // 9: webhooks.v1.Event.create_time:type_name -> google.protobuf.Timestamp
+	1,  // 10: webhooks.v1.Delivery.status:type_name -> webhooks.v1.Delivery.Status
+	13, // 11: webhooks.v1.Delivery.next_attempt_time:type_name -> google.protobuf.Timestamp
+	13, // 12: webhooks.v1.Delivery.create_time:type_name -> google.protobuf.Timestamp
+	13, // 13: webhooks.v1.Delivery.update_time:type_name -> google.protobuf.Timestamp
+	8,  // 14: webhooks.v1.Delivery.attempts:type_name -> webhooks.v1.Attempt
+	2,  // 15: webhooks.v1.Attempt.trigger:type_name -> webhooks.v1.Attempt.Trigger
+	13, // 16: webhooks.v1.Attempt.start_time:type_name -> google.protobuf.Timestamp
+	14, // 17: webhooks.v1.Attempt.duration:type_name -> google.protobuf.Duration
+	13, // 18: webhooks.v1.Account.create_time:type_name -> google.protobuf.Timestamp
+	13, // 19: webhooks.v1.ApiKey.create_time:type_name -> google.protobuf.Timestamp
+	13, // 20: webhooks.v1.ApiKey.revoke_time:type_name -> google.protobuf.Timestamp
+	21, // [21:21] is the sub-list for method output_type
+	21, // [21:21] is the sub-list for method input_type
+	21, // [21:21] is the sub-list for extension type_name
+	21, // [21:21] is the sub-list for extension extendee
+	0,  // [0:21] is the sub-list for field type_name
 }
 
 func init() { file_webhooks_v1_resources_proto_init() }

@@ -1,0 +1,218 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/webhookd/webhookd"
+	"github.com/webhookd/webhookd/ent"
+	"github.com/webhookd/webhookd/ent/endpoint"
+)
+
+// This file keeps each endpoint's failure clock and disables an endpoint
+// whose every attempt has failed for the auto-disable period. The clock is
+// written with the attempts that move it, in the same statement (PostgreSQL)
+// or transaction (SQLite), so the engine's hot path gains no round trip, and
+// it is written only when it changes: a healthy endpoint's row, and a failing
+// one's once its clock runs, are not touched per attempt.
+
+// autoDisableReasonPrefix starts the reason an auto-disabled endpoint shows.
+const autoDisableReasonPrefix = "every delivery attempt failed since "
+
+// autoDisableReason says why an endpoint failing since since was disabled.
+// PostgreSQL builds the same text in SQL (endpointHealthPostgres).
+func autoDisableReason(since time.Time) string {
+	return autoDisableReasonPrefix + since.UTC().Format(time.RFC3339)
+}
+
+// endpointHealth sums up one endpoint's attempts in a batch of records.
+type endpointHealth struct {
+	endpointID string
+	lastOK     time.Time // the last successful attempt; zero when none
+	firstFail  time.Time // the first failed attempt after lastOK; zero when none
+	lastFail   time.Time // the last failed attempt; zero when none
+	// cutoff is lastFail minus the auto-disable period of its record: an
+	// endpoint failing since then or earlier is disabled. Zero: never.
+	cutoff time.Time
+}
+
+// endpointHealths sums up the attempts of the valid records (errs[i] nil)
+// per endpoint, ordered by endpoint id. A record whose guard later fails
+// counts too: its request was made, and the receiver's answer says as much
+// about the endpoint as any other.
+func endpointHealths(records []AttemptRecord, errs []error) []endpointHealth {
+	counted := func(i int) bool {
+		r := records[i]
+		return errs[i] == nil && r.Attempt != nil && r.Delivery.EndpointID != ""
+	}
+	byID := map[string]*endpointHealth{}
+	for i, r := range records {
+		if !counted(i) {
+			continue
+		}
+		h := byID[r.Delivery.EndpointID]
+		if h == nil {
+			h = &endpointHealth{endpointID: r.Delivery.EndpointID}
+			byID[r.Delivery.EndpointID] = h
+		}
+		at := dbTime(r.Attempt.StartTime)
+		switch {
+		case r.Delivery.Status == webhookd.DeliverySucceeded:
+			if at.After(h.lastOK) {
+				h.lastOK = at
+			}
+		case !at.Before(h.lastFail):
+			h.lastFail, h.cutoff = at, time.Time{}
+			if r.AutoDisableAfter > 0 {
+				h.cutoff = at.Add(-r.AutoDisableAfter)
+			}
+		}
+	}
+	// The current run of failures starts after the last success.
+	for i, r := range records {
+		if !counted(i) || r.Delivery.Status == webhookd.DeliverySucceeded {
+			continue
+		}
+		h := byID[r.Delivery.EndpointID]
+		if at := dbTime(r.Attempt.StartTime); at.After(h.lastOK) && (h.firstFail.IsZero() || at.Before(h.firstFail)) {
+			h.firstFail = at
+		}
+	}
+	hs := make([]endpointHealth, 0, len(byID))
+	for _, h := range byID {
+		hs = append(hs, *h)
+	}
+	slices.SortFunc(hs, func(a, b endpointHealth) int { return strings.Compare(a.endpointID, b.endpointID) })
+	return hs
+}
+
+// next returns the endpoint's failure clock after the batch, given the
+// stored one (nil when not failing), and whether the endpoint, enabled or
+// not (disabled), must now be disabled.
+func (h endpointHealth) next(stored *time.Time, disabled bool) (failingSince *time.Time, disable bool) {
+	switch {
+	case h.firstFail.IsZero():
+		return nil, false // the last attempt succeeded
+	case h.lastOK.IsZero() && stored != nil:
+		failingSince = stored // the run goes on
+	default:
+		fs := h.firstFail
+		failingSince = &fs
+	}
+	disable = !disabled && !h.cutoff.IsZero() && !failingSince.After(h.cutoff)
+	return failingSince, disable
+}
+
+// recordEndpointHealthTx applies the batch's endpoint healths in tx: read,
+// decide, write what changed. SQLite serialises writers, so the read and the
+// write see the same row.
+func recordEndpointHealthTx(ctx context.Context, tx *ent.Tx, hs []endpointHealth) error {
+	for _, h := range hs {
+		row, err := tx.Endpoint.Query().
+			Where(endpoint.ID(h.endpointID)).
+			Select(endpoint.FieldFailingSince, endpoint.FieldDisabled).
+			Only(ctx)
+		if ent.IsNotFound(err) {
+			continue // deleted meanwhile
+		}
+		if err != nil {
+			return classify(err, "recording endpoint health")
+		}
+		fs, disable := h.next(row.FailingSince, row.Disabled)
+		if !disable && equalTimes(fs, row.FailingSince) {
+			continue
+		}
+		u := tx.Endpoint.UpdateOneID(h.endpointID).SetNillableFailingSince(fs)
+		if fs == nil {
+			u.ClearFailingSince()
+		}
+		if disable {
+			u.SetDisabled(true).
+				SetDisabledReason(autoDisableReason(*fs)).
+				SetDisableTime(h.lastFail).
+				SetUpdateTime(h.lastFail)
+		}
+		if err := u.Exec(ctx); err != nil && !ent.IsNotFound(err) {
+			return classify(err, "recording endpoint health")
+		}
+	}
+	return nil
+}
+
+func equalTimes(a, b *time.Time) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	return a.Equal(*b)
+}
+
+// writeEndpointHealthPostgres appends to the WITH list of the attempts'
+// statement (recordAttemptsPostgres) one more data-modifying CTE that does
+// what recordEndpointHealthTx does, for every endpoint at once, in the same
+// round trip. Its WHERE clause leaves untouched (and unlocked) every row
+// whose clock would not change, so two batches rarely contend for an
+// endpoint's row.
+func writeEndpointHealthPostgres(b *strings.Builder, arg func(any) string, hs []endpointHealth) {
+	if len(hs) == 0 {
+		return
+	}
+	nullable := func(t time.Time) any {
+		if t.IsZero() {
+			return nil
+		}
+		return t
+	}
+	b.WriteString(", eh(id, last_ok, first_fail, last_fail, cutoff) AS (VALUES ")
+	for i, h := range hs {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(b, "(%s::text, %s::timestamptz, %s::timestamptz, %s::timestamptz, %s::timestamptz)",
+			arg(h.endpointID), arg(nullable(h.lastOK)), arg(nullable(h.firstFail)), arg(nullable(h.lastFail)), arg(nullable(h.cutoff)))
+	}
+	// fs and disable are endpointHealth.next in SQL.
+	const fs = `(CASE WHEN eh.first_fail IS NULL THEN NULL
+	WHEN eh.last_ok IS NULL THEN COALESCE(p.failing_since, eh.first_fail) ELSE eh.first_fail END)`
+	const disable = `COALESCE(NOT p.disabled AND ` + fs + ` <= eh.cutoff, false)`
+	b.WriteString(`), ep AS (UPDATE endpoints AS p SET failing_since = ` + fs + `,
+	disabled = p.disabled OR ` + disable + `,
+	disabled_reason = CASE WHEN ` + disable + ` THEN '` + autoDisableReasonPrefix + `' ||
+		to_char(` + fs + ` AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') ELSE p.disabled_reason END,
+	disable_time = CASE WHEN ` + disable + ` THEN eh.last_fail ELSE p.disable_time END,
+	update_time = CASE WHEN ` + disable + ` THEN eh.last_fail ELSE p.update_time END
+	FROM eh WHERE p.id = eh.id AND (` + fs + ` IS DISTINCT FROM p.failing_since OR ` + disable + `) RETURNING 1)`)
+}
+
+// updateDisableState completes UpdateEndpoint's update u of e: the disable
+// time follows the disabled flag (kept while the endpoint stays disabled,
+// set to e.UpdateTime when it is disabled without one), and re-enabling a
+// disabled endpoint restarts its failure clock, so that auto-disable gives
+// it a full period again.
+func (s *entStore) updateDisableState(ctx context.Context, accountID string, e *webhookd.Endpoint, u *ent.EndpointUpdate) error {
+	if e.Disabled {
+		if e.DisableTime.IsZero() {
+			e.DisableTime = e.UpdateTime
+		}
+		e.DisableTime = dbTime(e.DisableTime)
+		u.SetDisableTime(e.DisableTime)
+		return nil
+	}
+	e.DisableTime = time.Time{}
+	u.ClearDisableTime()
+	// Guarded by disabled = true: only an enable clears the clock, not
+	// any other change to an enabled endpoint.
+	n, err := s.client.Endpoint.Update().
+		Where(append(endpointOf(accountID, e.ID), endpoint.Disabled(true))...).
+		ClearFailingSince().
+		Save(ctx)
+	if err != nil {
+		return classify(err, "updating endpoint")
+	}
+	if n > 0 {
+		e.FailingSince = time.Time{}
+	}
+	return nil
+}
