@@ -45,10 +45,21 @@ type SenderConfig struct {
 	// MaxIdleConnsPerHost is how many idle keep-alive connections are kept
 	// per receiver host. Default 8.
 	MaxIdleConnsPerHost int
+	// MaxConnsPerHost bounds the connections open to one receiver host
+	// (scheme, host and port), in use or idle; a request beyond it waits
+	// for a connection within its timeout. webhookd sets it to the
+	// per-endpoint concurrency (--endpoint-concurrency), so a receiver that
+	// hangs holds no more sockets than it may have attempts. Endpoints that
+	// share a host share the bound. Default 8.
+	MaxConnsPerHost int
 	// MaxIdleConns bounds idle connections over all hosts. Default 256.
 	MaxIdleConns int
 	// IdleConnTimeout closes an idle connection after this long. Default 90s.
 	IdleConnTimeout time.Duration
+	// Resolver looks up receiver hostnames; nil means the system's. Every
+	// address it returns still passes the SSRF guard at connect time, so
+	// tests inject one to make names resolve to the addresses they probe.
+	Resolver *net.Resolver
 }
 
 // Defaults of SenderConfig.
@@ -57,6 +68,7 @@ const (
 	DefaultMaxResponseBytes    = 4 << 10
 	DefaultMaxDrainBytes       = 64 << 10
 	DefaultMaxIdleConnsPerHost = 8
+	DefaultMaxConnsPerHost     = 8
 	DefaultMaxIdleConns        = 256
 	DefaultIdleConnTimeout     = 90 * time.Second
 )
@@ -88,6 +100,9 @@ func (c SenderConfig) withDefaults() SenderConfig {
 	if c.MaxIdleConns == 0 {
 		c.MaxIdleConns = DefaultMaxIdleConns
 	}
+	if c.MaxConnsPerHost == 0 {
+		c.MaxConnsPerHost = DefaultMaxConnsPerHost
+	}
 	if c.IdleConnTimeout == 0 {
 		c.IdleConnTimeout = DefaultIdleConnTimeout
 	}
@@ -115,6 +130,9 @@ func (c SenderConfig) Validate() error {
 	}
 	if c.MaxIdleConns < 0 {
 		bad("MaxIdleConns must not be negative, got %d", c.MaxIdleConns)
+	}
+	if c.MaxConnsPerHost < 0 {
+		bad("MaxConnsPerHost must not be negative, got %d", c.MaxConnsPerHost)
 	}
 	if c.IdleConnTimeout < 0 {
 		bad("IdleConnTimeout must not be negative, got %v", c.IdleConnTimeout)
@@ -211,6 +229,7 @@ func NewSender(cfg SenderConfig) (*Sender, error) {
 		Timeout:        cfg.Timeout,
 		KeepAlive:      30 * time.Second,
 		ControlContext: policy.Control,
+		Resolver:       cfg.Resolver,
 	}
 	transport := &http.Transport{
 		// Never a proxy: the SSRF guard checks the address we connect to,
@@ -221,7 +240,8 @@ func NewSender(cfg SenderConfig) (*Sender, error) {
 		TLSHandshakeTimeout:    cfg.Timeout,
 		ForceAttemptHTTP2:      true,
 		MaxIdleConns:           cfg.MaxIdleConns,
-		MaxIdleConnsPerHost:    cfg.MaxIdleConnsPerHost,
+		MaxIdleConnsPerHost:    min(cfg.MaxIdleConnsPerHost, cfg.MaxConnsPerHost),
+		MaxConnsPerHost:        cfg.MaxConnsPerHost,
 		IdleConnTimeout:        cfg.IdleConnTimeout,
 		MaxResponseHeaderBytes: maxResponseHeaderBytes,
 		// The excerpt shows what the receiver sent, and a compressed body
@@ -289,6 +309,12 @@ func (s *Sender) send(ctx context.Context, req Request) Result {
 	if err != nil {
 		return Result{Err: "invalid endpoint URL: " + unwrapURLError(err).Error()}
 	}
+	if host := httpReq.URL.Hostname(); isNonCanonicalIPv4(host) {
+		// Checked before DNS: the system resolver may read such a host as
+		// an address (2130706433 as 127.0.0.1), and no policy should depend
+		// on which resolver a build happens to use.
+		return Result{Err: "refused to connect to " + sanitize(host, maxLocationBytes) + ": " + nonCanonicalIPv4Reason}
+	}
 	for name, value := range req.Headers {
 		if key := textproto.CanonicalMIMEHeaderKey(name); !isReservedHeader(key) {
 			httpReq.Header.Set(key, value)
@@ -303,7 +329,7 @@ func (s *Sender) send(ctx context.Context, req Request) Result {
 		return s.failure(ctx, err, stage(reached.Load()), httpReq.URL)
 	}
 	res := Result{StatusCode: resp.StatusCode}
-	excerpt, readErr := s.readBody(resp.Body)
+	excerpt, readErr := s.readBody(resp.Body, resp.ContentLength)
 	res.BodyExcerpt = sanitize(string(excerpt), s.cfg.MaxResponseBytes)
 
 	switch code := resp.StatusCode; {
@@ -334,10 +360,12 @@ func (s *Sender) send(ctx context.Context, req Request) Result {
 
 // readBody reads the excerpt, then drains at most MaxDrainBytes more so the
 // connection can return to the pool, and closes the body. Nothing here is
-// unbounded: a body longer than both is cut off by closing the connection.
-// Only an error while reading the excerpt is returned; once the excerpt is
-// complete the exchange has told us all we keep.
-func (s *Sender) readBody(body io.ReadCloser) ([]byte, error) {
+// unbounded: a body longer than both is cut off by closing the connection,
+// at once when its declared length (contentLength, -1 when unknown) says
+// the drain could not reach its end, and every read ends at the attempt's
+// deadline. Only an error while reading the excerpt is returned; once the
+// excerpt is complete the exchange has told us all we keep.
+func (s *Sender) readBody(body io.ReadCloser, contentLength int64) ([]byte, error) {
 	defer body.Close()
 	// A few bytes past the excerpt let sanitize cut on a character
 	// boundary instead of leaving half a character at the end.
@@ -349,7 +377,9 @@ func (s *Sender) readBody(body io.ReadCloser) ([]byte, error) {
 	case err != nil:
 		return buf[:n], err
 	}
-	_, _ = io.CopyN(io.Discard, body, s.cfg.MaxDrainBytes)
+	if contentLength < 0 || contentLength-int64(n) <= s.cfg.MaxDrainBytes {
+		_, _ = io.CopyN(io.Discard, body, s.cfg.MaxDrainBytes)
+	}
 	return buf[:n], nil
 }
 

@@ -464,6 +464,7 @@ func TestSenderConfigValidate(t *testing.T) {
 		{"huge excerpt", worker.SenderConfig{MaxResponseBytes: 2 << 20}, "MaxResponseBytes must be between"},
 		{"negative drain", worker.SenderConfig{MaxDrainBytes: -1}, "MaxDrainBytes must be between"},
 		{"negative idle conns", worker.SenderConfig{MaxIdleConnsPerHost: -1}, "MaxIdleConnsPerHost must not be negative"},
+		{"negative conns per host", worker.SenderConfig{MaxConnsPerHost: -1}, "MaxConnsPerHost must not be negative"},
 		{"invalid prefix", worker.SenderConfig{AllowCIDRs: []netip.Prefix{{}}}, "AllowCIDRs holds an invalid prefix"},
 		{"multi-line user agent", worker.SenderConfig{UserAgent: "a\r\nX-Evil: 1"}, "UserAgent must be one line"},
 	}
