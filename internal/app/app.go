@@ -134,6 +134,9 @@ func newEngine(cfg Config, st store.Store, schedule *worker.Schedule, reg promet
 	sender, err := worker.NewSender(worker.SenderConfig{
 		Timeout:    cfg.RequestTimeout,
 		AllowCIDRs: allow,
+		// A host gets as many sockets as an endpoint may have attempts.
+		MaxConnsPerHost:     cfg.EndpointConcurrency,
+		MaxIdleConnsPerHost: cfg.EndpointConcurrency,
 	})
 	if err != nil {
 		return nil, err
