@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Shared by scripts/test.sh and scripts/bench.sh; source it, do not run it.
+# Shared by scripts/test.sh, scripts/bench.sh and scripts/chaos.sh; source it,
+# do not run it.
 #
-# It defines the helpers both need: install_missing_packages, free_port, and
+# It defines the helpers they need: install_missing_packages, free_port, and
 # start_postgres / start_redis, which start a throwaway PostgreSQL cluster and
 # Redis server on free loopback ports under $tmp and export
 # WEBHOOKD_TEST_POSTGRES_URL, WEBHOOKD_TEST_REDIS_URL and
-# WEBHOOKD_TEST_REDIS_SERVER. Sourcing it installs an EXIT trap (cleanup) that
-# stops both and removes $tmp; the caller sets tmp before starting them.
+# WEBHOOKD_TEST_REDIS_SERVER; start_redis_cluster starts a Redis Cluster
+# instead. Sourcing it installs an EXIT trap (cleanup) that stops them all and
+# removes $tmp; the caller sets tmp before starting them.
 #
 # The caller sets lib_name (for messages) before sourcing.
 
@@ -36,7 +38,7 @@ pg_bin_dir() {
 	fi
 }
 
-# install_missing_packages [test|bench]: bench needs no Node.js.
+# install_missing_packages [test|bench|chaos]: only test needs Node.js.
 install_missing_packages() {
 	local mode=${1:-test} pkgs=()
 	command -v git >/dev/null || pkgs+=(git)
@@ -82,6 +84,7 @@ pg_data=''
 pg_bin=''
 redis_pid=''
 redis_port=''
+redis_cluster_dirs=()
 
 cleanup() {
 	local rc=$?
@@ -97,6 +100,17 @@ cleanup() {
 		kill "$redis_pid" 2>/dev/null
 		wait "$redis_pid" 2>/dev/null
 	fi
+	local node pid
+	for node in "${redis_cluster_dirs[@]}"; do
+		# Cluster nodes run daemonized (chaos restarts them): stop whichever
+		# process serves the node's port now; a clean shutdown removes the
+		# pid file, so one left behind names a server that did not stop.
+		redis-cli -h 127.0.0.1 -p "${node##*/}" shutdown nosave >/dev/null 2>&1
+		pid=$(cat "$node/redis.pid" 2>/dev/null)
+		if [[ -n $pid && $(cat "/proc/$pid/comm" 2>/dev/null) == redis-server ]]; then
+			kill -9 "$pid"
+		fi
+	done
 	if [[ -n $tmp ]]; then
 		rm -rf "$tmp"
 	fi
@@ -118,8 +132,10 @@ pg_as_owner() {
 	fi
 }
 
-# start_postgres [test|bench]: test (the default) turns durability off; bench
-# keeps fsync on, as a production cluster would.
+# start_postgres [test|bench|chaos]: test (the default) turns durability off;
+# bench keeps fsync on, as a production cluster would; chaos keeps every
+# acknowledged commit across a crash of PostgreSQL (synchronous_commit on),
+# though not of the machine (fsync off).
 start_postgres() {
 	local mode=${1:-test}
 	pg_bin=$(pg_bin_dir)
@@ -144,7 +160,12 @@ start_postgres() {
 		unix_socket_directories = '$dir'
 		max_connections = 300
 	EOF
-	if [[ $mode == bench ]]; then
+	if [[ $mode == chaos ]]; then
+		cat >>"$pg_data/postgresql.conf" <<-EOF
+			fsync = off
+			full_page_writes = off
+		EOF
+	elif [[ $mode == bench ]]; then
 		# Durable like the embedded SQLite (WAL, synchronous=NORMAL): a crash
 		# may lose the last commits but never corrupts; fsync stays on.
 		echo "synchronous_commit = off" >>"$pg_data/postgresql.conf"
@@ -193,3 +214,70 @@ start_redis() {
 	export WEBHOOKD_TEST_REDIS_SERVER="$server"
 }
 
+
+# start_redis_cluster [N]: a Redis Cluster of N masters (default 3), no
+# replicas, on free loopback ports. Each node has its own directory
+# $tmp/redis-cluster/<port> holding redis.conf, so that it can be killed
+# (kill -9 of its redis.pid) and started again as it was with
+# `redis-server <dir>/redis.conf`: it rejoins with its nodes.conf, empty
+# (nothing is saved). It exports WEBHOOKD_CHAOS_REDIS_CLUSTER_URL, the seed URL
+# in go-redis's cluster form (redis://host:port?addr=host:port&addr=…), and
+# sets redis_cluster_dirs.
+start_redis_cluster() {
+	local n=${1:-3} i port bus dir addrs=()
+	local server
+	server=$(command -v redis-server)
+	step "start a Redis Cluster of $n nodes ($("$server" --version | sed 's/.*v=\([^ ]*\).*/\1/'))"
+	for ((i = 0; i < n; i++)); do
+		port=$(free_port)
+		bus=$(free_port)
+		dir=$tmp/redis-cluster/$port
+		mkdir -p "$dir"
+		# A short node timeout lets the cluster notice a dead node, and
+		# recover from it, within seconds.
+		cat >"$dir/redis.conf" <<-EOF
+			port $port
+			cluster-port $bus
+			bind 127.0.0.1
+			cluster-enabled yes
+			cluster-config-file $dir/nodes.conf
+			cluster-node-timeout 3000
+			save ""
+			appendonly no
+			daemonize yes
+			pidfile $dir/redis.pid
+			dir $dir
+			logfile $dir/server.log
+		EOF
+		redis_cluster_dirs+=("$dir")
+		"$server" "$dir/redis.conf" || die "redis-server $dir/redis.conf did not start"
+		local deadline=$((SECONDS + 30))
+		until [[ $(redis-cli -h 127.0.0.1 -p "$port" ping 2>/dev/null) == PONG ]]; do
+			if ((SECONDS > deadline)); then
+				cat "$dir/server.log" >&2
+				die "Redis Cluster node on 127.0.0.1:$port did not answer within 30s"
+			fi
+			sleep 0.1
+		done
+		addrs+=("127.0.0.1:$port")
+	done
+	if ! redis-cli --cluster create "${addrs[@]}" --cluster-replicas 0 --cluster-yes >"$tmp/redis-cluster/create.log" 2>&1; then
+		cat "$tmp/redis-cluster/create.log" >&2
+		die "redis-cli --cluster create failed"
+	fi
+	local addr deadline=$((SECONDS + 30))
+	for addr in "${addrs[@]}"; do
+		until redis-cli -h 127.0.0.1 -p "${addr##*:}" cluster info 2>/dev/null | grep -q '^cluster_state:ok'; do
+			((SECONDS <= deadline)) || die "the Redis Cluster did not reach cluster_state:ok within 30s"
+			sleep 0.2
+		done
+	done
+	local url="redis://${addrs[0]}" sep='?'
+	for addr in "${addrs[@]:1}"; do
+		url+="${sep}addr=$addr"
+		sep='&'
+	done
+	echo "nodes: ${addrs[*]}"
+	export WEBHOOKD_CHAOS_REDIS_CLUSTER_URL=$url
+	export WEBHOOKD_TEST_REDIS_SERVER="$server"
+}

@@ -1,0 +1,195 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+)
+
+// report is the outcome of a run.
+type report struct {
+	cfg        chaosConfig
+	nodes      []*node
+	publishFor time.Duration
+	faults     []fault
+
+	published  int
+	expected   int
+	retried    int64
+	failures   map[string]int
+	abandoned  int
+	lastPubErr string
+
+	delivered  int
+	lost       int
+	lostSample []string
+	dups       int
+	misrouted  int // a published event at an endpoint of another account
+	unacked    int // arrivals of events whose publish was never acknowledged
+	maxDelay   time.Duration
+	maxDelayAt string
+	p50, p99   time.Duration
+	lastAt     time.Duration // last first-arrival, since the first publish
+
+	requests int64
+	hungUp   int64
+	badSigs  int
+	lastBad  string
+}
+
+// analyze joins what was expected with what arrived.
+func (r *report) analyze(expected map[arrivalKey]time.Time, accountOf map[string]int, endpoints []endpointRef, arrivals map[arrivalKey]time.Time) {
+	var first time.Time
+	for _, start := range expected {
+		if first.IsZero() || start.Before(first) {
+			first = start
+		}
+	}
+	delays := make([]time.Duration, 0, len(expected))
+	for k, start := range expected {
+		at, ok := arrivals[k]
+		if !ok {
+			r.lost++
+			if len(r.lostSample) < 10 {
+				r.lostSample = append(r.lostSample, fmt.Sprintf("%s at endpoint %d (%s)", k.id, k.endpoint, endpoints[k.endpoint].name))
+			}
+			continue
+		}
+		r.delivered++
+		d := at.Sub(start)
+		delays = append(delays, d)
+		if d > r.maxDelay {
+			r.maxDelay = d
+			r.maxDelayAt = fmt.Sprintf("%s at endpoint %d", k.id, k.endpoint)
+		}
+		r.lastAt = max(r.lastAt, at.Sub(first))
+	}
+	for k := range arrivals {
+		if _, ok := expected[k]; ok {
+			continue
+		}
+		if _, published := accountOf[k.id]; published {
+			r.misrouted++
+		} else {
+			r.unacked++
+		}
+	}
+	slices.Sort(delays)
+	if len(delays) > 0 {
+		r.p50 = delays[len(delays)*50/100]
+		r.p99 = delays[min(len(delays)-1, len(delays)*99/100)]
+	}
+}
+
+// problems lists why the run failed; empty means it passed.
+func (r *report) problems() []string {
+	var out []string
+	if r.lost > 0 {
+		out = append(out, fmt.Sprintf("%d deliveries lost", r.lost))
+	}
+	if r.badSigs > 0 {
+		out = append(out, fmt.Sprintf("%d requests with a bad signature", r.badSigs))
+	}
+	if r.misrouted > 0 {
+		out = append(out, fmt.Sprintf("%d events reached an endpoint of another account", r.misrouted))
+	}
+	if r.abandoned > 0 {
+		out = append(out, fmt.Sprintf("%d events could not be published within 3 minutes of retries", r.abandoned))
+	}
+	for _, n := range r.nodes {
+		if len(n.unexpected) > 0 {
+			out = append(out, fmt.Sprintf("webhookd %s exited %d times without being killed", n.name, len(n.unexpected)))
+		}
+	}
+	return out
+}
+
+func (r *report) print(w io.Writer) {
+	form := "long form"
+	if r.cfg.short {
+		form = "short form (-short)"
+	}
+	redis := "standalone Redis"
+	if r.cfg.redisCluster {
+		redis = "Redis Cluster of 3 nodes"
+	}
+	line := strings.Repeat("─", 78)
+	fmt.Fprintln(w, line)
+	fmt.Fprintf(w, " webhookd chaos run, %s, %s\n", form, time.Now().UTC().Format("2006-01-02 15:04 MST"))
+	fmt.Fprintf(w, " %s\n", machine())
+	fmt.Fprintf(w, " 3 webhookd processes (%s) on PostgreSQL and a %s;\n", strings.Join(nodeRoles, "; "), redis)
+	fmt.Fprintf(w, " %d events at %d/s to %d accounts, %d endpoints (each event goes to its account's endpoints)\n",
+		r.cfg.events, r.cfg.rate, r.cfg.accounts, r.cfg.endpoints)
+	fmt.Fprintln(w, line)
+	row := func(label, format string, args ...any) {
+		fmt.Fprintf(w, " %-44s %s\n", label, fmt.Sprintf(format, args...))
+	}
+	row("events published (acknowledged)", "%d in %s", r.published, r.publishFor.Round(100*time.Millisecond))
+	row("  events whose publish needed retries", "%d (failed calls: %s)", r.retried, failureList(r.failures))
+	if r.abandoned > 0 {
+		row("  events given up on", "%d (last error: %s)", r.abandoned, r.lastPubErr)
+	}
+	row("deliveries expected", "%d", r.expected)
+	row("delivered", "%d", r.delivered)
+	row("lost", "%d", r.lost)
+	dupPct := 0.0
+	if r.delivered > 0 {
+		dupPct = 100 * float64(r.dups) / float64(r.delivered)
+	}
+	row("duplicated (arrived again after a 200)", "%d (%.2f %%)", r.dups, dupPct)
+	row("longest delay, publish → first receipt", "%s (%s)", r.maxDelay.Round(time.Millisecond), r.maxDelayAt)
+	row("delay p50 / p99", "%s / %s", r.p50.Round(time.Millisecond), r.p99.Round(time.Millisecond))
+	row("last delivery", "%s after the first publish", r.lastAt.Round(100*time.Millisecond))
+	row("requests received", "%d (%d abandoned by webhookd while hanging)", r.requests, r.hungUp)
+	row("bad signatures", "%d", r.badSigs)
+	row("misrouted (another account's endpoint)", "%d", r.misrouted)
+	if r.unacked > 0 {
+		row("events delivered but never acknowledged", "%d", r.unacked)
+	}
+	fmt.Fprintln(w, " faults injected (time since the first publish):")
+	for _, f := range r.faults {
+		fmt.Fprintf(w, "   %6.1f s – %6.1f s  %s: %s\n", f.start.Seconds(), f.end.Seconds(), f.name, f.note)
+	}
+	for _, n := range r.nodes {
+		for _, u := range n.unexpected {
+			fmt.Fprintf(w, " webhookd %s exited without being killed: %s\n", n.name, u)
+		}
+	}
+	if r.lost > 0 {
+		fmt.Fprintf(w, " lost, first %d: %s\n", len(r.lostSample), strings.Join(r.lostSample, ", "))
+	}
+	if r.badSigs > 0 {
+		fmt.Fprintf(w, " last bad signature: %s\n", r.lastBad)
+	}
+	fmt.Fprintln(w, line)
+}
+
+func failureList(m map[string]int) string {
+	if len(m) == 0 {
+		return "none"
+	}
+	var parts []string
+	for _, code := range slices.Sorted(maps.Keys(m)) {
+		parts = append(parts, fmt.Sprintf("%s %d", code, m[code]))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// machine describes where the run happened.
+func machine() string {
+	model := ""
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(l, "model name"); ok {
+				model = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(v), ":"))
+				break
+			}
+		}
+	}
+	return fmt.Sprintf("%d CPUs %s, %s", runtime.NumCPU(), model, runtime.Version())
+}
