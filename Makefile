@@ -36,6 +36,10 @@ test: ## Run every check and the tests against throwaway PostgreSQL and Redis (w
 bench: ## Measure delivery throughput and latency (SQLite, then PostgreSQL + Redis) against a net/http baseline
 	scripts/bench.sh
 
+.PHONY: chaos
+chaos: ## Kill a worker, a Redis Cluster node and PostgreSQL under load; fail if a delivery is lost (CHAOS_ARGS=-short: CI's short form)
+	scripts/chaos.sh $(CHAOS_ARGS)
+
 .PHONY: build
 build: ## Build the binaries into bin/
 	go build -o bin/ ./cmd/...

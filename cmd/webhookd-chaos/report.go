@@ -24,6 +24,8 @@ type report struct {
 	failures   map[string]int
 	abandoned  int
 	lastPubErr string
+	failedAt   []time.Time
+	begin      time.Time // the first publish
 
 	delivered  int
 	lost       int
@@ -86,6 +88,18 @@ func (r *report) analyze(expected map[arrivalKey]time.Time, accountOf map[string
 	}
 }
 
+// failedBetween counts the failed PublishEvent calls that ended from..to
+// after the first publish.
+func (r *report) failedBetween(from, to time.Duration) int {
+	n := 0
+	for _, t := range r.failedAt {
+		if d := t.Sub(r.begin); d >= from && d <= to {
+			n++
+		}
+	}
+	return n
+}
+
 // problems lists why the run failed; empty means it passed.
 func (r *report) problems() []string {
 	var out []string
@@ -110,9 +124,12 @@ func (r *report) problems() []string {
 }
 
 func (r *report) print(w io.Writer) {
-	form := "long form"
-	if r.cfg.short {
+	form := "custom workload"
+	switch {
+	case r.cfg.short && r.cfg.events == shortEvents && r.cfg.rate == shortRate && r.cfg.hang == shortHang:
 		form = "short form (-short)"
+	case !r.cfg.short && r.cfg.events == longEvents && r.cfg.rate == longRate && r.cfg.hang == longHang:
+		form = "long form"
 	}
 	redis := "standalone Redis"
 	if r.cfg.redisCluster {
@@ -151,10 +168,14 @@ func (r *report) print(w io.Writer) {
 	if r.unacked > 0 {
 		row("events delivered but never acknowledged", "%d", r.unacked)
 	}
-	fmt.Fprintln(w, " faults injected (time since the first publish):")
+	fmt.Fprintln(w, " faults injected (time since the first publish; failed PublishEvent calls meanwhile):")
+	during := 0
 	for _, f := range r.faults {
-		fmt.Fprintf(w, "   %6.1f s – %6.1f s  %s: %s\n", f.start.Seconds(), f.end.Seconds(), f.name, f.note)
+		n := r.failedBetween(f.start, f.end+time.Second)
+		during += n
+		fmt.Fprintf(w, "   %6.1f s – %6.1f s  %s: %s; %d failed calls\n", f.start.Seconds(), f.end.Seconds(), f.name, f.note, n)
 	}
+	fmt.Fprintf(w, "   failed PublishEvent calls outside the faults (up to 1 s after each): %d\n", len(r.failedAt)-during)
 	for _, n := range r.nodes {
 		for _, u := range n.unexpected {
 			fmt.Fprintf(w, " webhookd %s exited without being killed: %s\n", n.name, u)

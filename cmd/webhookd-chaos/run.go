@@ -119,7 +119,11 @@ func run(ctx context.Context, c chaosConfig) (*report, error) {
 	defer cancelRun()
 	faultErr := make(chan error, 1)
 	go func() {
-		faultErr <- injectFaults(runCtx, faults, publishFor, c, recv, nodes[killedNode], redisNode, pg)
+		err := injectFaults(runCtx, faults, publishFor, c, recv, nodes[killedNode], redisNode, pg)
+		if err != nil {
+			cancelRun() // a fault that cannot be injected makes the run meaningless
+		}
+		faultErr <- err
 	}()
 	pub.run(runCtx, c.events, c.rate, c.inFlight)
 	published := time.Now()
@@ -181,6 +185,8 @@ func run(ctx context.Context, c chaosConfig) (*report, error) {
 		failures:   pub.failures,
 		abandoned:  pub.abandoned,
 		lastPubErr: pub.lastErr,
+		failedAt:   pub.failedAt,
+		begin:      faults.begin,
 		requests:   recv.requests.Load(),
 		hungUp:     recv.hungUp.Load(),
 	}

@@ -115,6 +115,7 @@ type publisher struct {
 	mu        sync.Mutex
 	published []publishedEvent
 	failures  map[string]int // failed calls by gRPC code
+	failedAt  []time.Time    // when each failed call ended
 	abandoned int
 	lastErr   string
 	retried   atomic.Int64 // events that needed more than one call
@@ -192,6 +193,7 @@ func (p *publisher) publishOne(ctx context.Context, i int) {
 		st := status.Convert(err)
 		p.mu.Lock()
 		p.failures[st.Code().String()]++
+		p.failedAt = append(p.failedAt, time.Now())
 		p.lastErr = fmt.Sprintf("%s: %s", st.Code(), st.Message())
 		give := time.Since(start) > p.giveUp || ctx.Err() != nil
 		if give {
