@@ -93,6 +93,7 @@ type Engine struct {
 	inflight sync.WaitGroup
 	freed    chan struct{} // signalled when an attempt ends
 	outcomes chan *outcome // attempts waiting to be recorded
+	db       *outage       // backs off while the database does not answer
 }
 
 // outcome is an attempt (or a decision to fail without one) waiting for the
@@ -119,7 +120,7 @@ func NewEngine(cfg EngineConfig) (*Engine, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Engine{cfg: cfg, limiter: newEndpointLimiter(cfg.PerEndpoint)}, nil
+	return &Engine{cfg: cfg, limiter: newEndpointLimiter(cfg.PerEndpoint), db: newOutage("database", cfg.Logger)}, nil
 }
 
 func (e *Engine) now() time.Time { return e.cfg.Now().UTC() }
@@ -166,7 +167,7 @@ func (e *Engine) Run(ctx context.Context) error {
 // starts an attempt for each. It returns how many it claimed.
 func (e *Engine) claimAndStart(ctx context.Context, slots chan struct{}) int {
 	free := cap(slots) - len(slots)
-	if free == 0 || ctx.Err() != nil {
+	if free == 0 || ctx.Err() != nil || !e.db.ready() {
 		return 0
 	}
 	now := e.now()
@@ -190,10 +191,9 @@ func (e *Engine) claimAndStart(ctx context.Context, slots chan struct{}) int {
 	}
 	works, err := e.cfg.Store.LoadDeliveryWorks(workCtx, ids)
 	if err != nil {
-		// Leave the leases: the deliveries come due again when they end.
-		e.cfg.Logger.WarnContext(ctx, "loading claimed deliveries failed", "count", len(claims), "error", err)
-		return len(claims)
+		return e.putBack(ctx, claims, err)
 	}
+	e.db.succeeded(ctx)
 	for _, c := range claims {
 		slots <- struct{}{}
 		e.inflight.Add(1)
@@ -225,12 +225,13 @@ func (e *Engine) Reconcile(ctx context.Context) {
 	const batch = 500
 	after := ""
 	var added int64
-	for ctx.Err() == nil {
+	for ctx.Err() == nil && e.db.ready() {
 		due, err := e.cfg.Store.ListDueDeliveries(ctx, e.now(), after, batch)
 		if err != nil {
-			e.cfg.Logger.WarnContext(ctx, "reconcile: listing due deliveries failed", "error", err)
+			e.storeFailed(ctx, "reconcile: listing due deliveries failed", err)
 			return
 		}
+		e.db.succeeded(ctx)
 		n, err := e.cfg.Schedule.AddMissing(ctx, due)
 		if err != nil {
 			e.cfg.Logger.WarnContext(ctx, "reconcile: scheduling failed", "error", err)
@@ -367,7 +368,7 @@ func (e *Engine) recordBatch(ctx context.Context, batch []*outcome) {
 	for i, o := range batch {
 		records[i] = store.AttemptRecord{Attempt: o.attempt, Delivery: o.delivery, AutoDisableAfter: e.cfg.AutoDisableAfter}
 	}
-	errs, err := e.cfg.Store.RecordAttempts(ctx, records)
+	errs, err := e.recordAttempts(ctx, records)
 	if err != nil {
 		e.cfg.Logger.WarnContext(ctx, "recording attempts failed; the deliveries come due again after their leases",
 			"count", len(batch), "error", err)

@@ -56,6 +56,12 @@ func startEngine(t *testing.T) *engineRig { return startEngineReconciling(t, tim
 // startEngineReconciling starts an engine whose reconciler runs every interval.
 func startEngineReconciling(t *testing.T, reconcileInterval time.Duration) *engineRig {
 	t.Helper()
+	return startEngineWith(t, func(c *worker.EngineConfig) { c.ReconcileInterval = reconcileInterval })
+}
+
+// startEngineWith starts an engine whose configuration configure adjusts.
+func startEngineWith(t *testing.T, configure func(*worker.EngineConfig)) *engineRig {
+	t.Helper()
 	ctx := t.Context()
 	st, err := store.Open(ctx, store.Config{DatabaseURL: "sqlite://" + filepath.Join(t.TempDir(), "e.db")})
 	if err != nil {
@@ -83,12 +89,14 @@ func startEngineReconciling(t *testing.T, reconcileInterval time.Duration) *engi
 	}
 	clock := &fakeClock{now: time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)}
 	rig := &engineRig{store: st, schedule: schedule, clock: clock, ids: webhookd.NewIDGenerator(clock.Now)}
-	engine, err := worker.NewEngine(worker.EngineConfig{
+	cfg := worker.EngineConfig{
 		Store: st, Schedule: schedule, Sender: sender, Retry: worker.DefaultRetryPolicy(),
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), IDs: rig.ids, Now: clock.Now,
 		Workers: 8, PerEndpoint: 8, Lease: 6 * time.Second,
-		PollInterval: 10 * time.Millisecond, ReconcileInterval: reconcileInterval,
-	})
+		PollInterval: 10 * time.Millisecond, ReconcileInterval: time.Hour,
+	}
+	configure(&cfg)
+	engine, err := worker.NewEngine(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
