@@ -36,7 +36,7 @@ func classify(err error, doing string) error {
 	cause := fmt.Errorf("%s: %w", doing, err)
 	switch {
 	case isUnavailable(err):
-		return webhookd.Unavailable("database unavailable", cause)
+		return webhookd.Unavailable(unavailableMessage(err), cause)
 	case sqlgraph.IsUniqueConstraintError(err):
 		return &webhookd.Error{Kind: webhookd.KindConflict, Message: "resource already exists", Err: cause}
 	case sqlgraph.IsForeignKeyConstraintError(err):
@@ -117,4 +117,35 @@ func isUnavailable(err error) bool {
 		}
 	}
 	return false
+}
+
+// unavailableMessage says, in words safe to show to callers, why the
+// database could not serve a call that isUnavailable failed.
+func unavailableMessage(err error) string {
+	const prefix = "database unavailable: "
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch {
+		case strings.HasPrefix(pgErr.Code, "57P"):
+			return prefix + "it is shutting down or restarting; retry shortly"
+		case strings.HasPrefix(pgErr.Code, "53"):
+			return prefix + "it is out of resources (connections, memory or disk); retry shortly"
+		case pgErr.Code == "40001" || pgErr.Code == "40P01":
+			return prefix + "a concurrent change conflicted with this one; retry"
+		}
+	}
+	var connectErr *pgconn.ConnectError
+	switch {
+	case errors.As(err, &connectErr):
+		return prefix + "cannot connect to it; retry shortly"
+	case errors.Is(err, context.DeadlineExceeded) || pgconn.Timeout(err):
+		return prefix + "it did not answer in time; retry shortly"
+	case errors.Is(err, context.Canceled):
+		return prefix + "the call was canceled"
+	}
+	var liteErr *sqlite.Error
+	if errors.As(err, &liteErr) {
+		return prefix + "the database file is busy or unreadable; retry shortly"
+	}
+	return prefix + "the connection to it failed; retry shortly"
 }

@@ -164,7 +164,7 @@ func openSQLite(databaseURL string) (*sql.DB, error) {
 }
 
 func openPostgres(databaseURL string) (*sql.DB, error) {
-	db, err := sql.Open("pgx", databaseURL)
+	db, err := sql.Open("pgx", withConnectTimeout(databaseURL))
 	if err != nil {
 		return nil, webhookd.Invalid("database-url", "malformed PostgreSQL URL")
 	}
@@ -215,4 +215,25 @@ func migrate(ctx context.Context, kind backend, db *sql.DB, client *ent.Client) 
 		return classify(err, "migrating database")
 	}
 	return nil
+}
+
+// defaultConnectTimeout bounds a new PostgreSQL connection (connect_timeout
+// in seconds) unless the URL sets its own. Without it, a database host that
+// drops packets would hold every API call and worker for the operating
+// system's TCP timeout, minutes, instead of answering UNAVAILABLE.
+const defaultConnectTimeout = "3"
+
+// withConnectTimeout adds connect_timeout to a postgres:// URL without one.
+func withConnectTimeout(databaseURL string) string {
+	u, err := url.Parse(databaseURL)
+	if err != nil {
+		return databaseURL // sql.Open reports it
+	}
+	q := u.Query()
+	if q.Get("connect_timeout") != "" {
+		return databaseURL
+	}
+	q.Set("connect_timeout", defaultConnectTimeout)
+	u.RawQuery = q.Encode()
+	return u.String()
 }
