@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"time"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/webhookd/webhookd"
 )
@@ -92,4 +94,15 @@ func errorInterceptors(logger *slog.Logger) (grpc.UnaryServerInterceptor, grpc.S
 		return toStatus(ss.Context(), logger, info.FullMethod, handler(srv, ss))
 	}
 	return unary, stream
+}
+
+// rateLimited is the status of a call over its account's rate limit:
+// RESOURCE_EXHAUSTED (HTTP 429) with a google.rpc.RetryInfo saying when to
+// retry, which the gateway also turns into a Retry-After header.
+func rateLimited(rate float64, wait time.Duration) error {
+	st := status.New(codes.ResourceExhausted, rateLimitMessage(rate, wait))
+	if withDetails, err := st.WithDetails(&errdetails.RetryInfo{RetryDelay: durationpb.New(wait)}); err == nil {
+		st = withDetails
+	}
+	return st.Err()
 }

@@ -20,6 +20,7 @@ import (
 	webhooksv1 "github.com/webhookd/webhookd/gen/webhooks/v1"
 	"github.com/webhookd/webhookd/internal/app"
 	"github.com/webhookd/webhookd/internal/testenv"
+	"github.com/webhookd/webhookd/store"
 )
 
 const (
@@ -28,6 +29,9 @@ const (
 	guideURL        = "https://your-app.com/webhooks/real-estate"
 	propertyCreated = "property.created"
 )
+
+// testEncryptionKeys encrypt endpoint secrets (PostgreSQL requires keys).
+var testEncryptionKeys, _ = store.GenerateKeyEntry("test")
 
 // backend names a database webhookd can run on.
 type backend struct {
@@ -51,8 +55,11 @@ func startApp(t *testing.T, databaseURL string) *app.App {
 		"--database-url=" + databaseURL, "--max-payload-bytes=" + strconv.Itoa(testMaxPayload),
 		"--shutdown-timeout=5s", "--log-level=error",
 	}, func(name string) string {
-		if name == "WEBHOOKD_ADMIN_TOKEN" {
+		switch name {
+		case "WEBHOOKD_ADMIN_TOKEN":
 			return testAdminToken
+		case "WEBHOOKD_ENCRYPTION_KEYS":
+			return testEncryptionKeys
 		}
 		return ""
 	}, io.Discard)

@@ -33,8 +33,12 @@ type Config struct {
 	// Ready reports whether the service can serve (database and schedule
 	// reachable); /readyz and gRPC health follow it. Nil means always ready.
 	Ready func(context.Context) error
-	// MaxRequestBytes bounds request bodies on both listeners.
+	// MaxRequestBytes bounds request bodies on both listeners: larger gRPC
+	// messages get RESOURCE_EXHAUSTED, larger REST bodies HTTP 413.
 	MaxRequestBytes int
+	// RateLimit limits calls per account after authentication; nil does
+	// not limit.
+	RateLimit *RateLimiter
 	// ReadinessInterval is how often gRPC health re-checks Ready; 5s when zero.
 	ReadinessInterval time.Duration
 	// Metrics serves /metrics (Prometheus); nil leaves it out.
@@ -92,11 +96,18 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	opts := []grpc.ServerOption{grpc.MaxRecvMsgSize(cfg.MaxRequestBytes)}
 	if cfg.Auth != nil {
 		authUnary, authStream := cfg.Auth.interceptors()
+		unary := []grpc.UnaryServerInterceptor{errUnary, authUnary}
+		stream := []grpc.StreamServerInterceptor{errStream, authStream}
+		if cfg.RateLimit != nil {
+			// After authentication: the limit is the caller's account's.
+			rateUnary, rateStream := cfg.RateLimit.interceptors()
+			unary, stream = append(unary, rateUnary), append(stream, rateStream)
+		}
 		opts = append(opts,
 			// Errors are mapped outermost so that authentication failures
 			// are mapped the same way as handler failures.
-			grpc.ChainUnaryInterceptor(errUnary, authUnary),
-			grpc.ChainStreamInterceptor(errStream, authStream))
+			grpc.ChainUnaryInterceptor(unary...),
+			grpc.ChainStreamInterceptor(stream...))
 	}
 	s.grpcServer = grpc.NewServer(opts...)
 	healthpb.RegisterHealthServer(s.grpcServer, s.health)
@@ -113,7 +124,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 			_ = s.httpLis.Close()
 			return nil, err
 		}
-		mux.Handle("/v1/", http.MaxBytesHandler(gateway, int64(cfg.MaxRequestBytes)))
+		mux.Handle("/v1/", limitRequestBody(gateway, cfg.MaxRequestBytes))
 		mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
 			_, _ = w.Write(openapiv2.Document)
@@ -152,6 +163,7 @@ func (s *Server) newGateway(ctx context.Context) (http.Handler, error) {
 	}
 	s.gatewayCC = cc
 	mux := runtime.NewServeMux(
+		runtime.WithErrorHandler(gatewayErrorHandler),
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.HTTPBodyMarshaler{
 			Marshaler: &runtime.JSONPb{
 				MarshalOptions: protojson.MarshalOptions{EmitDefaultValues: true},

@@ -96,14 +96,17 @@ func checkKeyID(id string) error {
 // Lines starting with # are comments.
 func ParseKeyring(s string) (*Keyring, error) {
 	var keys []SecretKey
+	n := 0
 	for _, line := range strings.Split(s, "\n") {
 		if strings.HasPrefix(strings.TrimSpace(line), "#") {
 			continue
 		}
 		for _, entry := range strings.FieldsFunc(line, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == '\r' }) {
+			n++
 			id, encoded, ok := strings.Cut(entry, ":")
 			if !ok {
-				return nil, fmt.Errorf("entry %q: want id:base64key", truncate(entry))
+				// Not even a prefix of the entry: it may be key material.
+				return nil, fmt.Errorf("entry %d: want id:base64key", n)
 			}
 			key, err := decodeKey(encoded)
 			if err != nil {
@@ -113,14 +116,6 @@ func ParseKeyring(s string) (*Keyring, error) {
 		}
 	}
 	return NewKeyring(keys...)
-}
-
-// truncate keeps key material out of error messages.
-func truncate(entry string) string {
-	if len(entry) > 12 {
-		return entry[:12] + "…"
-	}
-	return entry
 }
 
 func decodeKey(s string) ([]byte, error) {

@@ -66,7 +66,14 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, notice io.Writer)
 			return nil, fmt.Errorf("--data-dir: %w", err)
 		}
 	}
-	if a.store, err = store.Open(ctx, store.Config{DatabaseURL: dbURL, Logger: logger}); err != nil {
+	keys, err := encryptionKeys(ctx, cfg, dbURL, logger)
+	if err != nil {
+		return nil, err
+	}
+	if a.store, err = store.Open(ctx, store.Config{DatabaseURL: dbURL, Logger: logger, Secrets: keys}); err != nil {
+		return nil, err
+	}
+	if err := reencryptSecrets(ctx, a.store, keys, logger); err != nil {
 		return nil, err
 	}
 	if err := seedEventTypes(ctx, a.store); err != nil {
@@ -120,6 +127,16 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, notice io.Writer)
 			return nil, err
 		}
 		srvCfg.Auth = server.NewAuthenticator(a.store, cfg.AdminToken)
+		srvCfg.RateLimit, err = server.NewRateLimiter(server.RateLimitConfig{
+			Rate:   cfg.RateLimit,
+			Burst:  cfg.RateBurst,
+			Redis:  a.redis.Client,
+			Prefix: cfg.RedisPrefix,
+			Logger: logger,
+		})
+		if err != nil {
+			return nil, err
+		}
 	}
 	if a.server, err = server.New(ctx, srvCfg); err != nil {
 		return nil, err

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/webhookd/webhookd/store"
 	"github.com/webhookd/webhookd/worker"
 )
 
@@ -38,7 +39,16 @@ type Config struct {
 	// AdminToken, when set, is accepted as an internal credential. It is read
 	// from the environment only (WEBHOOKD_ADMIN_TOKEN), never from a flag,
 	// so it does not show in process listings.
-	AdminToken         string
+	AdminToken string
+	// EncryptionKeys encrypt endpoint secrets at rest: id:base64key
+	// entries, the first encrypts, all decrypt (encryption.go). Empty uses
+	// a key file beside a SQLite database; PostgreSQL requires keys.
+	EncryptionKeys string
+	// RateLimit is each account's sustained API calls per second with a
+	// customer key (0: unlimited), RateBurst how many an idle account may
+	// make at once. Internal keys are not limited.
+	RateLimit          float64
+	RateBurst          int
 	AllowHTTPEndpoints bool
 	MaxPayloadBytes    int
 	SecretGracePeriod  time.Duration
@@ -90,6 +100,9 @@ func ParseConfig(args []string, getenv func(string) string, output io.Writer) (C
 	fs.BoolVar(&c.RedisCluster, "redis-cluster", false, "--redis-url names a Redis Cluster: redis://host:port?addr=host2:port2&addr=host3:port3")
 	fs.IntVar(&c.ScheduleShards, "schedule-shards", 0, "sorted sets the schedule is split over, the same in every process (default: 1, or 16 on a Redis Cluster)")
 	fs.StringVar(&c.RedisPrefix, "redis-prefix", "webhookd", "prefix of every Redis key, to share one Redis between installations")
+	fs.StringVar(&c.EncryptionKeys, "encryption-keys", "", "keys that encrypt endpoint secrets at rest, id:base64key[,id:base64key…], the first encrypts, all decrypt; prefer the environment twin (default: a key file beside a SQLite database; required with PostgreSQL)")
+	fs.Float64Var(&c.RateLimit, "rate-limit", 50, "API calls per second each account may make with customer keys (0: unlimited; internal keys are not limited)")
+	fs.IntVar(&c.RateBurst, "rate-burst", 100, "API calls an idle account may make at once with customer keys")
 	fs.BoolVar(&c.AllowHTTPEndpoints, "allow-http-endpoints", false, "accept plain http:// endpoint URLs (for development)")
 	fs.IntVar(&c.MaxPayloadBytes, "max-payload-bytes", 256<<10, "largest event payload accepted, in bytes of JSON")
 	fs.DurationVar(&c.SecretGracePeriod, "secret-grace-period", 24*time.Hour, "how long a rotated-out endpoint secret keeps signing")
@@ -200,6 +213,19 @@ func (c *Config) Validate() error {
 	}
 	if c.Lease <= c.RequestTimeout+5*time.Second {
 		bad("lease", "must exceed --request-timeout (%s) by more than 5s, got %s", c.RequestTimeout, c.Lease)
+	}
+	if c.EncryptionKeys != "" {
+		if _, err := store.ParseKeyring(c.EncryptionKeys); err != nil {
+			bad("encryption-keys", "%v", err)
+		}
+	} else if isPostgres(c.DatabaseURL) {
+		errs = append(errs, errors.New(missingKeysMessage))
+	}
+	if c.RateLimit < 0 || c.RateLimit > 1e6 || c.RateLimit != c.RateLimit {
+		bad("rate-limit", "must be between 0 (unlimited) and 1000000, got %g", c.RateLimit)
+	}
+	if c.RateBurst < 1 {
+		bad("rate-burst", "must be at least 1, got %d", c.RateBurst)
 	}
 	if c.AdminToken != "" && len(c.AdminToken) < 16 {
 		errs = append(errs, fmt.Errorf("%sADMIN_TOKEN: must be at least 16 characters", envPrefix))

@@ -19,6 +19,7 @@ func TestParseConfigDefaults(t *testing.T) {
 		LogLevel: "info", LogFormat: "text",
 		Roles: "api,worker", Workers: 32, EndpointConcurrency: 8, RequestTimeout: 5 * time.Second,
 		RetrySchedule: "5m,30m,2h,5h,10h", PollInterval: time.Second, ReconcileInterval: 30 * time.Second, Lease: time.Minute,
+		RateLimit: 50, RateBurst: 100,
 	}
 	if cfg != want {
 		t.Fatalf("defaults = %+v, want %+v", cfg, want)
@@ -47,10 +48,13 @@ func TestParseConfig(t *testing.T) {
 				"WEBHOOKD_HTTP_ADDR": ":8081", "WEBHOOKD_DATABASE_URL": "postgres://db/webhookd",
 				"WEBHOOKD_REDIS_URL": "redis://cache:6379/0", "WEBHOOKD_ALLOW_HTTP_ENDPOINTS": "true",
 				"WEBHOOKD_MAX_PAYLOAD_BYTES": "65536", "WEBHOOKD_ADMIN_TOKEN": "a-long-enough-admin-token",
+				"WEBHOOKD_ENCRYPTION_KEYS": "k1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+				"WEBHOOKD_RATE_LIMIT":      "2.5", "WEBHOOKD_RATE_BURST": "5",
 			},
 			check: func(t *testing.T, c Config) {
 				if c.HTTPAddr != ":8081" || c.DatabaseURL != "postgres://db/webhookd" || c.RedisURL != "redis://cache:6379/0" ||
-					!c.AllowHTTPEndpoints || c.MaxPayloadBytes != 65536 || c.AdminToken != "a-long-enough-admin-token" {
+					!c.AllowHTTPEndpoints || c.MaxPayloadBytes != 65536 || c.AdminToken != "a-long-enough-admin-token" ||
+					c.EncryptionKeys == "" || c.RateLimit != 2.5 || c.RateBurst != 5 {
 					t.Fatalf("got %+v", c)
 				}
 			},
@@ -91,6 +95,10 @@ func TestParseConfig(t *testing.T) {
 		{name: "bad retry schedule", args: []string{"--retry-schedule=5m,soon"}, wantErr: "--retry-schedule"},
 		{name: "negative retry delay", args: []string{"--retry-schedule=5m,-1m"}, wantErr: "--retry-schedule"},
 		{name: "bad CIDR", env: map[string]string{"WEBHOOKD_ALLOW_CIDR": "127.0.0.1/40"}, wantErr: "WEBHOOKD_ALLOW_CIDR"},
+		{name: "PostgreSQL without encryption keys", args: []string{"--database-url=postgres://db/webhookd"}, wantErr: "--encryption-keys (WEBHOOKD_ENCRYPTION_KEYS): required with a PostgreSQL"},
+		{name: "malformed encryption keys", env: map[string]string{"WEBHOOKD_ENCRYPTION_KEYS": "k1:short"}, wantErr: "WEBHOOKD_ENCRYPTION_KEYS"},
+		{name: "negative rate limit", args: []string{"--rate-limit=-1"}, wantErr: "--rate-limit"},
+		{name: "zero rate burst", args: []string{"--rate-burst=0"}, wantErr: "--rate-burst"},
 		{name: "lease shorter than an attempt", args: []string{"--request-timeout=30s", "--lease=20s"}, wantErr: "--lease"},
 		{name: "request timeout too short", args: []string{"--request-timeout=1ms"}, wantErr: "--request-timeout"},
 		{name: "positional argument", args: []string{"serve"}, wantErr: "unexpected argument"},

@@ -25,9 +25,13 @@ import (
 	"github.com/webhookd/webhookd/internal/app"
 	"github.com/webhookd/webhookd/internal/guidereceiver"
 	"github.com/webhookd/webhookd/internal/testenv"
+	"github.com/webhookd/webhookd/store"
 )
 
 const adminToken = "delivery-test-admin-token"
+
+// testEncryptionKeys encrypt endpoint secrets (PostgreSQL requires keys).
+var testEncryptionKeys, _ = store.GenerateKeyEntry("test")
 
 // setup is a whole webhookd (api and worker roles) on one backend.
 type setup struct {
@@ -63,8 +67,11 @@ func startService(t *testing.T, extra ...string) service {
 		"--poll-interval=50ms", "--reconcile-interval=1s", "--shutdown-timeout=10s",
 	}, extra...)
 	cfg, err := app.ParseConfig(args, func(k string) string {
-		if k == "WEBHOOKD_ADMIN_TOKEN" {
+		switch k {
+		case "WEBHOOKD_ADMIN_TOKEN":
 			return adminToken
+		case "WEBHOOKD_ENCRYPTION_KEYS":
+			return testEncryptionKeys
 		}
 		return ""
 	}, io.Discard)

@@ -26,6 +26,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/webhookd/webhookd/internal/testenv"
+	"github.com/webhookd/webhookd/store"
 )
 
 // The engine settings of every webhookd the tests start: short enough that a
@@ -284,6 +285,10 @@ type cluster struct {
 	n          int
 }
 
+// encryptionKeys encrypt endpoint secrets in every process (PostgreSQL
+// requires keys, and processes sharing a database share them).
+var encryptionKeys, _ = store.GenerateKeyEntry("crashtest")
+
 func newCluster(t *testing.T) *cluster {
 	t.Helper()
 	// Skip (or fail in CI) before building anything if a server is missing.
@@ -312,6 +317,7 @@ func (c *cluster) start(role string) *webhookd {
 			"PATH=" + os.Getenv("PATH"),
 			"HOME=" + os.Getenv("HOME"),
 			"WEBHOOKD_ADMIN_TOKEN=" + c.adminToken,
+			"WEBHOOKD_ENCRYPTION_KEYS=" + encryptionKeys,
 		}
 		w := &webhookd{
 			proc: startProc(c.t, fmt.Sprintf("webhookd-%s#%d", role, c.n), c.bin, args, env),

@@ -14,6 +14,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -81,6 +82,15 @@ type Process struct {
 	exited  chan struct{}
 	exitErr error
 }
+
+// encryptionKeys encrypt endpoint secrets at rest in every process started
+// here: PostgreSQL requires keys, and processes sharing a database must share
+// them. A --encryption-keys in Config.Args wins over it.
+var encryptionKeys = func() string {
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	return "daemon:" + base64.StdEncoding.EncodeToString(key)
+}()
 
 // FreeAddr returns a loopback address nothing listens on right now.
 func FreeAddr() (string, error) {
@@ -152,7 +162,7 @@ func (p *Process) Restart(ctx context.Context) error {
 	args := append([]string{"--http-addr=" + p.HTTPAddr, "--grpc-addr=" + p.GRPCAddr}, p.cfg.Args...)
 	cmd := exec.Command(p.cfg.Binary, args...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
-	cmd.Env = append(cleanEnv(), "WEBHOOKD_ADMIN_TOKEN="+p.Token)
+	cmd.Env = append(cleanEnv(), "WEBHOOKD_ADMIN_TOKEN="+p.Token, "WEBHOOKD_ENCRYPTION_KEYS="+encryptionKeys)
 	if err := cmd.Start(); err != nil {
 		p.mu.Unlock()
 		return fmt.Errorf("starting %s: %w", p.cfg.Binary, err)
