@@ -190,6 +190,8 @@ start_postgres() {
 		sleep 0.2
 	done
 	export WEBHOOKD_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$port/postgres?sslmode=disable"
+	# Outage tests run (and stop) clusters of their own with these binaries.
+	export WEBHOOKD_TEST_POSTGRES_BIN="$pg_bin"
 }
 
 start_redis() {

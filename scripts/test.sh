@@ -9,6 +9,7 @@
 # free loopback ports in a temp dir, removed on exit, and exports for the tests:
 #
 #   WEBHOOKD_TEST_POSTGRES_URL   postgres://postgres@127.0.0.1:PORT/postgres?sslmode=disable
+#   WEBHOOKD_TEST_POSTGRES_BIN   PostgreSQL's bin directory, for tests that run their own cluster
 #   WEBHOOKD_TEST_REDIS_URL      redis://127.0.0.1:PORT/0
 #   WEBHOOKD_TEST_REDIS_SERVER   path of redis-server, for tests that run their own
 #   CI                           passed through (CI=true makes integration tests required)
