@@ -31,6 +31,9 @@ type App struct {
 	redis  *worker.Redis
 	server *server.Server
 	engine *worker.Engine // nil without the worker role
+	// retention purges old history; nil without the worker role or with
+	// --retention=0.
+	retention *worker.Retention
 }
 
 // NewLogger returns the process logger the configuration asks for.
@@ -96,6 +99,15 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, notice io.Writer)
 	if workerRole {
 		if a.engine, err = newEngine(cfg, a.store, schedule, registry, ids, logger); err != nil {
 			return nil, err
+		}
+		if cfg.Retention > 0 {
+			a.retention, err = worker.NewRetention(worker.RetentionConfig{
+				Store: a.store, Redis: a.redis.Client, LeaseKey: cfg.RedisPrefix + ":retention-lease",
+				Logger: logger.With("component", "retention"), Registerer: registry, MaxAge: cfg.Retention,
+			})
+			if err != nil {
+				return nil, err
+			}
 		}
 	}
 
@@ -177,6 +189,7 @@ func newEngine(cfg Config, st store.Store, schedule *worker.Schedule, reg promet
 		Lease:             cfg.Lease,
 		PollInterval:      cfg.PollInterval,
 		ReconcileInterval: cfg.ReconcileInterval,
+		AutoDisableAfter:  cfg.AutoDisableAfter,
 	})
 }
 
@@ -208,9 +221,18 @@ func (a *App) Run(ctx context.Context) error {
 	} else {
 		engineDone <- nil
 	}
+	retentionDone := make(chan error, 1)
+	if a.retention != nil {
+		go func() { retentionDone <- a.retention.Run(ctx) }()
+	} else {
+		retentionDone <- nil
+	}
 	err := a.server.Serve(ctx, a.cfg.ShutdownTimeout)
 	if engineErr := <-engineDone; err == nil {
 		err = engineErr
+	}
+	if retentionErr := <-retentionDone; err == nil {
+		err = retentionErr
 	}
 	a.logger.Info("stopped")
 	return err

@@ -76,6 +76,12 @@ type Config struct {
 	// Lease is how long a claimed delivery is hidden from other workers; a
 	// delivery whose worker died is attempted again once it ends.
 	Lease time.Duration
+	// AutoDisableAfter disables an endpoint whose every attempt has failed
+	// for this long; zero never does.
+	AutoDisableAfter time.Duration
+	// Retention is how long events, deliveries and attempts are kept;
+	// zero keeps them forever.
+	Retention time.Duration
 }
 
 // envPrefix starts the environment twin of every flag.
@@ -117,6 +123,8 @@ func ParseConfig(args []string, getenv func(string) string, output io.Writer) (C
 	fs.StringVar(&c.AllowCIDRs, "allow-cidr", "", "comma-separated address ranges endpoints may resolve to although private or loopback (SSRF guard exceptions)")
 	fs.DurationVar(&c.PollInterval, "poll-interval", time.Second, "how often workers look for due retries")
 	fs.DurationVar(&c.ReconcileInterval, "reconcile-interval", 30*time.Second, "how often pending deliveries missing from the schedule are put back")
+	fs.DurationVar(&c.AutoDisableAfter, "auto-disable-after", 5*24*time.Hour, "disable an endpoint whose every delivery attempt has failed for this long (0: never)")
+	fs.DurationVar(&c.Retention, "retention", 30*24*time.Hour, "purge events, with their deliveries and attempts, older than this unless still pending (0: keep forever)")
 	fs.DurationVar(&c.Lease, "lease", time.Minute, "how long a claimed delivery is hidden from other workers; after a worker dies its deliveries are retried when this ends (must exceed --request-timeout by 5s)")
 	fs.Usage = func() {
 		fmt.Fprintf(output, "Usage: webhookd [flags]\n\nEvery flag can also be set as an environment variable, e.g. --http-addr as WEBHOOKD_HTTP_ADDR.\nWEBHOOKD_ADMIN_TOKEN sets an internal credential (environment only).\n\nFlags:\n")
@@ -213,6 +221,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Lease <= c.RequestTimeout+5*time.Second {
 		bad("lease", "must exceed --request-timeout (%s) by more than 5s, got %s", c.RequestTimeout, c.Lease)
+	}
+	if c.AutoDisableAfter != 0 && c.AutoDisableAfter < time.Hour {
+		bad("auto-disable-after", "must be 0 (never) or at least 1h, got %s", c.AutoDisableAfter)
+	}
+	if c.Retention != 0 && c.Retention < time.Hour {
+		bad("retention", "must be 0 (keep forever) or at least 1h, got %s", c.Retention)
 	}
 	if c.EncryptionKeys != "" {
 		if _, err := store.ParseKeyring(c.EncryptionKeys); err != nil {

@@ -19,7 +19,7 @@ func TestParseConfigDefaults(t *testing.T) {
 		LogLevel: "info", LogFormat: "text",
 		Roles: "api,worker", Workers: 32, EndpointConcurrency: 8, RequestTimeout: 5 * time.Second,
 		RetrySchedule: "5m,30m,2h,5h,10h", PollInterval: time.Second, ReconcileInterval: 30 * time.Second, Lease: time.Minute,
-		RateLimit: 50, RateBurst: 100,
+		RateLimit: 50, RateBurst: 100, AutoDisableAfter: 5 * 24 * time.Hour, Retention: 30 * 24 * time.Hour,
 	}
 	if cfg != want {
 		t.Fatalf("defaults = %+v, want %+v", cfg, want)
@@ -81,6 +81,17 @@ func TestParseConfig(t *testing.T) {
 				}
 			},
 		},
+		{
+			name: "auto-disable and retention: defaults, env twins, off",
+			env:  map[string]string{"WEBHOOKD_RETENTION": "0"},
+			check: func(t *testing.T, c Config) {
+				if c.AutoDisableAfter != 120*time.Hour || c.Retention != 0 {
+					t.Fatalf("auto-disable-after %v, retention %v; want 120h (the default), 0 (from the env)", c.AutoDisableAfter, c.Retention)
+				}
+			},
+		},
+		{name: "auto-disable too soon", env: map[string]string{"WEBHOOKD_AUTO_DISABLE_AFTER": "5m"}, wantErr: "WEBHOOKD_AUTO_DISABLE_AFTER"},
+		{name: "negative retention", args: []string{"--retention=-24h"}, wantErr: "--retention"},
 		{name: "bad env value names the variable", env: map[string]string{"WEBHOOKD_MAX_PAYLOAD_BYTES": "lots"}, wantErr: "WEBHOOKD_MAX_PAYLOAD_BYTES"},
 		{name: "payload limit out of range", args: []string{"--max-payload-bytes=10"}, wantErr: "--max-payload-bytes"},
 		{name: "bad log level", args: []string{"--log-level=loud"}, wantErr: "--log-level"},
