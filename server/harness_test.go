@@ -46,15 +46,15 @@ var backends = []backend{
 
 // startApp runs a whole webhookd (the same assembly as the binary) on free
 // loopback ports and stops it when t ends.
-func startApp(t *testing.T, databaseURL string) *app.App {
+func startApp(t *testing.T, databaseURL string, extraArgs ...string) *app.App {
 	t.Helper()
 	// The API cases look at deliveries as publishing leaves them, so this
 	// webhookd runs the api role only: nothing attempts them.
-	cfg, err := app.ParseConfig([]string{
+	cfg, err := app.ParseConfig(append([]string{
 		"--http-addr=127.0.0.1:0", "--grpc-addr=127.0.0.1:0", "--roles=api",
 		"--database-url=" + databaseURL, "--max-payload-bytes=" + strconv.Itoa(testMaxPayload),
 		"--shutdown-timeout=5s", "--log-level=error",
-	}, func(name string) string {
+	}, extraArgs...), func(name string) string {
 		switch name {
 		case "WEBHOOKD_ADMIN_TOKEN":
 			return testAdminToken

@@ -49,6 +49,9 @@ type RateLimitConfig struct {
 	Prefix string
 	// Logger reports Redis failures (once per fallback period).
 	Logger *slog.Logger
+	// RedisTimeout bounds one Redis round trip; past it the call is
+	// limited in process. Zero means 250 ms.
+	RedisTimeout time.Duration
 	// Now is the clock of the in-process limiter; time.Now when nil.
 	Now func() time.Time
 }
@@ -84,13 +87,9 @@ type RateLimiter struct {
 	redisDownUntil time.Time
 }
 
-// redisTimeout bounds one Redis round trip of the limiter, and
-// redisRetryAfter is how long the in-process limiter is used after a
+// redisRetryAfter is how long the in-process limiter is used after a Redis
 // failure before Redis is tried again.
-const (
-	redisTimeout    = 100 * time.Millisecond
-	redisRetryAfter = time.Second
-)
+const redisRetryAfter = time.Second
 
 // NewRateLimiter returns a limiter, or nil (no limit) when cfg.Rate is zero.
 func NewRateLimiter(cfg RateLimitConfig) (*RateLimiter, error) {
@@ -107,6 +106,9 @@ func NewRateLimiter(cfg RateLimitConfig) (*RateLimiter, error) {
 	now := cfg.Now
 	if now == nil {
 		now = time.Now
+	}
+	if cfg.RedisTimeout <= 0 {
+		cfg.RedisTimeout = 250 * time.Millisecond
 	}
 	return &RateLimiter{
 		cfg:       cfg,
@@ -139,7 +141,7 @@ return 0
 // it should wait.
 func (l *RateLimiter) Allow(ctx context.Context, account string) (bool, time.Duration) {
 	if l.cfg.Redis != nil && l.redisUp() {
-		rctx, cancel := context.WithTimeout(ctx, redisTimeout)
+		rctx, cancel := context.WithTimeout(ctx, l.cfg.RedisTimeout)
 		wait, err := gcraScript.Run(rctx, l.cfg.Redis, []string{l.cfg.Prefix + ":ratelimit:" + account},
 			l.interval.Microseconds(), l.tolerance.Microseconds()).Int64()
 		cancel()
