@@ -432,7 +432,14 @@ func describeError(err error) string {
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 		return "connection closed by the receiver before a complete response"
 	}
-	return unwrapURLError(err).Error()
+	msg := strings.TrimPrefix(unwrapURLError(err).Error(), "net/http: HTTP/1.x transport connection broken: ")
+	if strings.Contains(msg, "server response headers exceeded") {
+		// Informational 1xx responses count towards the bound, so an
+		// endless stream of them ends here too.
+		return "response headers longer than " + strconv.Itoa(maxResponseHeaderBytes>>10) +
+			" KiB (1xx responses included); connection closed"
+	}
+	return msg
 }
 
 // describeTLSError names the usual certificate problems; "" for other errors.
