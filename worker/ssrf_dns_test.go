@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/webhookd/webhookd/worker"
 )
@@ -182,7 +183,7 @@ func TestSSRFGuardRefusesResolvedAddresses(t *testing.T) {
 	records["allowed.example"] = []netip.Addr{netip.MustParseAddr("127.0.0.1")}
 	dns := startFakeDNS(t, records)
 
-	guarded := newTestSender(t, worker.SenderConfig{AllowCIDRs: []netip.Prefix{}, Resolver: dns.resolver()})
+	guarded := newTestSender(t, worker.SenderConfig{Timeout: 5 * time.Second, AllowCIDRs: []netip.Prefix{}, Resolver: dns.resolver()})
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -214,7 +215,7 @@ func TestSSRFGuardRefusesResolvedAddresses(t *testing.T) {
 		var h atomic.Int32
 		ok := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { h.Add(1) }))
 		t.Cleanup(ok.Close)
-		allowed := newTestSender(t, worker.SenderConfig{Resolver: dns.resolver()})
+		allowed := newTestSender(t, worker.SenderConfig{Timeout: 5 * time.Second, Resolver: dns.resolver()})
 		okPort := ok.Listener.Addr().(*net.TCPAddr).Port
 		if res := allowed.Send(t.Context(), request("http://allowed.example:"+strconv.Itoa(okPort)+"/hook")); !res.OK() || h.Load() != 1 {
 			t.Fatalf("result %+v, %d requests; want a delivery to the allowed address", res, h.Load())
@@ -237,8 +238,9 @@ func TestSSRFGuardRefusesNonCanonicalIPv4(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { hits.Add(1) }))
 	t.Cleanup(srv.Close)
 	port := strconv.Itoa(srv.Listener.Addr().(*net.TCPAddr).Port)
-	// Loopback is allowed here: only the form is at fault.
-	sender := newTestSender(t, worker.SenderConfig{})
+	// Loopback is allowed here: only the form is at fault. The timeout is
+	// generous so that a loaded machine cannot turn a refusal into a timeout.
+	sender := newTestSender(t, worker.SenderConfig{Timeout: 5 * time.Second})
 	for _, host := range []string{
 		"2130706433", "0177.0.0.1", "0x7f.0.0.1", "0x7f000001", "127.1", "127.0.1", "0177.1",
 		"127.0.0.1.", "017700000001", "0X7F.0.0.1", "1.2.3.4.5", "example.0x10", "2852039166",
