@@ -172,4 +172,3 @@ func appendFile(path, text string) error {
 	}
 	return f.Close()
 }
-
