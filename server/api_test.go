@@ -448,6 +448,8 @@ func testValidation(t *testing.T, c *client) {
 		{"other scheme", &webhooksv1.Endpoint{Url: "ftp://your-app.com/hook", EventTypes: []string{propertyCreated}}, "endpoint.url"},
 		{"user info", &webhooksv1.Endpoint{Url: "https://user:pw@your-app.com/hook", EventTypes: []string{propertyCreated}}, "endpoint.url"},
 		{"too long", &webhooksv1.Endpoint{Url: "https://your-app.com/" + strings.Repeat("a", 2100), EventTypes: []string{propertyCreated}}, "endpoint.url"},
+		{"IPv4 as a decimal number", &webhooksv1.Endpoint{Url: "https://2130706433/hook", EventTypes: []string{propertyCreated}}, "endpoint.url"},
+		{"IPv4 in octal", &webhooksv1.Endpoint{Url: "https://0177.0.0.1/hook", EventTypes: []string{propertyCreated}}, "endpoint.url"},
 		{"no event types", &webhooksv1.Endpoint{Url: guideURL}, "endpoint.event_types"},
 		{"unknown event type", &webhooksv1.Endpoint{Url: guideURL, EventTypes: []string{propertyCreated, "property.demolished"}}, "endpoint.event_types[1]"},
 		{"reserved header", &webhooksv1.Endpoint{Url: guideURL, EventTypes: []string{propertyCreated}, Headers: map[string]string{"X-Webhook-Signature": "forged"}}, "endpoint.headers"},
