@@ -72,7 +72,10 @@ func (a *Authenticator) Authenticate(ctx context.Context, token string) (*Princi
 		}
 		return nil, err
 	}
-	if key.Revoked() {
+	// The database found the key by its hash; comparing again here, in
+	// constant time, keeps the decision in webhookd's hands whatever the
+	// database's comparison (collation, index) does with bytes.
+	if subtle.ConstantTimeCompare(key.TokenHash, hash) != 1 || key.Revoked() {
 		return nil, errUnauthenticated
 	}
 	return &Principal{KeyID: key.ID, AccountID: key.AccountID, Internal: key.Internal}, nil
