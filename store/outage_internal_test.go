@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"strings"
 	"testing"
 
@@ -65,5 +66,35 @@ func TestClassifyUnavailable(t *testing.T) {
 				t.Fatalf("message %q quotes the driver", de.Message)
 			}
 		})
+	}
+}
+
+// TestConnectTimeoutIsUnavailable connects to a server that accepts but
+// never answers: the connect timeout must read as the database being
+// unavailable, not as the caller's deadline running out.
+func TestConnectTimeoutIsUnavailable(t *testing.T) {
+	t.Parallel()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close() // hold it open, silent
+		}
+	}()
+	_, err = pgconn.Connect(context.Background(), "postgres://u@"+l.Addr().String()+"/db?sslmode=disable&connect_timeout=1")
+	if err == nil {
+		t.Fatal("connected to a silent server")
+	}
+	got := classify(err, "listing events")
+	if webhookd.KindOf(got) != webhookd.KindUnavailable || errors.Is(got, context.DeadlineExceeded) {
+		t.Fatalf("classify(connect timeout) = %v (deadline exceeded: %v); want unavailable, not the caller's deadline",
+			got, errors.Is(got, context.DeadlineExceeded))
 	}
 }

@@ -238,6 +238,13 @@ func TestPostgresOutage(t *testing.T) {
 		t.Errorf("REST GET endpoint during the outage: %d %s after %v; want 503 saying database unavailable within 3s", resp.StatusCode, body, took)
 	}
 
+	// Readiness says so too, so load balancers send traffic elsewhere.
+	if resp, err := http.Get("http://" + a.HTTPAddr() + "/readyz"); err != nil || resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("GET /readyz during the outage: %v %v; want 503", resp, err)
+	} else {
+		_ = resp.Body.Close()
+	}
+
 	// The retry comes due during the outage; the worker must not spin on it.
 	time.Sleep(max(0, 5*time.Second-time.Since(outageStart)))
 	logsDuring, messages := logs.workerLog()
