@@ -25,13 +25,15 @@ import (
 // burst of deliveries to one endpoint, so that without the per-endpoint
 // bound a hostile endpoint would take every worker.
 const (
-	hostileTimeout     = 2 * time.Second
+	hostileTimeout     = 3 * time.Second
 	hostileWorkers     = 4
 	hostilePerEndpoint = 2
 	hostileBurst       = 2 * hostilePerEndpoint
-	// healthyLatency bounds publish-to-arrival at the healthy endpoint while
-	// the hostile one is attacked. It is half the attempt timeout: a
-	// delivery that had to wait for a hung attempt would miss it.
+	// healthyLatency bounds dispatch-to-arrival at the healthy endpoint
+	// while the hostile one is attacked. It is half the attempt timeout: a
+	// delivery that had to wait for a hung attempt would miss it, and a
+	// loaded machine (the race detector, other packages' tests) has ample
+	// room: the delivery takes milliseconds when nothing blocks it.
 	healthyLatency = hostileTimeout / 2
 )
 
@@ -305,9 +307,9 @@ func TestHostileReceivers(t *testing.T) {
 			// While the burst is being attempted, the healthy endpoint's
 			// events arrive as fast as ever.
 			for range 3 {
-				published := time.Now()
 				eventID, _ := rig.publish(t, "property.updated")
-				if latency := healthy.wait(t, eventID).Sub(published); latency > healthyLatency {
+				dispatched := time.Now()
+				if latency := healthy.wait(t, eventID).Sub(dispatched); latency > healthyLatency {
 					t.Errorf("a healthy delivery took %v during the attack, want under %v", latency, healthyLatency)
 				}
 				time.Sleep(100 * time.Millisecond)
@@ -321,7 +323,7 @@ func TestHostileReceivers(t *testing.T) {
 					t.Errorf("attempt recorded error %q, status %d; want %q, %d", a.Error, a.ResponseStatus, want, tc.wantStatus)
 				}
 				switch {
-				case tc.hangs && (a.Duration < hostileTimeout || a.Duration > hostileTimeout+500*time.Millisecond):
+				case tc.hangs && (a.Duration < hostileTimeout || a.Duration > hostileTimeout+time.Second):
 					t.Errorf("attempt took %v, want the timeout %v", a.Duration, hostileTimeout)
 				case !tc.hangs && a.Duration > hostileTimeout/2:
 					t.Errorf("attempt took %v, want far less than the timeout %v", a.Duration, hostileTimeout)
