@@ -134,13 +134,13 @@ func run(ctx context.Context, c chaosConfig) (*report, error) {
 		return nil, ctx.Err()
 	}
 
-	expected := map[arrivalKey]time.Time{}
+	expected := map[arrivalKey]publishedEvent{}
 	byID := map[string]int{}
 	for _, ev := range pub.published {
 		byID[ev.id] = ev.account
 		for j, ep := range endpoints {
 			if ep.account == ev.account {
-				expected[arrivalKey{j, ev.id}] = ev.start
+				expected[arrivalKey{j, ev.id}] = ev
 			}
 		}
 	}

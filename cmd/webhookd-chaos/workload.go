@@ -100,6 +100,7 @@ type publishedEvent struct {
 	id      string
 	account int
 	start   time.Time // the first PublishEvent call: the zero of its delays
+	acked   time.Time // when the call that succeeded returned
 }
 
 // publisher publishes the workload: event i to account i mod len(accounts),
@@ -183,6 +184,7 @@ func (p *publisher) publishOne(ctx context.Context, i int) {
 				id:      strings.TrimPrefix(ev.GetName(), "events/"),
 				account: account,
 				start:   start,
+				acked:   time.Now(),
 			})
 			p.mu.Unlock()
 			if try > 0 {
@@ -203,7 +205,9 @@ func (p *publisher) publishOne(ctx context.Context, i int) {
 		if give {
 			return
 		}
-		_ = sleep(ctx, 200*time.Millisecond)
+		// Back off as a well-behaved client does: a fixed pace from every
+		// waiting publisher would hammer a database that is starting up.
+		_ = sleep(ctx, min(200*time.Millisecond<<min(try, 4), 3*time.Second))
 	}
 }
 
