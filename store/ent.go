@@ -35,6 +35,8 @@ type entStore struct {
 	dialect string
 	// subscribers sizes the delivery ids a PostgreSQL publish brings.
 	subscribers subscriberCounts
+	// publisher group-commits PostgreSQL publishes (nil on SQLite).
+	publisher *publishBatcher
 	// secrets seals endpoint secrets at rest (secrets.go).
 	secrets *Keyring
 	logger  *slog.Logger
@@ -384,7 +386,7 @@ func (s *entStore) PublishEvent(ctx context.Context, ev *webhookd.Event, newID f
 		err        error
 	)
 	if s.dialect == dialect.Postgres {
-		stored, deliveries, err = publishPostgres(ctx, s.db, &s.subscribers, ev, newID)
+		stored, deliveries, err = s.publisher.publish(ctx, ev, newID)
 		created = err == nil
 		if err == errIdempotentHit {
 			original, lookupErr := s.eventByIdempotencyKey(ctx, ev.AccountID, ev.IdempotencyKey)
@@ -616,6 +618,9 @@ func (s *entStore) Ping(ctx context.Context) error {
 }
 
 func (s *entStore) Close() error {
+	if s.publisher != nil {
+		s.publisher.close()
+	}
 	if err := s.client.Close(); err != nil && !errors.Is(err, sql.ErrConnDone) {
 		return fmt.Errorf("closing database: %w", err)
 	}

@@ -110,7 +110,11 @@ func Open(ctx context.Context, cfg Config) (Store, error) {
 		entry, _ := GenerateKeyEntry("ephemeral")
 		secrets, _ = ParseKeyring(entry)
 	}
-	return &entStore{client: client, db: db, dialect: driverDialect, secrets: secrets, logger: logger}, nil
+	s := &entStore{client: client, db: db, dialect: driverDialect, secrets: secrets, logger: logger}
+	if driverDialect == dialect.Postgres {
+		s.publisher = newPublishBatcher(db, &s.subscribers)
+	}
+	return s, nil
 }
 
 // openSQLite opens a SQLite file through modernc.org/sqlite, which needs no

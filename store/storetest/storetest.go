@@ -42,6 +42,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"PublishIdempotent", testPublishIdempotent},
 		{"PublishManySubscribers", testPublishManySubscribers},
 		{"PublishConcurrentSameKey", testPublishConcurrentSameKey},
+		{"PublishConcurrentMixed", testPublishConcurrentMixed},
 		{"Events", testEvents},
 		{"EventFilters", testEventFilters},
 		{"Deliveries", testDeliveries},
