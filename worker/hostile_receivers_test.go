@@ -193,6 +193,19 @@ func hostileBehaviours() []hostileBehaviour {
 			wantStatus: 200, // the excerpt is all webhookd wants of a body
 		},
 		{
+			name: "answers 200 with 4 KiB at once, then trickles the rest",
+			serve: func(c net.Conn, br *bufio.Reader) {
+				if readRequest(br) {
+					_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 40000\r\n\r\n")
+					_, _ = c.Write(endless[:8<<10])
+					trickle(c, 'z', 50*time.Millisecond, forever)
+				}
+			},
+			// The excerpt is complete: a success that does not wait for
+			// the rest, which is not worth a worker's time.
+			wantStatus: 200,
+		},
+		{
 			name: "answers 500 with an endless chunked body",
 			serve: func(c net.Conn, br *bufio.Reader) {
 				if readRequest(br) {

@@ -80,6 +80,12 @@ const maxResponseHeaderBytes = 64 << 10
 // maxLocationBytes bounds how much of a redirect target is quoted in an error.
 const maxLocationBytes = 512
 
+// maxDrainWait bounds the drain after the excerpt in time, as MaxDrainBytes
+// does in bytes: a receiver that sends the excerpt at once and then trickles
+// the rest must not hold a worker until the attempt's timeout for bytes that
+// are thrown away. Cutting a drain short only costs the connection.
+const maxDrainWait = 250 * time.Millisecond
+
 // withDefaults returns c with every zero field set to its default.
 func (c SenderConfig) withDefaults() SenderConfig {
 	if c.Timeout == 0 {
@@ -271,6 +277,9 @@ func (s *Sender) Close() { s.client.CloseIdleConnections() }
 // it apart from the caller's context ending.
 var errAttemptTimeout = errors.New("attempt timed out")
 
+// errDrainCut is the cause of cutting a slow drain short (maxDrainWait).
+var errDrainCut = errors.New("draining the response body took too long")
+
 // stage is how far an attempt got, for timeout messages.
 type stage int32
 
@@ -300,6 +309,10 @@ func (s *Sender) send(ctx context.Context, req Request) Result {
 	}
 	ctx, cancel := context.WithTimeoutCause(ctx, s.cfg.Timeout, errAttemptTimeout)
 	defer cancel()
+	// Cancelling the request's context is the one way to abort a body read
+	// in flight; readBody does it when a drain runs out of time.
+	ctx, cutDrain := context.WithCancelCause(ctx)
+	defer cutDrain(nil)
 
 	var reached atomic.Int32 // a stage
 	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
@@ -329,7 +342,7 @@ func (s *Sender) send(ctx context.Context, req Request) Result {
 		return s.failure(ctx, err, stage(reached.Load()), httpReq.URL)
 	}
 	res := Result{StatusCode: resp.StatusCode}
-	excerpt, readErr := s.readBody(resp.Body, resp.ContentLength)
+	excerpt, readErr := s.readBody(resp.Body, resp.ContentLength, func() { cutDrain(errDrainCut) })
 	res.BodyExcerpt = sanitize(string(excerpt), s.cfg.MaxResponseBytes)
 
 	switch code := resp.StatusCode; {
@@ -362,10 +375,11 @@ func (s *Sender) send(ctx context.Context, req Request) Result {
 // connection can return to the pool, and closes the body. Nothing here is
 // unbounded: a body longer than both is cut off by closing the connection,
 // at once when its declared length (contentLength, -1 when unknown) says
-// the drain could not reach its end, and every read ends at the attempt's
-// deadline. Only an error while reading the excerpt is returned; once the
-// excerpt is complete the exchange has told us all we keep.
-func (s *Sender) readBody(body io.ReadCloser, contentLength int64) ([]byte, error) {
+// the drain could not reach its end, or by cut when the drain takes longer
+// than maxDrainWait; every read ends at the attempt's deadline. Only an
+// error while reading the excerpt is returned; once the excerpt is complete
+// the exchange has told us all we keep.
+func (s *Sender) readBody(body io.ReadCloser, contentLength int64, cut func()) ([]byte, error) {
 	defer body.Close()
 	// A few bytes past the excerpt let sanitize cut on a character
 	// boundary instead of leaving half a character at the end.
@@ -378,7 +392,9 @@ func (s *Sender) readBody(body io.ReadCloser, contentLength int64) ([]byte, erro
 		return buf[:n], err
 	}
 	if contentLength < 0 || contentLength-int64(n) <= s.cfg.MaxDrainBytes {
+		timer := time.AfterFunc(maxDrainWait, cut)
 		_, _ = io.CopyN(io.Discard, body, s.cfg.MaxDrainBytes)
+		timer.Stop()
 	}
 	return buf[:n], nil
 }
