@@ -144,6 +144,9 @@ func TestQuickstart(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "webhookd-data", "webhookd.db")); err != nil {
 		t.Errorf("the SQLite database is not where the README says: %v", err)
 	}
+	if info, err := os.Stat(filepath.Join(dir, "webhookd-data", "encryption-keys")); err != nil || info.Mode().Perm() != 0o600 {
+		t.Errorf("no owner-only encryption key file where the README says: %v, %v", info, err)
+	}
 	p.stop(t)
 
 	// Second start on the same data: no new token, and everything is still there.
@@ -157,6 +160,13 @@ func TestQuickstart(t *testing.T) {
 		t.Errorf("after a restart, GET /v1/%s = %+v, want the endpoint created before", endpoint.Name, again)
 	}
 	get(t, "/v1/"+endpoint.Name, customer, http.StatusOK)
+	// The secret, encrypted at rest with the generated key, reads back the
+	// same after a restart: the key file was reused, not replaced.
+	var secret struct{ Secret string }
+	decode(t, get(t, "/v1/"+endpoint.Name+"/secret", customer, http.StatusOK), &secret)
+	if secret.Secret != endpoint.Secret {
+		t.Errorf("after a restart, the secret reads %q, want %q", secret.Secret, endpoint.Secret)
+	}
 	p.stop(t)
 }
 
