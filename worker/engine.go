@@ -284,8 +284,6 @@ func (e *Engine) attempt(ctx context.Context, c Claim, work *store.DeliveryWork)
 		e.release(ctx, log, c, now.Add(endpointBusyDelay))
 		return nil
 	}
-	defer e.limiter.release(ep.ID)
-
 	trigger := d.NextTrigger
 	if trigger == "" {
 		trigger = webhookd.TriggerInitial
@@ -298,6 +296,8 @@ func (e *Engine) attempt(ctx context.Context, c Claim, work *store.DeliveryWork)
 		Timestamp: now,
 		Secrets:   signingSecrets(ep, now),
 	})
+	// A cancelled attempt (shutdown) says nothing about the endpoint.
+	e.limiter.release(ep.ID, !res.OK() && !res.Canceled)
 	done := e.now()
 	a := &webhookd.Attempt{
 		ID:             e.cfg.IDs.New(webhookd.PrefixAttempt),
@@ -451,16 +451,38 @@ const endpointBusyDelay = 100 * time.Millisecond
 // before rescheduling the delivery by endpointBusyDelay.
 const endpointBusyWait = 50 * time.Millisecond
 
-// endpointLimiter counts attempts in flight per endpoint.
+// failingEndpointAfter is how many attempts in a row an endpoint must fail
+// before it is limited to one attempt at a time.
+const failingEndpointAfter = 3
+
+// maxTrackedFailingEndpoints bounds the failure counts a limiter keeps; past
+// it the oldest knowledge is dropped wholesale, which only lets a failing
+// endpoint have its full concurrency back for a few attempts.
+const maxTrackedFailingEndpoints = 100_000
+
+// endpointLimiter counts attempts in flight per endpoint. An endpoint whose
+// last failingEndpointAfter attempts all failed (hanging, refusing, erring)
+// gets one attempt at a time until one succeeds: otherwise enough dead
+// endpoints, each using its full limit on requests that only time out,
+// would take every worker from the healthy ones.
 type endpointLimiter struct {
 	mu      sync.Mutex
 	limit   int
 	counts  map[string]int
-	changed chan struct{} // closed and replaced whenever an attempt ends
+	failing map[string]int // consecutive failed attempts, for endpoints failing now
+	changed chan struct{}  // closed and replaced whenever an attempt ends
 }
 
 func newEndpointLimiter(limit int) *endpointLimiter {
-	return &endpointLimiter{limit: limit, counts: map[string]int{}, changed: make(chan struct{})}
+	return &endpointLimiter{limit: limit, counts: map[string]int{}, failing: map[string]int{}, changed: make(chan struct{})}
+}
+
+// limitOf is the concurrency endpointID may have now; l.mu is held.
+func (l *endpointLimiter) limitOf(endpointID string) int {
+	if l.failing[endpointID] >= failingEndpointAfter {
+		return 1
+	}
+	return l.limit
 }
 
 // acquire takes one of the endpoint's attempt slots, waiting up to wait for
@@ -471,7 +493,7 @@ func (l *endpointLimiter) acquire(endpointID string, wait time.Duration) bool {
 	var timer *time.Timer
 	for {
 		l.mu.Lock()
-		if l.counts[endpointID] < l.limit {
+		if l.counts[endpointID] < l.limitOf(endpointID) {
 			l.counts[endpointID]++
 			l.mu.Unlock()
 			if timer != nil {
@@ -495,11 +517,22 @@ func (l *endpointLimiter) acquire(endpointID string, wait time.Duration) bool {
 	}
 }
 
-func (l *endpointLimiter) release(endpointID string) {
+// release returns a slot taken by acquire; failed says whether the attempt
+// made with it failed.
+func (l *endpointLimiter) release(endpointID string, failed bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.counts[endpointID]--; l.counts[endpointID] <= 0 {
 		delete(l.counts, endpointID)
+	}
+	switch {
+	case !failed:
+		delete(l.failing, endpointID)
+	case len(l.failing) >= maxTrackedFailingEndpoints && l.failing[endpointID] == 0:
+		clear(l.failing)
+		fallthrough
+	default:
+		l.failing[endpointID]++
 	}
 	close(l.changed)
 	l.changed = make(chan struct{})
