@@ -88,36 +88,11 @@ func validateEndpointHost(field, host string) error {
 		}
 		return nil
 	}
-	trimmed := strings.TrimSuffix(host, ".")
-	if !isNumericLabel(trimmed[strings.LastIndexByte(trimmed, '.')+1:]) {
-		return nil // a name
-	}
-	if addr, err := netip.ParseAddr(host); err == nil && addr.Is4() {
-		return nil
+	if !webhookd.IsNonCanonicalIPv4(host) {
+		return nil // a name, or a dotted-decimal IPv4 address
 	}
 	return webhookd.Invalid(field, "host %q is a number but not a dotted-decimal IPv4 address; "+
 		"write the address as four decimal parts (such as 192.0.2.10) or use a hostname", host)
-}
-
-// isNumericLabel reports whether a host label is a number to the URL
-// standard's IPv4 parser: decimal digits, or 0x followed by hex digits.
-func isNumericLabel(label string) bool {
-	if label == "" {
-		return false
-	}
-	digits, isDigit := label, func(c byte) bool { return c >= '0' && c <= '9' }
-	if len(label) >= 2 && label[0] == '0' && (label[1] == 'x' || label[1] == 'X') {
-		digits = label[2:]
-		isDigit = func(c byte) bool {
-			return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
-		}
-	}
-	for i := 0; i < len(digits); i++ {
-		if !isDigit(digits[i]) {
-			return false
-		}
-	}
-	return true
 }
 
 // reservedHeader reports headers webhookd sets itself (or that HTTP

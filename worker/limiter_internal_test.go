@@ -54,10 +54,10 @@ func TestEndpointLimiterNarrowsFailingEndpoints(t *testing.T) {
 		return n
 	}
 	steps := []struct {
-		name   string
-		fail   int // failed attempts to record first
+		name    string
+		fail    int // failed attempts to record first
 		succeed bool
-		want   int
+		want    int
 	}{
 		{name: "healthy", want: 4},
 		{name: "two failures", fail: 2, want: 4},

@@ -21,6 +21,8 @@ import (
 	"syscall"
 	"time"
 	"unicode/utf8"
+
+	"github.com/webhookd/webhookd"
 )
 
 // SenderConfig configures NewSender. Zero fields take the documented defaults.
@@ -322,7 +324,7 @@ func (s *Sender) send(ctx context.Context, req Request) Result {
 	if err != nil {
 		return Result{Err: "invalid endpoint URL: " + unwrapURLError(err).Error()}
 	}
-	if host := httpReq.URL.Hostname(); isNonCanonicalIPv4(host) {
+	if host := httpReq.URL.Hostname(); webhookd.IsNonCanonicalIPv4(host) {
 		// Checked before DNS: the system resolver may read such a host as
 		// an address (2130706433 as 127.0.0.1), and no policy should depend
 		// on which resolver a build happens to use.
