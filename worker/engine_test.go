@@ -59,11 +59,13 @@ func startEngineReconciling(t *testing.T, reconcileInterval time.Duration) *engi
 	return startEngineWith(t, func(c *worker.EngineConfig) { c.ReconcileInterval = reconcileInterval })
 }
 
-// startEngineWith starts an engine whose configuration configure adjusts.
-func startEngineWith(t *testing.T, configure func(*worker.EngineConfig)) *engineRig {
+// openEmbedded opens what an engine test runs on: a SQLite store in a
+// temporary directory, holding the built-in event types, and an embedded
+// Redis-protocol server. Both close when t ends.
+func openEmbedded(t *testing.T) (store.Store, *worker.Redis) {
 	t.Helper()
 	ctx := t.Context()
-	st, err := store.Open(ctx, store.Config{DatabaseURL: "sqlite://" + filepath.Join(t.TempDir(), "e.db")})
+	st, err := store.Open(ctx, store.Config{DatabaseURL: "sqlite://" + filepath.Join(t.TempDir(), "webhookd.db")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,6 +78,14 @@ func startEngineWith(t *testing.T, configure func(*worker.EngineConfig)) *engine
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = r.Close() })
+	return st, r
+}
+
+// startEngineWith starts an engine whose configuration configure adjusts.
+func startEngineWith(t *testing.T, configure func(*worker.EngineConfig)) *engineRig {
+	t.Helper()
+	ctx := t.Context()
+	st, r := openEmbedded(t)
 	schedule, err := worker.NewSchedule(r.Client, worker.ScheduleConfig{Prefix: "test"})
 	if err != nil {
 		t.Fatal(err)

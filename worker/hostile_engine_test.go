@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -50,19 +49,7 @@ type hostileRig struct {
 func startHostileRig(t *testing.T) *hostileRig {
 	t.Helper()
 	ctx := t.Context()
-	st, err := store.Open(ctx, store.Config{DatabaseURL: "sqlite://" + filepath.Join(t.TempDir(), "h.db")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	if err := st.SaveEventTypes(ctx, webhookd.BuiltinEventTypes()); err != nil {
-		t.Fatal(err)
-	}
-	r, err := worker.OpenRedis(ctx, worker.RedisConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = r.Close() })
+	st, r := openEmbedded(t)
 	schedule, err := worker.NewSchedule(r.Client, worker.ScheduleConfig{Prefix: "hostile"})
 	if err != nil {
 		t.Fatal(err)

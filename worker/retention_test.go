@@ -3,7 +3,6 @@ package worker_test
 import (
 	"io"
 	"log/slog"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -105,19 +104,7 @@ func TestLease(t *testing.T) {
 func TestRetention(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	st, err := store.Open(ctx, store.Config{DatabaseURL: "sqlite://" + filepath.Join(t.TempDir(), "r.db")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	if err := st.SaveEventTypes(ctx, webhookd.BuiltinEventTypes()); err != nil {
-		t.Fatal(err)
-	}
-	r, err := worker.OpenRedis(ctx, worker.RedisConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = r.Close() })
+	st, r := openEmbedded(t)
 
 	now := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
 	ids := webhookd.NewIDGenerator(nil)
