@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"path/filepath"
 	"testing"
 	"time"
@@ -94,5 +95,44 @@ func testAttemptsOfDelivery(t *testing.T, databaseURL string) {
 	}
 	if left != 0 {
 		t.Errorf("%d attempts survived their endpoint's deletion", left)
+	}
+}
+
+// TestPostgresConnectionBound checks that a PostgreSQL store opens no more
+// connections than Config.MaxConns (DefaultMaxConns when unset) and keeps
+// as many idle, so that a burst neither storms the server nor reconnects.
+func TestPostgresConnectionBound(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ maxConns, want int }{{0, DefaultMaxConns}, {5, 5}} {
+		opened, err := Open(t.Context(), Config{DatabaseURL: testenv.PostgresURL(t), MaxConns: tt.maxConns})
+		if err != nil {
+			t.Fatalf("Open: %v", err)
+		}
+		s := opened.(*entStore)
+		if got := s.db.Stats().MaxOpenConnections; got != tt.want {
+			t.Errorf("MaxConns %d: at most %d connections, want %d", tt.maxConns, got, tt.want)
+		}
+		// Hold more connections than allowed: the extra caller waits.
+		var conns []*sql.Conn
+		for range tt.want {
+			c, err := s.db.Conn(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			conns = append(conns, c)
+		}
+		ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+		if c, err := s.db.Conn(ctx); err == nil {
+			c.Close()
+			t.Errorf("MaxConns %d: opened connection %d", tt.maxConns, tt.want+1)
+		}
+		cancel()
+		for _, c := range conns {
+			c.Close()
+		}
+		if idle := s.db.Stats().Idle; idle != tt.want {
+			t.Errorf("MaxConns %d: %d idle connections kept, want %d", tt.maxConns, idle, tt.want)
+		}
+		opened.Close()
 	}
 }

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"log/slog"
@@ -33,7 +34,16 @@ type Config struct {
 	// cannot be read after Close or by another process. Only tests want
 	// that; webhookd always passes the operator's keys.
 	Secrets *Keyring
+	// MaxConns bounds the PostgreSQL connections this process opens (0
+	// means DefaultMaxConns). SQLite always uses one.
+	MaxConns int
 }
+
+// DefaultMaxConns is Config.MaxConns when unset: more than a process's
+// database work needs at once (API calls, two publish batches, the
+// engine's loads and records), fewer than would let a few processes use up
+// PostgreSQL's default 100 connections.
+const DefaultMaxConns = 32
 
 // Validate reports a missing or unsupported database URL, naming the setting.
 func (c Config) Validate() error {
@@ -42,6 +52,9 @@ func (c Config) Validate() error {
 	}
 	if _, err := backendOf(c.DatabaseURL); err != nil {
 		return err
+	}
+	if c.MaxConns < 0 {
+		return webhookd.Invalid("database-max-conns", "must not be negative")
 	}
 	return nil
 }
@@ -89,7 +102,7 @@ func Open(ctx context.Context, cfg Config) (Store, error) {
 		db, err = openSQLite(cfg.DatabaseURL)
 		driverDialect = dialect.SQLite
 	case backendPostgres:
-		db, err = openPostgres(cfg.DatabaseURL)
+		db, err = openPostgres(cfg.DatabaseURL, cmp.Or(cfg.MaxConns, DefaultMaxConns))
 		driverDialect = dialect.Postgres
 	}
 	if err != nil {
@@ -167,18 +180,21 @@ func openSQLite(databaseURL string) (*sql.DB, error) {
 	return db, nil
 }
 
-func openPostgres(databaseURL string) (*sql.DB, error) {
+func openPostgres(databaseURL string, maxConns int) (*sql.DB, error) {
 	db, err := sql.Open("pgx", withConnectTimeout(databaseURL))
 	if err != nil {
 		return nil, webhookd.Invalid("database-url", "malformed PostgreSQL URL")
 	}
 	// database/sql keeps only 2 idle connections by default, so a busy
 	// process would reconnect (TLS, auth, a new backend process) on most
-	// queries. The idle pool must hold as many connections as are busy at
-	// peak — the delivery workers (--workers, 32 by default) and the API
-	// requests in flight — or every burst closes and reopens the surplus:
-	// with 10, make bench spent most of its time in connection setup.
-	db.SetMaxIdleConns(64)
+	// queries. The idle pool holds as many connections as may be open, or
+	// every burst closes and reopens the surplus: with 10, make bench spent
+	// most of its time in connection setup. The bound on open connections
+	// makes callers queue for one rather than open more: without it, every
+	// request waiting while PostgreSQL restarts dials at once when it is
+	// back, and the reconnection storm delays its recovery.
+	db.SetMaxOpenConns(maxConns)
+	db.SetMaxIdleConns(maxConns)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	return db, nil
 }

@@ -73,7 +73,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, notice io.Writer)
 	if err != nil {
 		return nil, err
 	}
-	if a.store, err = store.Open(ctx, store.Config{DatabaseURL: dbURL, Logger: logger, Secrets: keys}); err != nil {
+	if a.store, err = store.Open(ctx, store.Config{DatabaseURL: dbURL, Logger: logger, Secrets: keys, MaxConns: cfg.DatabaseMaxConns}); err != nil {
 		return nil, err
 	}
 	if err := reencryptSecrets(ctx, a.store, keys, logger); err != nil {

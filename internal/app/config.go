@@ -51,10 +51,12 @@ type Config struct {
 	RateBurst          int
 	AllowHTTPEndpoints bool
 	MaxPayloadBytes    int
-	SecretGracePeriod  time.Duration
-	ShutdownTimeout    time.Duration
-	LogLevel           string
-	LogFormat          string
+	// DatabaseMaxConns bounds this process's PostgreSQL connections.
+	DatabaseMaxConns  int
+	SecretGracePeriod time.Duration
+	ShutdownTimeout   time.Duration
+	LogLevel          string
+	LogFormat         string
 
 	// Roles says what this process does: "api" serves gRPC and REST,
 	// "worker" delivers; the default runs both.
@@ -110,6 +112,7 @@ func ParseConfig(args []string, getenv func(string) string, output io.Writer) (C
 	fs.Float64Var(&c.RateLimit, "rate-limit", 50, "API calls per second each account may make with customer keys (0: unlimited; internal keys are not limited)")
 	fs.IntVar(&c.RateBurst, "rate-burst", 100, "API calls an idle account may make at once with customer keys")
 	fs.BoolVar(&c.AllowHTTPEndpoints, "allow-http-endpoints", false, "accept plain http:// endpoint URLs (for development)")
+	fs.IntVar(&c.DatabaseMaxConns, "database-max-conns", store.DefaultMaxConns, "most PostgreSQL connections this process opens; callers beyond it wait for one")
 	fs.IntVar(&c.MaxPayloadBytes, "max-payload-bytes", 256<<10, "largest event payload accepted, in bytes of JSON")
 	fs.DurationVar(&c.SecretGracePeriod, "secret-grace-period", 24*time.Hour, "how long a rotated-out endpoint secret keeps signing")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long a graceful shutdown may take")
@@ -179,6 +182,9 @@ func (c *Config) Validate() error {
 	}
 	if c.ScheduleShards < 0 || c.ScheduleShards > worker.MaxScheduleShards {
 		bad("schedule-shards", "must be between 1 and %d (0 picks the default)", worker.MaxScheduleShards)
+	}
+	if c.DatabaseMaxConns < 4 || c.DatabaseMaxConns > 1000 {
+		bad("database-max-conns", "must be between 4 and 1000, got %d", c.DatabaseMaxConns)
 	}
 	if c.MaxPayloadBytes < 1024 || c.MaxPayloadBytes > 16<<20 {
 		bad("max-payload-bytes", "must be between 1024 and %d, got %d", 16<<20, c.MaxPayloadBytes)

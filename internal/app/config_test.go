@@ -15,7 +15,7 @@ func TestParseConfigDefaults(t *testing.T) {
 	}
 	want := Config{
 		HTTPAddr: "127.0.0.1:8080", GRPCAddr: "127.0.0.1:9090", DataDir: "webhookd-data", RedisPrefix: "webhookd",
-		MaxPayloadBytes: 256 << 10, SecretGracePeriod: 24 * time.Hour, ShutdownTimeout: 30 * time.Second,
+		MaxPayloadBytes: 256 << 10, DatabaseMaxConns: 32, SecretGracePeriod: 24 * time.Hour, ShutdownTimeout: 30 * time.Second,
 		LogLevel: "info", LogFormat: "text",
 		Roles: "api,worker", Workers: 32, EndpointConcurrency: 8, RequestTimeout: 5 * time.Second,
 		RetrySchedule: "5m,30m,2h,5h,10h", PollInterval: time.Second, ReconcileInterval: 30 * time.Second, Lease: time.Minute,
@@ -100,6 +100,7 @@ func TestParseConfig(t *testing.T) {
 		{name: "zero shutdown timeout", args: []string{"--shutdown-timeout=0s"}, wantErr: "--shutdown-timeout"},
 		{name: "redis prefix with a brace", args: []string{"--redis-prefix=a{b}"}, wantErr: "--redis-prefix"},
 		{name: "redis cluster without a seed", args: []string{"--redis-cluster"}, wantErr: "--redis-cluster"},
+		{name: "too few database connections", args: []string{"--database-max-conns=1"}, wantErr: "--database-max-conns"},
 		{name: "too many schedule shards", args: []string{"--schedule-shards=100000"}, wantErr: "--schedule-shards"},
 		{name: "negative schedule shards", args: []string{"--schedule-shards=-1"}, wantErr: "--schedule-shards"},
 		{name: "unknown role", args: []string{"--roles=api,cron"}, wantErr: "--roles"},
