@@ -47,10 +47,11 @@ type publishResult struct {
 const (
 	// maxPublishBatch bounds the events of one statement.
 	maxPublishBatch = 64
-	// publishFlushers is how many statements may run at once: while one
-	// runs, the next batch gathers, so the database is never idle waiting
-	// for the network.
-	publishFlushers = 2
+	// publishFlushers is how many statements may run at once. One: while
+	// it runs the next batch gathers, and on make bench's workload one
+	// flusher wrote batches of about 6 events for 40 % less database time
+	// than two flushers writing batches of 3.5, with the same throughput.
+	publishFlushers = 1
 	// publishStatementTimeout bounds a batch's statement, which no single
 	// caller's context may cancel: it writes other callers' events too.
 	publishStatementTimeout = 30 * time.Second
