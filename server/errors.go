@@ -49,14 +49,24 @@ func toStatus(ctx context.Context, logger *slog.Logger, method string, err error
 	if _, ok := status.FromError(err); ok {
 		return err
 	}
-	if errors.Is(err, context.Canceled) {
+	// Whether the caller gave up is the caller's context's to say, not the
+	// error chain's: a domain error may wrap a deadline of webhookd's own
+	// (a database connect timeout is UNAVAILABLE, not the caller's
+	// DEADLINE_EXCEEDED).
+	switch ctxErr := ctx.Err(); {
+	case errors.Is(ctxErr, context.Canceled):
 		return status.Error(codes.Canceled, "request canceled")
-	}
-	if errors.Is(err, context.DeadlineExceeded) {
+	case ctxErr != nil:
 		return status.Error(codes.DeadlineExceeded, "deadline exceeded")
 	}
 	var de *webhookd.Error
 	if !errors.As(err, &de) {
+		switch {
+		case errors.Is(err, context.Canceled):
+			return status.Error(codes.Canceled, "request canceled")
+		case errors.Is(err, context.DeadlineExceeded):
+			return status.Error(codes.DeadlineExceeded, "deadline exceeded")
+		}
 		logger.ErrorContext(ctx, "request failed", "method", method, "error", err)
 		return status.Error(codes.Internal, "internal error")
 	}

@@ -36,13 +36,6 @@ func classify(err error, doing string) error {
 	cause := fmt.Errorf("%s: %w", doing, err)
 	switch {
 	case isUnavailable(err):
-		var connectErr *pgconn.ConnectError
-		if errors.As(err, &connectErr) {
-			// A connect timeout wraps context.DeadlineExceeded, which the
-			// API would take for the caller's own deadline and answer
-			// DEADLINE_EXCEEDED: keep the text, drop the chain.
-			cause = errors.New(cause.Error())
-		}
 		return webhookd.Unavailable(unavailableMessage(err), cause)
 	case sqlgraph.IsUniqueConstraintError(err):
 		return &webhookd.Error{Kind: webhookd.KindConflict, Message: "resource already exists", Err: cause}

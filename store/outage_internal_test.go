@@ -71,7 +71,8 @@ func TestClassifyUnavailable(t *testing.T) {
 
 // TestConnectTimeoutIsUnavailable connects to a server that accepts but
 // never answers: the connect timeout must read as the database being
-// unavailable, not as the caller's deadline running out.
+// unavailable (the API then answers UNAVAILABLE unless the caller's own
+// deadline has passed, see server/errors.go).
 func TestConnectTimeoutIsUnavailable(t *testing.T) {
 	t.Parallel()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -93,8 +94,7 @@ func TestConnectTimeoutIsUnavailable(t *testing.T) {
 		t.Fatal("connected to a silent server")
 	}
 	got := classify(err, "listing events")
-	if webhookd.KindOf(got) != webhookd.KindUnavailable || errors.Is(got, context.DeadlineExceeded) {
-		t.Fatalf("classify(connect timeout) = %v (deadline exceeded: %v); want unavailable, not the caller's deadline",
-			got, errors.Is(got, context.DeadlineExceeded))
+	if webhookd.KindOf(got) != webhookd.KindUnavailable {
+		t.Fatalf("classify(connect timeout) = %v; want unavailable", got)
 	}
 }
