@@ -78,8 +78,15 @@ func startService(t *testing.T, extra ...string) service {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return dial(t, runApp(t, cfg, slog.New(slog.NewTextHandler(io.Discard, nil))), adminToken)
+}
+
+// runApp starts a webhookd configured by cfg, logging to logger, and stops
+// it when t ends.
+func runApp(t *testing.T, cfg app.Config, logger *slog.Logger) *app.App {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	a, err := app.New(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), io.Discard)
+	a, err := app.New(ctx, cfg, logger, io.Discard)
 	if err != nil {
 		cancel()
 		t.Fatal(err)
@@ -87,6 +94,12 @@ func startService(t *testing.T, extra ...string) service {
 	done := make(chan error, 1)
 	go func() { done <- a.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
+	return a
+}
+
+// dial connects gRPC clients to a, authenticated with the internal token.
+func dial(t *testing.T, a *app.App, token string) service {
+	t.Helper()
 	cc, err := grpc.NewClient(a.GRPCAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		t.Fatal(err)
@@ -94,7 +107,7 @@ func startService(t *testing.T, extra ...string) service {
 	t.Cleanup(func() { _ = cc.Close() })
 	return service{
 		ws: webhooksv1.NewWebhookServiceClient(cc), admin: webhooksv1.NewAdminServiceClient(cc),
-		ctx: metadata.AppendToOutgoingContext(t.Context(), "authorization", "Bearer "+adminToken),
+		ctx: metadata.AppendToOutgoingContext(t.Context(), "authorization", "Bearer "+token),
 	}
 }
 

@@ -12,9 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/structpb"
@@ -105,22 +103,9 @@ func TestPostgresOutage(t *testing.T) {
 		t.Fatal(err)
 	}
 	logs := newLogCounter()
-	runCtx, cancel := context.WithCancel(context.Background())
-	a, err := app.New(runCtx, cfg, slog.New(logs), io.Discard)
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- a.Run(runCtx) }()
-	t.Cleanup(func() { cancel(); <-done })
-	cc, err := grpc.NewClient(a.GRPCAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cc.Close() })
-	ws, admin := webhooksv1.NewWebhookServiceClient(cc), webhooksv1.NewAdminServiceClient(cc)
-	adminCtx := metadata.AppendToOutgoingContext(t.Context(), "authorization", "Bearer "+token)
+	a := runApp(t, cfg, slog.New(logs))
+	svc := dial(t, a, token)
+	ws, admin, adminCtx := svc.ws, svc.admin, svc.ctx
 	acct, err := admin.CreateAccount(adminCtx, &webhooksv1.CreateAccountRequest{Account: &webhooksv1.Account{DisplayName: "Acme"}})
 	if err != nil {
 		t.Fatal(err)
