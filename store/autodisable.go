@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -149,42 +148,25 @@ func equalTimes(a, b *time.Time) bool {
 	return a.Equal(*b)
 }
 
-// writeEndpointHealthPostgres appends to the WITH list of the attempts'
-// statement (recordAttemptsPostgres) one more data-modifying CTE that does
-// what recordEndpointHealthTx does, for every endpoint at once, in the same
-// round trip. Its WHERE clause leaves untouched (and unlocked) every row
-// whose clock would not change, so two batches rarely contend for an
-// endpoint's row.
-func writeEndpointHealthPostgres(b *strings.Builder, arg func(any) string, hs []endpointHealth) {
-	if len(hs) == 0 {
-		return
-	}
-	nullable := func(t time.Time) any {
-		if t.IsZero() {
-			return nil
-		}
-		return t
-	}
-	b.WriteString(", eh(id, last_ok, first_fail, last_fail, cutoff) AS (VALUES ")
-	for i, h := range hs {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		fmt.Fprintf(b, "(%s::text, %s::timestamptz, %s::timestamptz, %s::timestamptz, %s::timestamptz)",
-			arg(h.endpointID), arg(nullable(h.lastOK)), arg(nullable(h.firstFail)), arg(nullable(h.lastFail)), arg(nullable(h.cutoff)))
-	}
-	// fs and disable are endpointHealth.next in SQL.
-	const fs = `(CASE WHEN eh.first_fail IS NULL THEN NULL
+// endpointHealthCTE is the part of recordAttemptsStatement that does what
+// recordEndpointHealthTx does, for every endpoint of the batch at once, in
+// the same round trip: it reads the batch's endpoint healths from eh. Its
+// WHERE clause leaves untouched (and unlocked) every row whose clock would
+// not change, so two batches rarely contend for an endpoint's row.
+const endpointHealthCTE = `ep AS (UPDATE endpoints AS p SET failing_since = ` + failingSinceSQL + `,
+	disabled = p.disabled OR ` + disableSQL + `,
+	disabled_reason = CASE WHEN ` + disableSQL + ` THEN '` + autoDisableReasonPrefix + `' ||
+		to_char(` + failingSinceSQL + ` AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') ELSE p.disabled_reason END,
+	disable_time = CASE WHEN ` + disableSQL + ` THEN eh.last_fail ELSE p.disable_time END,
+	update_time = CASE WHEN ` + disableSQL + ` THEN eh.last_fail ELSE p.update_time END
+	FROM eh WHERE p.id = eh.id AND (` + failingSinceSQL + ` IS DISTINCT FROM p.failing_since OR ` + disableSQL + `) RETURNING 1)`
+
+// failingSinceSQL and disableSQL are endpointHealth.next in SQL.
+const (
+	failingSinceSQL = `(CASE WHEN eh.first_fail IS NULL THEN NULL
 	WHEN eh.last_ok IS NULL THEN COALESCE(p.failing_since, eh.first_fail) ELSE eh.first_fail END)`
-	const disable = `COALESCE(NOT p.disabled AND ` + fs + ` <= eh.cutoff, false)`
-	b.WriteString(`), ep AS (UPDATE endpoints AS p SET failing_since = ` + fs + `,
-	disabled = p.disabled OR ` + disable + `,
-	disabled_reason = CASE WHEN ` + disable + ` THEN '` + autoDisableReasonPrefix + `' ||
-		to_char(` + fs + ` AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') ELSE p.disabled_reason END,
-	disable_time = CASE WHEN ` + disable + ` THEN eh.last_fail ELSE p.disable_time END,
-	update_time = CASE WHEN ` + disable + ` THEN eh.last_fail ELSE p.update_time END
-	FROM eh WHERE p.id = eh.id AND (` + fs + ` IS DISTINCT FROM p.failing_since OR ` + disable + `) RETURNING 1)`)
-}
+	disableSQL = `COALESCE(NOT p.disabled AND ` + failingSinceSQL + ` <= eh.cutoff, false)`
+)
 
 // updateDisableState completes UpdateEndpoint's update u of e: the disable
 // time follows the disabled flag (kept while the endpoint stays disabled,

@@ -4,9 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -416,62 +414,82 @@ func sortByID(ds []*webhookd.Delivery) {
 	slices.SortFunc(ds, func(a, b *webhookd.Delivery) int { return strings.Compare(a.ID, b.ID) })
 }
 
-// recordAttemptsPostgres records a batch in ONE statement, a single round
-// trip: the guarded delivery updates (UPDATE … FROM VALUES) and, joined to
-// the rows they changed, the attempts' INSERT, as data-modifying CTEs. A
-// statement is atomic, so no transaction is needed; an attempt whose
-// delivery's guard failed is not inserted. The endpoints' failure clocks
-// are one more CTE (writeEndpointHealthPostgres).
+// recordAttemptsStatement records a batch of attempts in ONE statement, a
+// single round trip, as data-modifying CTEs over parallel arrays: the
+// guarded delivery updates, the attempts' INSERT joined to the deliveries
+// those updates changed (an attempt whose guard failed is not inserted), and
+// the endpoints' failure clocks (endpointHealthCTE). A statement is atomic,
+// so no transaction is needed. Its text never changes, so PostgreSQL parses
+// and plans it once per connection however many records a batch holds.
+const recordAttemptsStatement = `WITH v AS (
+	SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[],
+		$7::bigint[], $8::timestamptz[], $9::timestamptz[])
+	AS v(id, expected, new_count, status, next_trigger, last_error, last_status, update_time, next_time)),
+u AS (UPDATE deliveries AS d SET status = v.status, attempt_count = v.new_count,
+	next_trigger = v.next_trigger, last_error = v.last_error, last_response_status = v.last_status,
+	update_time = v.update_time, next_attempt_time = v.next_time
+	FROM v WHERE d.id = v.id AND d.attempt_count = v.expected RETURNING d.id),
+a AS (
+	SELECT * FROM unnest($10::text[], $11::text[], $12::bigint[], $13::text[], $14::timestamptz[],
+		$15::bigint[], $16::bigint[], $17::text[], $18::text[])
+	AS a(id, delivery_id, number, trigger, start_time, duration_ns, response_status, response_body, error)),
+ins AS (INSERT INTO attempts (id, delivery_id, number, trigger, start_time, duration_ns, response_status, response_body, error)
+	SELECT a.id, a.delivery_id, a.number, a.trigger, a.start_time, a.duration_ns, a.response_status, a.response_body, a.error
+	FROM a JOIN u ON u.id = a.delivery_id RETURNING 1),
+eh AS (
+	SELECT * FROM unnest($19::text[], $20::timestamptz[], $21::timestamptz[], $22::timestamptz[], $23::timestamptz[])
+	AS eh(id, last_ok, first_fail, last_fail, cutoff)),
+` + endpointHealthCTE + `
+SELECT id FROM u`
+
+// recordAttemptsPostgres runs recordAttemptsStatement for the valid records
+// (errs[i] nil) and marks in applied those whose delivery it updated.
 func recordAttemptsPostgres(ctx context.Context, db *sql.DB, records []AttemptRecord, expected []int, errs []error, applied []bool, healths []endpointHealth) error {
 	var (
-		b        strings.Builder
-		args     []any
-		index    = map[string]int{}
-		attempts []string
+		index = map[string]int{}
+		// Deliveries, then attempts, then endpoint healths: one array per column.
+		dID, dStatus, dTrigger, dError          []string
+		dExpected, dCount, dLastStatus          []int64
+		dUpdate                                 []time.Time
+		dNext                                   []*time.Time
+		aID, aDelivery, aTrigger, aBody, aError []string
+		aNumber, aDuration, aStatus             []int64
+		aStart                                  []time.Time
+		hID                                     []string
+		hLastOK, hFirstFail, hLastFail, hCutoff []*time.Time
 	)
-	arg := func(v any) string {
-		args = append(args, v)
-		return "$" + strconv.Itoa(len(args))
-	}
-	b.WriteString("WITH v(id, expected, new_count, status, next_trigger, last_error, last_status, update_time, next_time) AS (VALUES ")
-	first := true
 	for i, r := range records {
 		if errs[i] != nil {
 			continue
 		}
 		d, a := r.Delivery, r.Attempt
-		if !first {
-			b.WriteString(", ")
-		}
-		first = false
-		var next any
-		if t := dbTimeOrNil(d.NextAttemptTime); t != nil {
-			next = *t
-		}
-		fmt.Fprintf(&b, "(%s::text, %s::bigint, %s::bigint, %s::text, %s::text, %s::text, %s::bigint, %s::timestamptz, %s::timestamptz)",
-			arg(d.ID), arg(expected[i]), arg(d.AttemptCount), arg(string(d.Status)), arg(string(d.NextTrigger)),
-			arg(textColumn(d.LastError)), arg(d.LastResponseStatus), arg(dbTime(d.UpdateTime)), arg(next))
 		index[d.ID] = i
+		dID, dExpected, dCount = append(dID, d.ID), append(dExpected, int64(expected[i])), append(dCount, int64(d.AttemptCount))
+		dStatus, dTrigger = append(dStatus, string(d.Status)), append(dTrigger, string(d.NextTrigger))
+		dError, dLastStatus = append(dError, textColumn(d.LastError)), append(dLastStatus, int64(d.LastResponseStatus))
+		dUpdate, dNext = append(dUpdate, dbTime(d.UpdateTime)), append(dNext, dbTimeOrNil(d.NextAttemptTime))
 		if a != nil {
-			attempts = append(attempts, fmt.Sprintf("(%s::text, %s::text, %s::bigint, %s::text, %s::timestamptz, %s::bigint, %s::bigint, %s::text, %s::text)",
-				arg(a.ID), arg(d.ID), arg(a.Number), arg(string(a.Trigger)), arg(dbTime(a.StartTime)), arg(int64(a.Duration)),
-				arg(a.ResponseStatus), arg(textColumn(a.ResponseBody)), arg(textColumn(a.Error))))
+			aID, aDelivery, aNumber = append(aID, a.ID), append(aDelivery, d.ID), append(aNumber, int64(a.Number))
+			aTrigger, aStart = append(aTrigger, string(a.Trigger)), append(aStart, dbTime(a.StartTime))
+			aDuration, aStatus = append(aDuration, int64(a.Duration)), append(aStatus, int64(a.ResponseStatus))
+			aBody, aError = append(aBody, textColumn(a.ResponseBody)), append(aError, textColumn(a.Error))
 		}
 	}
-	b.WriteString(`), u AS (UPDATE deliveries AS d SET status = v.status, attempt_count = v.new_count,
-	next_trigger = v.next_trigger, last_error = v.last_error, last_response_status = v.last_status,
-	update_time = v.update_time, next_attempt_time = v.next_time
-	FROM v WHERE d.id = v.id AND d.attempt_count = v.expected RETURNING d.id)`)
-	if len(attempts) > 0 {
-		b.WriteString(", a(id, delivery_id, number, trigger, start_time, duration_ns, response_status, response_body, error) AS (VALUES ")
-		b.WriteString(strings.Join(attempts, ", "))
-		b.WriteString(`), ins AS (INSERT INTO attempts (id, delivery_id, number, trigger, start_time, duration_ns, response_status, response_body, error)
-	SELECT a.id, a.delivery_id, a.number, a.trigger, a.start_time, a.duration_ns, a.response_status, a.response_body, a.error
-	FROM a JOIN u ON u.id = a.delivery_id RETURNING 1)`)
+	nullable := func(t time.Time) *time.Time {
+		if t.IsZero() {
+			return nil
+		}
+		return &t
 	}
-	writeEndpointHealthPostgres(&b, arg, healths)
-	b.WriteString(" SELECT id FROM u")
-	rows, err := db.QueryContext(ctx, b.String(), args...)
+	for _, h := range healths {
+		hID = append(hID, h.endpointID)
+		hLastOK, hFirstFail = append(hLastOK, nullable(h.lastOK)), append(hFirstFail, nullable(h.firstFail))
+		hLastFail, hCutoff = append(hLastFail, nullable(h.lastFail)), append(hCutoff, nullable(h.cutoff))
+	}
+	rows, err := db.QueryContext(ctx, recordAttemptsStatement,
+		dID, dExpected, dCount, dStatus, dTrigger, dError, dLastStatus, dUpdate, dNext,
+		aID, aDelivery, aNumber, aTrigger, aStart, aDuration, aStatus, aBody, aError,
+		hID, hLastOK, hFirstFail, hLastFail, hCutoff)
 	if err != nil {
 		return classify(err, "recording attempts")
 	}
