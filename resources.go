@@ -118,6 +118,11 @@ type Delivery struct {
 	UpdateTime         time.Time
 	// Attempts is filled only by reads that ask for it (getting one delivery).
 	Attempts []*Attempt
+	// EndpointUpdateTime is the endpoint's UpdateTime as it was when this
+	// delivery was written. Only PublishEvent sets it, so that the delivery
+	// engine can tell whether an endpoint it already holds is still current
+	// without reading it again; it is not stored.
+	EndpointUpdateTime time.Time
 }
 
 // AttemptTrigger says why an attempt was made.

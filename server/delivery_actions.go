@@ -24,13 +24,13 @@ const dispatchTimeout = time.Second
 
 // dispatch hands deliveries to the engine, logging (not returning) failures.
 // It runs even if the caller has gone: what it hands over is committed.
-func (s *WebhookService) dispatch(ctx context.Context, deliveries []*webhookd.Delivery) {
+func (s *WebhookService) dispatch(ctx context.Context, ev *webhookd.Event, deliveries []*webhookd.Delivery) {
 	if len(deliveries) == 0 || s.cfg.Dispatcher == nil {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), dispatchTimeout)
 	defer cancel()
-	if err := s.cfg.Dispatcher.Dispatch(ctx, deliveries); err != nil {
+	if err := s.cfg.Dispatcher.Dispatch(ctx, ev, deliveries); err != nil {
 		s.cfg.Logger.WarnContext(ctx, "dispatch failed; the reconciler will schedule the deliveries",
 			"deliveries", len(deliveries), "error", err)
 	}
@@ -88,7 +88,7 @@ func (s *WebhookService) SendTestEvent(ctx context.Context, req *webhooksv1.Send
 	if err != nil {
 		return nil, err
 	}
-	s.dispatch(ctx, []*webhookd.Delivery{d})
+	s.dispatch(ctx, ev, []*webhookd.Delivery{d})
 	if req.GetWait() {
 		if d, err = s.awaitAttempt(ctx, d); err != nil {
 			return nil, err
@@ -137,7 +137,7 @@ func (s *WebhookService) RetryDelivery(ctx context.Context, req *webhooksv1.Retr
 	if err != nil {
 		return nil, err
 	}
-	s.dispatch(ctx, []*webhookd.Delivery{d})
+	s.dispatch(ctx, nil, []*webhookd.Delivery{d})
 	return deliveryToProto(d), nil
 }
 
@@ -161,6 +161,6 @@ func (s *WebhookService) RecoverEndpoint(ctx context.Context, req *webhooksv1.Re
 	if err != nil {
 		return nil, err
 	}
-	s.dispatch(ctx, ds)
+	s.dispatch(ctx, nil, ds)
 	return &webhooksv1.RecoverEndpointResponse{DeliveryCount: int32(len(ds))}, nil
 }

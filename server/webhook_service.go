@@ -25,8 +25,12 @@ import (
 // the publishing transaction committed; a failure is logged and not returned,
 // because the deliveries are safe in the database and the engine's reconciler
 // schedules any delivery the dispatcher missed.
+//
+// ev is the event the deliveries were just created for (a publish or a test
+// event), which a dispatcher may use to attempt them without reading them
+// back; it is nil for deliveries made pending again (retries, recoveries).
 type Dispatcher interface {
-	Dispatch(ctx context.Context, deliveries []*webhookd.Delivery) error
+	Dispatch(ctx context.Context, ev *webhookd.Event, deliveries []*webhookd.Delivery) error
 }
 
 // WebhookServiceConfig configures NewWebhookService.
@@ -511,7 +515,7 @@ func (s *WebhookService) PublishEvent(ctx context.Context, req *webhooksv1.Publi
 	if !created {
 		return eventToProto(stored) // the first event of this idempotency key
 	}
-	s.dispatch(ctx, deliveries)
+	s.dispatch(ctx, stored, deliveries)
 	// The request's data is what was stored (canonical JSON of the same
 	// values), so the response reuses it instead of decoding the stored bytes.
 	pb := eventMetaToProto(stored)

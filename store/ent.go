@@ -469,7 +469,7 @@ func insertEventAndDeliveries(ctx context.Context, tx *ent.Tx, ev *webhookd.Even
 	if err != nil {
 		return nil, nil, classifyInsert(err, "event", ev.ID, "account", ev.AccountID)
 	}
-	endpointIDs, err := tx.Endpoint.Query().
+	endpoints, err := tx.Endpoint.Query().
 		Where(
 			endpoint.AccountID(ev.AccountID),
 			endpoint.Disabled(false),
@@ -478,20 +478,21 @@ func insertEventAndDeliveries(ctx context.Context, tx *ent.Tx, ev *webhookd.Even
 			},
 		).
 		Order(endpoint.ByID()).
-		IDs(ctx)
+		Select(endpoint.FieldID, endpoint.FieldUpdateTime).
+		All(ctx)
 	if err != nil {
 		return nil, nil, classify(err, "selecting subscribed endpoints")
 	}
-	if len(endpointIDs) == 0 {
+	if len(endpoints) == 0 {
 		return toEvent(row), nil, nil
 	}
-	creates := make([]*ent.DeliveryCreate, len(endpointIDs))
-	for i, endpointID := range endpointIDs {
+	creates := make([]*ent.DeliveryCreate, len(endpoints))
+	for i, ep := range endpoints {
 		creates[i] = tx.Delivery.Create().
 			SetID(newID(webhookd.PrefixDelivery)).
 			SetAccountID(ev.AccountID).
 			SetEventID(ev.ID).
-			SetEndpointID(endpointID).
+			SetEndpointID(ep.ID).
 			SetEventType(ev.Type).
 			SetStatus(delivery.StatusPending).
 			SetNextAttemptTime(at).
@@ -503,7 +504,11 @@ func insertEventAndDeliveries(ctx context.Context, tx *ent.Tx, ev *webhookd.Even
 	if err != nil {
 		return nil, nil, classify(err, "creating deliveries")
 	}
-	return toEvent(row), mapSlice(rows, toDelivery), nil
+	deliveries := mapSlice(rows, toDelivery)
+	for i, d := range deliveries {
+		d.EndpointUpdateTime = endpoints[i].UpdateTime.UTC()
+	}
+	return toEvent(row), deliveries, nil
 }
 
 func (s *entStore) GetEvent(ctx context.Context, accountID, id string) (*webhookd.Event, error) {

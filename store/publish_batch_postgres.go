@@ -146,7 +146,7 @@ const publishBatchStatement = `WITH req AS (
 	SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bytea[], $5::text[], $6::bool[],
 		$7::timestamptz[], $8::int[], $9::int[]) AS r(id, account_id, type, data, idem, test, at, off, cap)),
 eps AS (
-	SELECT r.id AS event_id, e.id AS endpoint_id, row_number() OVER (PARTITION BY r.id ORDER BY e.id) AS n
+	SELECT r.id AS event_id, e.id AS endpoint_id, e.update_time, row_number() OVER (PARTITION BY r.id ORDER BY e.id) AS n
 	FROM req r JOIN endpoints e
 	ON e.account_id = r.account_id AND NOT e.disabled AND e.event_types @> jsonb_build_array(r.type)),
 cnt AS (SELECT event_id, count(*) AS c FROM eps GROUP BY event_id),
@@ -163,10 +163,11 @@ ins AS (
 		r.at, 'initial', '', 0, r.at, r.at
 	FROM ev JOIN req r ON r.id = ev.id JOIN eps ON eps.event_id = ev.id
 	RETURNING id, event_id, endpoint_id)
-SELECT 'event', id, '', '' FROM ev
-UNION ALL SELECT 'delivery', id, event_id, endpoint_id FROM ins
+SELECT 'event', id, '', '', NULL::timestamptz FROM ev
+UNION ALL SELECT 'delivery', ins.id, ins.event_id, ins.endpoint_id, eps.update_time
+	FROM ins JOIN eps ON eps.event_id = ins.event_id AND eps.endpoint_id = ins.endpoint_id
 UNION ALL SELECT 'subscribers', r.id, coalesce(cnt.c, 0)::text,
-	CASE WHEN EXISTS (SELECT 1 FROM accounts a WHERE a.id = r.account_id) THEN '' ELSE 'no account' END
+	CASE WHEN EXISTS (SELECT 1 FROM accounts a WHERE a.id = r.account_id) THEN '' ELSE 'no account' END, NULL::timestamptz
 	FROM req r LEFT JOIN cnt ON cnt.event_id = r.id`
 
 // flush writes one batch and answers every call in it.
@@ -253,8 +254,11 @@ func (b *publishBatcher) run(ctx context.Context, ids, accounts, types []string,
 	defer rows.Close()
 	created, deliveries, subscribers, noAccount = map[string]bool{}, map[string][]*webhookd.Delivery{}, map[string]int{}, map[string]bool{}
 	for rows.Next() {
-		var kind, a, b2, c string
-		if err := rows.Scan(&kind, &a, &b2, &c); err != nil {
+		var (
+			kind, a, b2, c string
+			endpointVer    sql.NullTime
+		)
+		if err := rows.Scan(&kind, &a, &b2, &c, &endpointVer); err != nil {
 			return nil, nil, nil, nil, err
 		}
 		switch kind {
@@ -264,6 +268,7 @@ func (b *publishBatcher) run(ctx context.Context, ids, accounts, types []string,
 			deliveries[b2] = append(deliveries[b2], &webhookd.Delivery{
 				ID: a, EventID: b2, EndpointID: c,
 				Status: webhookd.DeliveryPending, NextTrigger: webhookd.TriggerInitial,
+				EndpointUpdateTime: endpointVer.Time.UTC(),
 			})
 		case "subscribers":
 			subscribers[a], noAccount[a] = atoi(b2), c != ""

@@ -35,7 +35,7 @@ func (c *subscriberCounts) remember(accountID, eventType string, n int) {
 // is inserted and the caller retries with enough. ON CONFLICT on the
 // idempotency key inserts nothing either; the rows say which case it was.
 const publishStatement = `WITH eps AS (
-	SELECT id, row_number() OVER (ORDER BY id) AS n FROM endpoints
+	SELECT id, update_time, row_number() OVER (ORDER BY id) AS n FROM endpoints
 	WHERE account_id = $2 AND NOT disabled AND event_types @> $8::jsonb),
 ev AS (
 	INSERT INTO events (id, account_id, type, data, idempotency_key, test, create_time)
@@ -47,9 +47,9 @@ ins AS (
 		next_attempt_time, next_trigger, last_error, last_response_status, create_time, update_time)
 	SELECT ($9::text[])[eps.n], $2, ev.id, eps.id, $3, 'pending', 0, $7, 'initial', '', 0, $7, $7
 	FROM eps CROSS JOIN ev RETURNING id, endpoint_id)
-SELECT 'event', id, '' FROM ev
-UNION ALL SELECT 'delivery', id, endpoint_id FROM ins
-UNION ALL SELECT 'subscribers', (SELECT count(*) FROM eps)::text, ''`
+SELECT 'event', id, '', NULL::timestamptz FROM ev
+UNION ALL SELECT 'delivery', ins.id, ins.endpoint_id, eps.update_time FROM ins JOIN eps ON eps.id = ins.endpoint_id
+UNION ALL SELECT 'subscribers', (SELECT count(*) FROM eps)::text, '', NULL::timestamptz`
 
 // publishPostgres is PublishEvent on PostgreSQL: one statement, atomic, so
 // the event and its deliveries are written together or not at all.
@@ -75,8 +75,11 @@ func publishPostgres(ctx context.Context, db *sql.DB, counts *subscriberCounts, 
 		created, subscribers := false, 0
 		var deliveries []*webhookd.Delivery
 		for rows.Next() {
-			var kind, a, b string
-			if err := rows.Scan(&kind, &a, &b); err != nil {
+			var (
+				kind, a, b  string
+				endpointVer sql.NullTime
+			)
+			if err := rows.Scan(&kind, &a, &b, &endpointVer); err != nil {
 				rows.Close()
 				return nil, nil, classify(err, "publishing event")
 			}
@@ -88,6 +91,7 @@ func publishPostgres(ctx context.Context, db *sql.DB, counts *subscriberCounts, 
 					ID: a, AccountID: ev.AccountID, EventID: ev.ID, EndpointID: b,
 					EventType: ev.Type, Status: webhookd.DeliveryPending, NextAttemptTime: at,
 					NextTrigger: webhookd.TriggerInitial, CreateTime: at, UpdateTime: at,
+					EndpointUpdateTime: endpointVer.Time.UTC(),
 				})
 			case "subscribers":
 				subscribers = atoi(a)

@@ -111,7 +111,8 @@ type Store interface {
 	// (one statement on PostgreSQL, one transaction on SQLite); newID makes
 	// delivery ids and may be called for more ids than are used. When ev.IdempotencyKey is set and
 	// an event of the same account already has it, nothing is written and the
-	// original event is returned with created false.
+	// original event is returned with created false. Each delivery's
+	// EndpointUpdateTime is its endpoint's UpdateTime as the event was written.
 	PublishEvent(ctx context.Context, ev *webhookd.Event, newID func(prefix string) string) (stored *webhookd.Event, deliveries []*webhookd.Delivery, created bool, err error)
 	GetEvent(ctx context.Context, accountID, id string) (*webhookd.Event, error)
 	// ListEvents excludes test events.

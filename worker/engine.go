@@ -37,8 +37,8 @@ type EngineConfig struct {
 	// PollInterval is how often the schedule is polled when no wake-up
 	// arrives (default 1s); retries become due without one.
 	PollInterval time.Duration
-	// ReconcileInterval is how often pending deliveries missing from the
-	// schedule are put back (default 30s).
+	// ReconcileInterval is how often pending deliveries overdue by more
+	// than Lease and missing from the schedule are put back (default 30s).
 	ReconcileInterval time.Duration
 	// AutoDisableAfter disables an endpoint once every attempt to it has
 	// failed for this long (--auto-disable-after); 0 never does.
@@ -94,6 +94,14 @@ type Engine struct {
 	freed    chan struct{} // signalled when an attempt ends
 	outcomes chan *outcome // attempts waiting to be recorded
 	db       *outage       // backs off while the database does not answer
+
+	// running guards local, which is nil once Run has stopped, so that
+	// nothing is handed off that no worker would take.
+	running   sync.RWMutex
+	local     chan localWork // handed-off deliveries waiting for a worker
+	handed    chan struct{}  // signalled when a hand-off is queued
+	soon      chan struct{}  // signalled when a delivery put back shortly is due
+	endpoints endpointCache
 }
 
 // outcome is an attempt (or a decision to fail without one) waiting for the
@@ -120,7 +128,15 @@ func NewEngine(cfg EngineConfig) (*Engine, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Engine{cfg: cfg, limiter: newEndpointLimiter(cfg.PerEndpoint), db: newOutage("database", cfg.Logger)}, nil
+	return &Engine{
+		cfg:     cfg,
+		limiter: newEndpointLimiter(cfg.PerEndpoint),
+		db:      newOutage("database", cfg.Logger),
+		handed:  make(chan struct{}, 1),
+		soon:    make(chan struct{}, 1),
+		// Hand-offs made before Run starts wait for it.
+		local: make(chan localWork, handoffQueuePerWorker*cfg.Workers),
+	}, nil
 }
 
 func (e *Engine) now() time.Time { return e.cfg.Now().UTC() }
@@ -141,34 +157,58 @@ func (e *Engine) Run(ctx context.Context) error {
 	recorded := make(chan struct{})
 	go func() { defer close(recorded); e.recordLoop(context.WithoutCancel(ctx)) }()
 	defer func() {
+		e.stopLocal(context.WithoutCancel(ctx))
 		// Attempts in flight finish and are recorded before Run returns.
 		e.inflight.Wait()
 		close(e.outcomes)
 		<-recorded
 	}()
-	for {
-		claimed := e.claimAndStart(ctx, slots)
-		if claimed > 0 && len(slots) < cap(slots) {
-			continue // more may be due right now: claim again before sleeping
+	// scheduleMayHaveDue is false once a claim found fewer due deliveries
+	// than it asked for, until something may have made more due: a wake-up,
+	// a poll, a reconcile. Free workers then take hand-offs without asking
+	// the schedule each time one frees.
+	scheduleMayHaveDue := true
+	for turn := 0; ; turn++ {
+		started := 0
+		claimFirst := turn%2 == 0 // alternate, so neither source starves the other
+		if claimFirst && scheduleMayHaveDue {
+			n, drained := e.claimAndStart(ctx, slots)
+			started, scheduleMayHaveDue = n, !drained
+		}
+		started += e.startLocal(ctx, slots)
+		if !claimFirst && scheduleMayHaveDue {
+			n, drained := e.claimAndStart(ctx, slots)
+			started, scheduleMayHaveDue = started+n, !drained
+		}
+		if started > 0 && len(slots) < cap(slots) {
+			continue // more may be due right now: look again before sleeping
 		}
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-wake:
+			scheduleMayHaveDue = true
 		case <-poll.C:
+			scheduleMayHaveDue = true
 		case <-reconcile.C:
 			e.Reconcile(ctx)
+			scheduleMayHaveDue = true
+		case <-e.soon:
+			scheduleMayHaveDue = true
 		case <-e.freed:
+		case <-e.handed:
 		}
 	}
 }
 
 // claimAndStart claims as many due deliveries as there are free workers and
-// starts an attempt for each. It returns how many it claimed.
-func (e *Engine) claimAndStart(ctx context.Context, slots chan struct{}) int {
+// starts an attempt for each. It returns how many it claimed, and whether
+// the schedule had fewer due than that (drained): a failed claim says
+// nothing of what is due, so it does not count as drained.
+func (e *Engine) claimAndStart(ctx context.Context, slots chan struct{}) (claimed int, drained bool) {
 	free := cap(slots) - len(slots)
 	if free == 0 || ctx.Err() != nil || !e.db.ready() {
-		return 0
+		return 0, false
 	}
 	now := e.now()
 	claims, err := e.cfg.Schedule.Claim(ctx, now, now.Add(e.cfg.Lease), free)
@@ -176,10 +216,11 @@ func (e *Engine) claimAndStart(ctx context.Context, slots chan struct{}) int {
 		if ctx.Err() == nil {
 			e.cfg.Logger.WarnContext(ctx, "claiming from the schedule failed", "error", err)
 		}
-		return 0
+		return 0, false
 	}
+	drained = len(claims) < free
 	if len(claims) == 0 {
-		return 0
+		return 0, drained
 	}
 	// An attempt that started finishes even during shutdown: its request is
 	// bounded by the timeout, and finishing it records the outcome instead
@@ -191,42 +232,63 @@ func (e *Engine) claimAndStart(ctx context.Context, slots chan struct{}) int {
 	}
 	works, err := e.cfg.Store.LoadDeliveryWorks(workCtx, ids)
 	if err != nil {
-		return e.putBack(ctx, claims, err)
+		return e.putBack(ctx, claims, err), drained
 	}
 	e.db.succeeded(ctx)
-	for _, c := range claims {
-		slots <- struct{}{}
-		e.inflight.Add(1)
-		go func() {
-			o := e.attempt(workCtx, c, works[c.DeliveryID])
-			// The worker is free once its request is done; recording goes
-			// on in the recorder, whose bounded queue holds workers back
-			// when the database falls behind.
-			<-slots
-			select { // tell Run a worker is free: more may be due
-			case e.freed <- struct{}{}:
-			default:
-			}
-			if o == nil {
-				e.inflight.Done()
-				return
-			}
-			o.release = e.inflight.Done
-			e.outcomes <- o
-		}()
+	for _, w := range works {
+		e.endpoints.put(w.Endpoint) // read just now: current
 	}
-	return len(claims)
+	for _, c := range claims {
+		e.launch(workCtx, slots, c, func(context.Context) (*store.DeliveryWork, error) {
+			return works[c.DeliveryID], nil
+		})
+	}
+	return len(claims), drained
 }
 
-// Reconcile puts back into the schedule every pending, due delivery that it
-// does not hold: one whose dispatch was lost between commit and enqueue, or
-// a schedule emptied by a Redis restart. Present ids keep their leases.
+// launch takes one of slots and attempts claim c in a goroutine of its own
+// with the work load returns (nil when the delivery is gone). When load
+// fails, the delivery is put back as putBack does.
+func (e *Engine) launch(ctx context.Context, slots chan struct{}, c Claim, load func(context.Context) (*store.DeliveryWork, error)) {
+	slots <- struct{}{}
+	e.inflight.Add(1)
+	go func() {
+		var o *outcome
+		if work, err := load(ctx); err != nil {
+			e.putBack(ctx, []Claim{c}, err)
+		} else {
+			o = e.attempt(ctx, c, work)
+		}
+		// The worker is free once its request is done; recording goes on
+		// in the recorder, whose bounded queue holds workers back when the
+		// database falls behind.
+		<-slots
+		select { // tell Run a worker is free: more may be due
+		case e.freed <- struct{}{}:
+		default:
+		}
+		if o == nil {
+			e.inflight.Done()
+			return
+		}
+		o.release = e.inflight.Done
+		e.outcomes <- o
+	}()
+}
+
+// Reconcile puts back into the schedule every pending delivery overdue by
+// more than a lease that it does not hold: one whose dispatch was lost
+// between commit and enqueue, a hand-off whose process died (see
+// Dispatch), or a schedule emptied by a Redis restart. Present ids keep
+// their leases. The lease's wait leaves alone the hand-offs being attempted
+// right now, which the schedule does not hold either.
 func (e *Engine) Reconcile(ctx context.Context) {
 	const batch = 500
 	after := ""
 	var added int64
+	overdue := e.now().Add(-e.cfg.Lease)
 	for ctx.Err() == nil && e.db.ready() {
-		due, err := e.cfg.Store.ListDueDeliveries(ctx, e.now(), after, batch)
+		due, err := e.cfg.Store.ListDueDeliveries(ctx, overdue, after, batch)
 		if err != nil {
 			e.storeFailed(ctx, "reconcile: listing due deliveries failed", err)
 			return
@@ -409,6 +471,17 @@ func (e *Engine) release(ctx context.Context, log *slog.Logger, c Claim, due tim
 	if err := e.cfg.Schedule.Release(ctx, c, due); err != nil {
 		// The reconciler puts it back once it is due.
 		log.WarnContext(ctx, "rescheduling failed", "error", err)
+		return
+	}
+	// Run may have stopped asking the schedule (it had nothing due); a
+	// delivery due before the next poll must not wait for it.
+	if wait := due.Sub(e.now()); wait < e.cfg.PollInterval {
+		time.AfterFunc(max(wait, 0), func() {
+			select {
+			case e.soon <- struct{}{}:
+			default:
+			}
+		})
 	}
 }
 
@@ -420,11 +493,14 @@ func (e *Engine) finish(ctx context.Context, log *slog.Logger, c Claim) {
 
 // disableGone disables an endpoint whose receiver answered 410 Gone: it
 // said it will never accept events again.
-func (e *Engine) disableGone(ctx context.Context, log *slog.Logger, ep *webhookd.Endpoint, now time.Time) {
+func (e *Engine) disableGone(ctx context.Context, log *slog.Logger, current *webhookd.Endpoint, now time.Time) {
+	// A copy: the endpoint read is shared with other attempts (endpointCache).
+	ep := *current
 	ep.Disabled = true
 	ep.DisabledReason = "the endpoint answered 410 Gone"
 	ep.UpdateTime = now
-	if err := e.cfg.Store.UpdateEndpoint(ctx, "", ep); err != nil {
+	e.endpoints.forget(ep.ID)
+	if err := e.cfg.Store.UpdateEndpoint(ctx, "", &ep); err != nil {
 		log.WarnContext(ctx, "disabling endpoint after 410 Gone failed", "endpoint", ep.ID, "error", err)
 		return
 	}

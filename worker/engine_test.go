@@ -47,6 +47,8 @@ type engineRig struct {
 	clock    *fakeClock
 	ids      *webhookd.IDGenerator
 	account  string
+	engine   *worker.Engine
+	stop     func() // stops the engine and waits for Run to return; idempotent
 }
 
 const rigTimeout = 300 * time.Millisecond
@@ -84,6 +86,23 @@ func openEmbedded(t *testing.T) (store.Store, *worker.Redis) {
 // startEngineWith starts an engine whose configuration configure adjusts.
 func startEngineWith(t *testing.T, configure func(*worker.EngineConfig)) *engineRig {
 	t.Helper()
+	rig := newEngineRig(t, configure)
+	rig.run(context.Background())
+	return rig
+}
+
+// run starts the rig's engine until ctx ends or rig.stop is called.
+func (r *engineRig) run(ctx context.Context) {
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { _ = r.engine.Run(runCtx); close(done) }()
+	r.stop = func() { cancel(); <-done }
+}
+
+// newEngineRig is startEngineWith without starting the engine. The rig
+// stops the engine when t ends, if it was started.
+func newEngineRig(t *testing.T, configure func(*worker.EngineConfig)) *engineRig {
+	t.Helper()
 	ctx := t.Context()
 	st, r := openEmbedded(t)
 	schedule, err := worker.NewSchedule(r.Client, worker.ScheduleConfig{Prefix: "test"})
@@ -110,10 +129,8 @@ func startEngineWith(t *testing.T, configure func(*worker.EngineConfig)) *engine
 	if err != nil {
 		t.Fatal(err)
 	}
-	runCtx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { _ = engine.Run(runCtx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
+	rig.engine, rig.stop = engine, func() {}
+	t.Cleanup(func() { rig.stop() })
 
 	acct := &webhookd.Account{ID: rig.ids.New(webhookd.PrefixAccount), DisplayName: "engine test", CreateTime: clock.Now(), UpdateTime: clock.Now()}
 	if err := st.CreateAccount(ctx, acct); err != nil {
@@ -382,7 +399,9 @@ func TestDisabledEndpointIsNotAttempted(t *testing.T) {
 
 // TestReconcileRestoresLostSchedule stores deliveries the schedule never
 // hears of (a crash between commit and dispatch, a flushed Redis) and checks
-// the reconciler puts them back, so they are delivered all the same.
+// the reconciler puts them back once they are overdue by a lease, so they
+// are delivered all the same, and not before: until then they may be
+// hand-offs being attempted.
 func TestReconcileRestoresLostSchedule(t *testing.T) {
 	t.Parallel()
 	rig := startEngineReconciling(t, 50*time.Millisecond)
@@ -399,6 +418,11 @@ func TestReconcileRestoresLostSchedule(t *testing.T) {
 		}
 		ids = append(ids, ds[0].ID) // never dispatched
 	}
+	time.Sleep(300 * time.Millisecond) // several reconcile intervals
+	if n := hits.Load(); n != 0 {
+		t.Fatalf("receiver got %d requests for deliveries due for less than a lease, want 0", n)
+	}
+	rig.clock.Advance(6*time.Second + time.Millisecond) // the rig's lease
 	for _, id := range ids {
 		if got := rig.waitAttempts(t, id, 1); got.Status != webhookd.DeliverySucceeded {
 			t.Fatalf("%s: status %s", id, got.Status)

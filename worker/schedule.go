@@ -253,6 +253,10 @@ func isNoScript(err error) bool {
 // Claim is a delivery a worker leased: the lease is how the worker proves,
 // when it reschedules or finishes the delivery, that nobody has touched the
 // entry since (a manual retry dispatched meanwhile must not be undone).
+//
+// A zero LeaseUntil is a delivery the schedule was never given (a hand-off,
+// see Engine.Dispatch): releasing it adds it unless an entry exists, and
+// finishing it has nothing to remove.
 type Claim struct {
 	DeliveryID string
 	LeaseUntil time.Time
@@ -290,6 +294,9 @@ type Settlement struct {
 // Settle ends many claims in one round trip, each as Release or Finish
 // would. Scripts missing from Redis (it restarted) are loaded on the way.
 func (s *Schedule) Settle(ctx context.Context, settlements []Settlement) error {
+	settlements = slices.DeleteFunc(slices.Clone(settlements), func(st Settlement) bool {
+		return st.Due.IsZero() && st.Claim.LeaseUntil.IsZero() // finished, and never scheduled
+	})
 	if len(settlements) == 0 {
 		return nil
 	}
@@ -336,6 +343,9 @@ func (s *Schedule) Release(ctx context.Context, c Claim, due time.Time) error {
 
 // Finish ends a claim on a delivery that needs no more attempts.
 func (s *Schedule) Finish(ctx context.Context, c Claim) error {
+	if c.LeaseUntil.IsZero() {
+		return nil // never scheduled: nothing to remove
+	}
 	return s.settleCmd(ctx, s.client, Settlement{Claim: c}, false).Err()
 }
 

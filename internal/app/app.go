@@ -121,12 +121,19 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, notice io.Writer)
 		// it) plus the rest of the request.
 		MaxRequestBytes: 2*cfg.MaxPayloadBytes + 64<<10,
 	}
+	// With the worker role, the engine takes new deliveries itself (see
+	// worker.Engine.Dispatch); without it, they go to the schedule for
+	// the workers of other processes.
+	var dispatcher server.Dispatcher = scheduleDispatcher{schedule}
+	if a.engine != nil {
+		dispatcher = a.engine
+	}
 	if apiRole {
 		srvCfg.Webhooks, err = server.NewWebhookService(server.WebhookServiceConfig{
 			Store:              a.store,
 			Logger:             logger,
 			IDs:                ids,
-			Dispatcher:         schedule,
+			Dispatcher:         dispatcher,
 			AllowHTTPEndpoints: cfg.AllowHTTPEndpoints,
 			MaxPayloadBytes:    cfg.MaxPayloadBytes,
 			SecretGracePeriod:  cfg.SecretGracePeriod,
@@ -154,6 +161,14 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, notice io.Writer)
 		return nil, err
 	}
 	return a, nil
+}
+
+// scheduleDispatcher dispatches through the schedule alone, for a process
+// without the worker role: it has no use for the event.
+type scheduleDispatcher struct{ schedule *worker.Schedule }
+
+func (d scheduleDispatcher) Dispatch(ctx context.Context, _ *webhookd.Event, deliveries []*webhookd.Delivery) error {
+	return d.schedule.Dispatch(ctx, deliveries)
 }
 
 // newEngine builds the delivery engine of the worker role.

@@ -62,6 +62,54 @@ func TestWorkerKilledMidDelivery(t *testing.T) {
 	s.report()
 }
 
+// TestHandOffsOfAKilledProcess SIGKILLs a process with both roles while it
+// attempts the deliveries of events published to it, which it took without
+// putting them in the schedule (worker.Engine.Dispatch): the reconciler of
+// the next worker schedules them once they are overdue by a lease, and
+// every event arrives.
+func TestHandOffsOfAKilledProcess(t *testing.T) {
+	t.Parallel()
+	const events = 30
+	var killed atomic.Bool
+	released := make(chan struct{})
+	s := newScenario(t, func(r *http.Request, id string, n int) int {
+		if !killed.Load() {
+			select { // hold the requests until the process dies (or 3s pass)
+			case <-released:
+			case <-r.Context().Done():
+			case <-time.After(3 * time.Second):
+			}
+		}
+		return http.StatusOK
+	})
+	both := s.c.start("api,worker")
+	apiOnly := s.client
+	s.client = s.c.client(both)
+	s.publishBatch("handoff", events)
+	// The endpoint takes 8 attempts at once (--endpoint-concurrency): the
+	// other deliveries wait for it in the schedule, and the 8 in flight are
+	// in no schedule at all, only in the database.
+	const concurrency = 8
+	waitFor(t, "8 requests in flight and the other deliveries in the schedule", 20*time.Second, func() (bool, string) {
+		n := s.rcv.inFlight()
+		scheduled, err := s.c.redis.do("ZCARD", scheduleKey)
+		if err != nil {
+			return false, fmt.Sprintf("ZCARD %s: %v", scheduleKey, err)
+		}
+		return n == concurrency && scheduled == int64(events-concurrency),
+			fmt.Sprintf("%d requests in flight, %v deliveries in the schedule", n, scheduled)
+	})
+	killed.Store(true)
+	both.kill()
+	close(released)
+	t.Logf("SIGKILLed the api,worker process with %d hand-offs in flight", concurrency)
+
+	s.client = apiOnly
+	s.c.start("worker")
+	s.waitAllDelivered(60 * time.Second)
+	s.report()
+}
+
 // TestRedisFlushed empties Redis while every delivery waits in the schedule
 // for a retry: the reconciler puts them back from PostgreSQL.
 func TestRedisFlushed(t *testing.T) {

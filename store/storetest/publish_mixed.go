@@ -104,6 +104,7 @@ func testPublishConcurrentMixed(t *testing.T, s store.Store, f *fixture) {
 				t.Errorf("call %d: delivery %+v does not belong to its event", i, d)
 			}
 		}
+		checkEndpointVersions(t, s, r.deliveries)
 	}
 	// The database agrees with the answers: one event per key, and exactly
 	// the deliveries handed out.

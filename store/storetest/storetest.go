@@ -143,7 +143,28 @@ func (f *fixture) publish(t *testing.T, s store.Store, ev *webhookd.Event) (*web
 	if !created {
 		t.Fatalf("PublishEvent(%s): created = false, want true", ev.ID)
 	}
+	checkEndpointVersions(t, s, deliveries)
+	for _, d := range deliveries {
+		// Checked; reads of the delivery do not have it to compare.
+		d.EndpointUpdateTime = time.Time{}
+	}
 	return stored, deliveries
+}
+
+// checkEndpointVersions checks that each published delivery names the
+// UpdateTime its endpoint has: the delivery engine trusts an endpoint it
+// holds only when the two agree.
+func checkEndpointVersions(t *testing.T, s store.Store, deliveries []*webhookd.Delivery) {
+	t.Helper()
+	for _, d := range deliveries {
+		ep, err := s.GetEndpoint(context.Background(), "", d.EndpointID)
+		if err != nil {
+			t.Fatalf("GetEndpoint(%s): %v", d.EndpointID, err)
+		}
+		if !d.EndpointUpdateTime.Equal(ep.UpdateTime) {
+			t.Errorf("delivery %s: EndpointUpdateTime %v, want the endpoint's UpdateTime %v", d.ID, d.EndpointUpdateTime, ep.UpdateTime)
+		}
+	}
 }
 
 func wantKind(t *testing.T, what string, err error, want webhookd.Kind) {
@@ -614,6 +635,7 @@ func testPublishFansOut(t *testing.T, s store.Store, f *fixture) {
 	if err != nil || !created {
 		t.Fatalf("PublishEvent = created %v, %v", created, err)
 	}
+	checkEndpointVersions(t, s, deliveries)
 	want := *ev
 	want.CreateTime = at.UTC().Truncate(time.Microsecond)
 	if diff := cmp.Diff(&want, stored); diff != "" {
@@ -642,6 +664,7 @@ func testPublishFansOut(t *testing.T, s store.Store, f *fixture) {
 			ID: d.ID, AccountID: acct.ID, EventID: ev.ID, EndpointID: d.EndpointID, EventType: ev.Type,
 			Status: webhookd.DeliveryPending, NextAttemptTime: want.CreateTime, NextTrigger: webhookd.TriggerInitial,
 			CreateTime: want.CreateTime, UpdateTime: want.CreateTime,
+			EndpointUpdateTime: d.EndpointUpdateTime, // checked by checkEndpointVersions
 		}
 		if diff := cmp.Diff(want, d); diff != "" {
 			t.Errorf("delivery (-want +got):\n%s", diff)
@@ -651,6 +674,7 @@ func testPublishFansOut(t *testing.T, s store.Store, f *fixture) {
 			t.Fatalf("GetDelivery: %v", err)
 		}
 		want.Attempts = []*webhookd.Attempt{}
+		want.EndpointUpdateTime = time.Time{} // not stored
 		if diff := cmp.Diff(want, read); diff != "" {
 			t.Errorf("GetDelivery (-want +got):\n%s", diff)
 		}

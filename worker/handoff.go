@@ -1,0 +1,209 @@
+package worker
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/webhookd/webhookd"
+	"github.com/webhookd/webhookd/store"
+)
+
+// Hand-off: a process with both the api and worker roles attempts the
+// deliveries it has just published itself, without the round trips a
+// delivery otherwise makes before its attempt: added to the schedule,
+// announced to every worker, claimed back, and read back from the database
+// with its event and endpoint. The publishing process holds all of that
+// already.
+//
+// A handed-off delivery is not in the schedule at all while this process
+// works on it: a failed attempt puts it there for its retry, a successful
+// one has nothing to remove. If the process dies first, the delivery is
+// still pending in the database, and the reconciler, which puts back
+// deliveries overdue by more than a lease (Reconcile), schedules it: the
+// same delay as a claim whose worker died. Waiting a lease keeps the
+// reconciler off hand-offs in progress, which end well within one (an
+// attempt is bounded by the request timeout, and Lease exceeds it).
+//
+// Handed-off deliveries wait in a bounded local queue for a free worker.
+// What does not fit goes to the schedule as usual, for any process to claim,
+// and the Run loop alternates between the two so that neither starves.
+
+// localWork is a handed-off delivery waiting for a worker.
+type localWork struct {
+	claim    Claim
+	delivery *webhookd.Delivery
+	event    *webhookd.Event
+	queued   time.Time
+}
+
+// maxHandoffWait is the longest, as a fraction of the lease, a hand-off
+// waits in the local queue (workers busy with slow endpoints) before it
+// goes to the schedule instead: its attempt must end well within a lease of
+// its due time, or the reconciler would schedule it while it is attempted.
+const maxHandoffWait = 4 // Lease / maxHandoffWait
+
+// handoffQueuePerWorker sizes the local queue: deep enough that a burst of
+// publishes keeps every worker busy, short enough that a delivery waits in
+// it a fraction of a second, far less than its lease.
+const handoffQueuePerWorker = 8
+
+// Dispatch hands deliveries just written to the database over for
+// attempts. ev is the event they were published for, or nil for deliveries
+// made pending again (retries, recoveries), which go to the schedule. New
+// deliveries of ev go to this process's workers while the local queue has
+// room and the engine runs; the rest go to the schedule, which wakes the
+// workers of every process.
+func (e *Engine) Dispatch(ctx context.Context, ev *webhookd.Event, deliveries []*webhookd.Delivery) error {
+	rest := deliveries
+	if ev != nil {
+		rest = e.handOff(ctx, ev, deliveries)
+	}
+	if len(rest) == 0 {
+		return nil
+	}
+	return e.cfg.Schedule.Dispatch(ctx, rest)
+}
+
+// handOff queues what it can of deliveries for local workers and returns
+// the others.
+func (e *Engine) handOff(ctx context.Context, ev *webhookd.Event, deliveries []*webhookd.Delivery) []*webhookd.Delivery {
+	e.running.RLock()
+	defer e.running.RUnlock()
+	if e.local == nil || !e.db.ready() {
+		return deliveries
+	}
+	var rest []*webhookd.Delivery
+	queued, now := 0, e.now()
+	for _, d := range deliveries {
+		if d.NextTrigger == webhookd.TriggerManual || d.AttemptCount != 0 {
+			rest = append(rest, d) // made pending again: the schedule may hold it
+			continue
+		}
+		select {
+		case e.local <- localWork{claim: Claim{DeliveryID: d.ID}, delivery: d, event: ev, queued: now}:
+			queued++
+		default:
+			rest = append(rest, d) // the queue is full
+		}
+	}
+	if queued > 0 {
+		select {
+		case e.handed <- struct{}{}:
+		default:
+		}
+	}
+	return rest
+}
+
+// startLocal starts an attempt for each queued hand-off, as many as there
+// are free workers, and returns how many it started.
+func (e *Engine) startLocal(ctx context.Context, slots chan struct{}) int {
+	started := 0
+	for len(slots) < cap(slots) && ctx.Err() == nil {
+		select {
+		case w := <-e.local:
+			if e.now().Sub(w.queued) > e.cfg.Lease/maxHandoffWait {
+				e.release(ctx, e.cfg.Logger, w.claim, w.delivery.NextAttemptTime)
+				continue
+			}
+			e.launch(context.WithoutCancel(ctx), slots, w.claim, func(ctx context.Context) (*store.DeliveryWork, error) {
+				ep, err := e.endpoint(ctx, w.delivery.EndpointID, w.delivery.EndpointUpdateTime)
+				if err != nil || ep == nil {
+					return nil, err
+				}
+				return &store.DeliveryWork{Delivery: w.delivery, Event: w.event, Endpoint: ep}, nil
+			})
+			started++
+		default:
+			return started
+		}
+	}
+	return started
+}
+
+// stopLocal ends hand-offs for good and gives back every queued one's
+// lease, due now, so that a process stopping does not hold them for a
+// lease's length.
+func (e *Engine) stopLocal(ctx context.Context) {
+	e.running.Lock()
+	local := e.local
+	e.local = nil
+	e.running.Unlock()
+	if local == nil {
+		return
+	}
+	var settlements []Settlement
+	for {
+		select {
+		case w := <-local:
+			settlements = append(settlements, Settlement{Claim: w.claim, Due: w.delivery.NextAttemptTime})
+			continue
+		default:
+		}
+		break
+	}
+	if err := e.cfg.Schedule.Settle(ctx, settlements); err != nil {
+		e.cfg.Logger.WarnContext(ctx, "giving back queued deliveries failed; they come due when their leases end",
+			"count", len(settlements), "error", err)
+	}
+}
+
+// endpoint returns the endpoint with id as it was at version (its
+// UpdateTime), from the cache when it holds that version and from the
+// database otherwise. A zero version always reads the database. It returns
+// nil, nil when the endpoint is gone.
+func (e *Engine) endpoint(ctx context.Context, id string, version time.Time) (*webhookd.Endpoint, error) {
+	if ep := e.endpoints.get(id, version); ep != nil {
+		return ep, nil
+	}
+	ep, err := e.cfg.Store.GetEndpoint(ctx, "", id)
+	switch {
+	case webhookd.KindOf(err) == webhookd.KindNotFound:
+		return nil, nil
+	case err != nil:
+		return nil, err
+	}
+	e.endpoints.put(ep)
+	return ep, nil
+}
+
+// maxCachedEndpoints bounds the endpoint cache; past it the cache starts
+// over, which costs one read per endpoint.
+const maxCachedEndpoints = 10_000
+
+// endpointCache keeps the endpoints the engine last read, each shared by
+// every attempt that uses it, which must not modify it. An entry is only
+// used for the version it was read at, so it can never be stale: an
+// endpoint changed since is read again.
+type endpointCache struct {
+	mu sync.Mutex
+	m  map[string]*webhookd.Endpoint
+}
+
+func (c *endpointCache) get(id string, version time.Time) *webhookd.Endpoint {
+	if version.IsZero() {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if ep := c.m[id]; ep != nil && ep.UpdateTime.Equal(version) {
+		return ep
+	}
+	return nil
+}
+
+func (c *endpointCache) put(ep *webhookd.Endpoint) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= maxCachedEndpoints {
+		c.m = make(map[string]*webhookd.Endpoint)
+	}
+	c.m[ep.ID] = ep
+}
+
+func (c *endpointCache) forget(id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.m, id)
+}
