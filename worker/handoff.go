@@ -44,9 +44,12 @@ type localWork struct {
 const maxHandoffWait = 4 // Lease / maxHandoffWait
 
 // handoffQueuePerWorker sizes the local queue: deep enough that a burst of
-// publishes keeps every worker busy, short enough that a delivery waits in
-// it a fraction of a second, far less than its lease.
-const handoffQueuePerWorker = 8
+// publishes faster than the workers deliver is still handed off (at 8 per
+// worker, a quarter of make bench's deliveries overflowed to the schedule
+// and were read back from the database), short enough that at thousands of
+// deliveries per second one waits in it well under a second. maxHandoffWait
+// bounds the wait behind slow endpoints.
+const handoffQueuePerWorker = 64
 
 // Dispatch hands deliveries just written to the database over for
 // attempts. ev is the event they were published for, or nil for deliveries

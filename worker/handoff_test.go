@@ -123,7 +123,7 @@ func TestHandOffReadsChangedEndpoints(t *testing.T) {
 // when the engine runs. Hand-offs made before Run wait for it.
 func TestHandOffOverflowsToTheSchedule(t *testing.T) {
 	t.Parallel()
-	rig := newEngineRig(t, func(c *worker.EngineConfig) { c.Workers = 1 }) // a queue of 8
+	rig := newEngineRig(t, func(c *worker.EngineConfig) { c.Workers = 1 }) // a queue of 64
 	var mu sync.Mutex
 	hits := map[string]int{}
 	srv := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
@@ -134,11 +134,12 @@ func TestHandOffOverflowsToTheSchedule(t *testing.T) {
 	defer srv.Close()
 	rig.endpoint(t, srv.URL)
 	var ids []string
-	for range 20 {
+	const handOffs, queue = 70, 64
+	for range handOffs {
 		ids = append(ids, rig.handOff(t)[0].ID)
 	}
-	if got := scheduleLen(t, rig.schedule); got != 12 {
-		t.Fatalf("the schedule holds %d deliveries, want the 12 the queue had no room for", got)
+	if got := scheduleLen(t, rig.schedule); got != handOffs-queue {
+		t.Fatalf("the schedule holds %d deliveries, want the %d the queue had no room for", got, handOffs-queue)
 	}
 	rig.run(t.Context())
 	for _, id := range ids {
@@ -148,8 +149,8 @@ func TestHandOffOverflowsToTheSchedule(t *testing.T) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if len(hits) != 20 {
-		t.Errorf("the receiver got %d distinct events, want 20", len(hits))
+	if len(hits) != handOffs {
+		t.Errorf("the receiver got %d distinct events, want %d", len(hits), handOffs)
 	}
 	for id, n := range hits {
 		if n != 1 {
