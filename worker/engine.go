@@ -43,6 +43,11 @@ type EngineConfig struct {
 	// AutoDisableAfter disables an endpoint once every attempt to it has
 	// failed for this long (--auto-disable-after); 0 never does.
 	AutoDisableAfter time.Duration
+	// PrivateSchedule says the schedule is this engine's alone (the
+	// embedded Redis, empty at every start): no other process hands off or
+	// claims, so the reconcile at start puts back every due delivery at
+	// once instead of only those overdue by a lease.
+	PrivateSchedule bool
 }
 
 func (c *EngineConfig) setDefaults() {
@@ -151,7 +156,7 @@ func (e *Engine) Run(ctx context.Context) error {
 	defer poll.Stop()
 	reconcile := time.NewTicker(e.cfg.ReconcileInterval)
 	defer reconcile.Stop()
-	e.Reconcile(ctx)
+	e.reconcile(ctx, e.cfg.PrivateSchedule)
 
 	e.outcomes = make(chan *outcome, 4*e.cfg.Workers)
 	recorded := make(chan struct{})
@@ -282,11 +287,17 @@ func (e *Engine) launch(ctx context.Context, slots chan struct{}, c Claim, load 
 // Dispatch), or a schedule emptied by a Redis restart. Present ids keep
 // their leases. The lease's wait leaves alone the hand-offs being attempted
 // right now, which the schedule does not hold either.
-func (e *Engine) Reconcile(ctx context.Context) {
+func (e *Engine) Reconcile(ctx context.Context) { e.reconcile(ctx, false) }
+
+// reconcile is Reconcile; all puts back every due delivery, overdue or not.
+func (e *Engine) reconcile(ctx context.Context, all bool) {
 	const batch = 500
 	after := ""
 	var added int64
 	overdue := e.now().Add(-e.cfg.Lease)
+	if all {
+		overdue = e.now()
+	}
 	for ctx.Err() == nil && e.db.ready() {
 		due, err := e.cfg.Store.ListDueDeliveries(ctx, overdue, after, batch)
 		if err != nil {

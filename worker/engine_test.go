@@ -432,3 +432,25 @@ func TestReconcileRestoresLostSchedule(t *testing.T) {
 		t.Fatalf("receiver got %d requests, want 5", n)
 	}
 }
+
+// TestReconcileAtStartWithPrivateSchedule checks that an engine whose
+// schedule is its own (the embedded Redis, empty at every start) puts back
+// every due delivery when it starts, without waiting for them to be overdue
+// by a lease: no other process can be attempting them.
+func TestReconcileAtStartWithPrivateSchedule(t *testing.T) {
+	t.Parallel()
+	rig := newEngineRig(t, func(c *worker.EngineConfig) { c.PrivateSchedule = true })
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { hits.Add(1) }))
+	defer srv.Close()
+	rig.endpoint(t, srv.URL)
+	ev := &webhookd.Event{ID: rig.ids.New(webhookd.PrefixEvent), AccountID: rig.account, Type: "property.created", Data: []byte(`{}`), CreateTime: rig.clock.Now()}
+	_, ds, _, err := rig.store.PublishEvent(t.Context(), ev, rig.ids.New)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rig.run(t.Context()) // the clock does not move: the delivery is due, not overdue
+	if d := rig.waitAttempts(t, ds[0].ID, 1); d.Status != webhookd.DeliverySucceeded || hits.Load() != 1 {
+		t.Fatalf("status %s after %d requests, want SUCCEEDED after 1", d.Status, hits.Load())
+	}
+}

@@ -125,9 +125,9 @@ func (e *Engine) startLocal(ctx context.Context, slots chan struct{}) int {
 	return started
 }
 
-// stopLocal ends hand-offs for good and gives back every queued one's
-// lease, due now, so that a process stopping does not hold them for a
-// lease's length.
+// stopLocal ends hand-offs for good and puts every queued one in the
+// schedule, due at once, so that a process stopping does not leave them to
+// the reconciler.
 func (e *Engine) stopLocal(ctx context.Context) {
 	e.running.Lock()
 	local := e.local
@@ -137,17 +137,17 @@ func (e *Engine) stopLocal(ctx context.Context) {
 		return
 	}
 	var settlements []Settlement
+drain:
 	for {
 		select {
 		case w := <-local:
 			settlements = append(settlements, Settlement{Claim: w.claim, Due: w.delivery.NextAttemptTime})
-			continue
 		default:
+			break drain
 		}
-		break
 	}
 	if err := e.cfg.Schedule.Settle(ctx, settlements); err != nil {
-		e.cfg.Logger.WarnContext(ctx, "giving back queued deliveries failed; they come due when their leases end",
+		e.cfg.Logger.WarnContext(ctx, "scheduling queued deliveries failed; the reconciler will",
 			"count", len(settlements), "error", err)
 	}
 }

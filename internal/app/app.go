@@ -205,6 +205,7 @@ func newEngine(cfg Config, st store.Store, schedule *worker.Schedule, reg promet
 		PollInterval:      cfg.PollInterval,
 		ReconcileInterval: cfg.ReconcileInterval,
 		AutoDisableAfter:  cfg.AutoDisableAfter,
+		PrivateSchedule:   cfg.RedisURL == "", // the embedded Redis
 	})
 }
 

@@ -125,7 +125,7 @@ func ParseConfig(args []string, getenv func(string) string, output io.Writer) (C
 	fs.StringVar(&c.RetrySchedule, "retry-schedule", "5m,30m,2h,5h,10h", "delays between attempts after a failed first attempt, each after the previous attempt")
 	fs.StringVar(&c.AllowCIDRs, "allow-cidr", "", "comma-separated address ranges endpoints may resolve to although private or loopback (SSRF guard exceptions)")
 	fs.DurationVar(&c.PollInterval, "poll-interval", time.Second, "how often workers look for due retries")
-	fs.DurationVar(&c.ReconcileInterval, "reconcile-interval", 30*time.Second, "how often pending deliveries missing from the schedule are put back")
+	fs.DurationVar(&c.ReconcileInterval, "reconcile-interval", 30*time.Second, "how often pending deliveries overdue by more than --lease and missing from the schedule are put back")
 	fs.DurationVar(&c.AutoDisableAfter, "auto-disable-after", 5*24*time.Hour, "disable an endpoint whose every delivery attempt has failed for this long (0: never)")
 	fs.DurationVar(&c.Retention, "retention", 30*24*time.Hour, "purge events, with their deliveries and attempts, older than this unless still pending (0: keep forever)")
 	fs.DurationVar(&c.Lease, "lease", time.Minute, "how long a claimed delivery is hidden from other workers; after a worker dies its deliveries are retried when this ends (must exceed --request-timeout by 5s)")
