@@ -17,19 +17,8 @@ import (
 func TestWorkerKilledMidDelivery(t *testing.T) {
 	t.Parallel()
 	const events = 50
-	var killed atomic.Bool
-	released := make(chan struct{})
-	s := newScenario(t, func(r *http.Request, id string, n int) int {
-		if !killed.Load() {
-			// Hold the first worker's requests until it dies (or 3s pass).
-			select {
-			case <-released:
-			case <-r.Context().Done():
-			case <-time.After(3 * time.Second):
-			}
-		}
-		return http.StatusOK
-	})
+	h := newHold()
+	s := newScenario(t, h.policy) // holds the first worker's requests until it dies
 	first := s.c.start("worker")
 
 	// Publish while the first worker delivers, and kill it as soon as it
@@ -49,9 +38,7 @@ func TestWorkerKilledMidDelivery(t *testing.T) {
 		return n >= 4, fmt.Sprintf("%d requests in flight", n)
 	})
 	inflight := s.rcv.inFlight()
-	killed.Store(true)
-	first.kill()
-	close(released)
+	h.kill(first)
 	t.Logf("SIGKILLed the worker with %d requests in flight at the receiver", inflight)
 	if err := <-publishErrs; err != nil {
 		t.Fatal(err)
@@ -70,18 +57,8 @@ func TestWorkerKilledMidDelivery(t *testing.T) {
 func TestHandOffsOfAKilledProcess(t *testing.T) {
 	t.Parallel()
 	const events = 30
-	var killed atomic.Bool
-	released := make(chan struct{})
-	s := newScenario(t, func(r *http.Request, id string, n int) int {
-		if !killed.Load() {
-			select { // hold the requests until the process dies (or 3s pass)
-			case <-released:
-			case <-r.Context().Done():
-			case <-time.After(3 * time.Second):
-			}
-		}
-		return http.StatusOK
-	})
+	h := newHold()
+	s := newScenario(t, h.policy) // holds the requests until the process dies
 	both := s.c.start("api,worker")
 	apiOnly := s.client
 	s.client = s.c.client(both)
@@ -99,15 +76,40 @@ func TestHandOffsOfAKilledProcess(t *testing.T) {
 		return n == concurrency && scheduled == int64(events-concurrency),
 			fmt.Sprintf("%d requests in flight, %v deliveries in the schedule", n, scheduled)
 	})
-	killed.Store(true)
-	both.kill()
-	close(released)
+	h.kill(both)
 	t.Logf("SIGKILLed the api,worker process with %d hand-offs in flight", concurrency)
 
 	s.client = apiOnly
 	s.c.start("worker")
 	s.waitAllDelivered(60 * time.Second)
 	s.report()
+}
+
+// hold is a receiver policy that holds every request open until the
+// webhookd process sending them is killed (or 3 s pass), then answers 200.
+type hold struct {
+	killed   atomic.Bool
+	released chan struct{}
+}
+
+func newHold() *hold { return &hold{released: make(chan struct{})} }
+
+func (h *hold) policy(r *http.Request, _ string, _ int) int {
+	if !h.killed.Load() {
+		select {
+		case <-h.released:
+		case <-r.Context().Done():
+		case <-time.After(3 * time.Second):
+		}
+	}
+	return http.StatusOK
+}
+
+// kill SIGKILLs w and lets the requests it left go.
+func (h *hold) kill(w *webhookd) {
+	h.killed.Store(true)
+	w.kill()
+	close(h.released)
 }
 
 // TestRedisFlushed empties Redis while every delivery waits in the schedule
