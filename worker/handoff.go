@@ -62,6 +62,7 @@ func (e *Engine) Dispatch(ctx context.Context, ev *webhookd.Event, deliveries []
 	if ev != nil {
 		rest = e.handOff(ctx, ev, deliveries)
 	}
+	e.cfg.Metrics.handedOff(len(deliveries)-len(rest), len(rest))
 	if len(rest) == 0 {
 		return nil
 	}

@@ -16,6 +16,7 @@ type Metrics struct {
 	attemptLatency    prometheus.Histogram
 	publishToDelivery prometheus.Histogram
 	reconciledTotal   prometheus.Counter
+	dispatched        *prometheus.CounterVec
 }
 
 // NewMetrics registers the engine's series on reg, together with schedule
@@ -40,6 +41,10 @@ func NewMetrics(reg prometheus.Registerer, s *Schedule, now func() time.Time) (*
 			Name: "webhookd_reconciled_deliveries_total",
 			Help: "Pending deliveries the reconciler found missing from the schedule and put back.",
 		}),
+		dispatched: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "webhookd_dispatched_deliveries_total",
+			Help: "Deliveries this process's API handed over for attempts, by path: handoff (to this process's workers) or schedule.",
+		}, []string{"path"}),
 	}
 	gauge := func(name, help string, read func(ctx context.Context) (float64, error)) prometheus.Collector {
 		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 {
@@ -52,7 +57,7 @@ func NewMetrics(reg prometheus.Registerer, s *Schedule, now func() time.Time) (*
 			return v
 		})
 	}
-	collectors := []prometheus.Collector{m.attempts, m.attemptLatency, m.publishToDelivery, m.reconciledTotal,
+	collectors := []prometheus.Collector{m.attempts, m.attemptLatency, m.publishToDelivery, m.reconciledTotal, m.dispatched,
 		gauge("webhookd_schedule_depth", "Deliveries in the schedule (due, leased or waiting for a retry).",
 			func(ctx context.Context) (float64, error) {
 				n, err := s.Len(ctx)
@@ -97,4 +102,14 @@ func (m *Metrics) reconciled(n int64) {
 		return
 	}
 	m.reconciledTotal.Add(float64(n))
+}
+
+// handedOff counts deliveries dispatched to this process's workers and to
+// the schedule.
+func (m *Metrics) handedOff(local, scheduled int) {
+	if m == nil {
+		return
+	}
+	m.dispatched.WithLabelValues("handoff").Add(float64(local))
+	m.dispatched.WithLabelValues("schedule").Add(float64(scheduled))
 }

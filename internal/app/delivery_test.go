@@ -6,7 +6,9 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -57,6 +59,7 @@ type service struct {
 	ws    webhooksv1.WebhookServiceClient
 	admin webhooksv1.AdminServiceClient
 	ctx   context.Context // authenticated as the admin
+	http  string          // the HTTP listener's address
 }
 
 func startService(t *testing.T, extra ...string) service {
@@ -107,8 +110,35 @@ func dial(t *testing.T, a *app.App, token string) service {
 	t.Cleanup(func() { _ = cc.Close() })
 	return service{
 		ws: webhooksv1.NewWebhookServiceClient(cc), admin: webhooksv1.NewAdminServiceClient(cc),
-		ctx: metadata.AppendToOutgoingContext(t.Context(), "authorization", "Bearer "+token),
+		ctx:  metadata.AppendToOutgoingContext(t.Context(), "authorization", "Bearer "+token),
+		http: a.HTTPAddr(),
 	}
+}
+
+// metric returns the value of one series (name and labels as exposed) from
+// the service's /metrics, failing the test when it is absent.
+func (s service) metric(t *testing.T, series string) float64 {
+	t.Helper()
+	resp, err := http.Get("http://" + s.http + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for line := range strings.Lines(string(body)) {
+		if value, ok := strings.CutPrefix(strings.TrimSpace(line), series+" "); ok {
+			v, err := strconv.ParseFloat(value, 64)
+			if err != nil {
+				t.Fatalf("%s: %v", series, err)
+			}
+			return v
+		}
+	}
+	t.Fatalf("/metrics has no series %s", series)
+	return 0
 }
 
 // customer creates an account and returns a context authenticated with its key.
@@ -259,6 +289,29 @@ func TestDeliveryEndToEnd(t *testing.T) {
 			}
 			if got := r2.Next(t); !got.Verified() || len(got.Standard) != 2 {
 				t.Fatalf("after rotation the receiver saw %+v", got)
+			}
+
+			// The metrics count what happened: four successful attempts (the
+			// event, the test, the retry, the event after rotation), two of
+			// them first attempts of published events; three new deliveries
+			// handed to this process's workers, the retry through the
+			// schedule, which is empty again.
+			for deadline := time.Now().Add(10 * time.Second); s.metric(t, `webhookd_attempts_total{outcome="success"}`) < 4; {
+				if time.Now().After(deadline) {
+					t.Fatalf("webhookd_attempts_total{outcome=\"success\"} = %v after 10s, want 4", s.metric(t, `webhookd_attempts_total{outcome="success"}`))
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			for series, want := range map[string]float64{
+				`webhookd_attempt_duration_seconds_count`:               4,
+				`webhookd_publish_to_delivery_seconds_count`:            2,
+				`webhookd_dispatched_deliveries_total{path="handoff"}`:  3,
+				`webhookd_dispatched_deliveries_total{path="schedule"}`: 1,
+				`webhookd_schedule_depth`:                               0,
+			} {
+				if got := s.metric(t, series); got != want {
+					t.Errorf("%s = %v, want %v", series, got, want)
+				}
 			}
 		})
 	}
