@@ -17,6 +17,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -224,6 +225,9 @@ func (r Result) OK() bool { return r.Err == "" }
 type Sender struct {
 	cfg    SenderConfig
 	client *http.Client
+	// excerpts recycles the buffers response bodies are read into: one per
+	// attempt would be most of the garbage a busy engine makes.
+	excerpts sync.Pool
 }
 
 // NewSender returns a Sender for cfg after applying defaults and validating.
@@ -265,7 +269,14 @@ func NewSender(cfg SenderConfig) (*Sender, error) {
 		// fix. Returning ErrUseLastResponse hands us the 3xx itself.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
-	return &Sender{cfg: cfg, client: client}, nil
+	sender := &Sender{cfg: cfg, client: client}
+	sender.excerpts.New = func() any {
+		// A few bytes past the excerpt let sanitize cut on a character
+		// boundary instead of leaving half a character at the end.
+		buf := make([]byte, cfg.MaxResponseBytes+utf8.UTFMax-1)
+		return &buf
+	}
+	return sender, nil
 }
 
 // Timeout is the configured bound of one attempt (SenderConfig.Timeout
@@ -344,8 +355,10 @@ func (s *Sender) send(ctx context.Context, req Request) Result {
 		return s.failure(ctx, err, stage(reached.Load()), httpReq.URL)
 	}
 	res := Result{StatusCode: resp.StatusCode}
-	excerpt, readErr := s.readBody(resp.Body, resp.ContentLength, func() { cutDrain(errDrainCut) })
-	res.BodyExcerpt = sanitize(string(excerpt), s.cfg.MaxResponseBytes)
+	buf := s.excerpts.Get().(*[]byte)
+	excerpt, readErr := s.readBody(*buf, resp.Body, resp.ContentLength, func() { cutDrain(errDrainCut) })
+	res.BodyExcerpt = sanitize(string(excerpt), s.cfg.MaxResponseBytes) // a copy: buf goes back
+	s.excerpts.Put(buf)
 
 	switch code := resp.StatusCode; {
 	case code >= 200 && code <= 299:
@@ -373,7 +386,7 @@ func (s *Sender) send(ctx context.Context, req Request) Result {
 	return res
 }
 
-// readBody reads the excerpt, then drains at most MaxDrainBytes more so the
+// readBody reads the excerpt into buf, then drains at most MaxDrainBytes more so the
 // connection can return to the pool, and closes the body. Nothing here is
 // unbounded: a body longer than both is cut off by closing the connection,
 // at once when its declared length (contentLength, -1 when unknown) says
@@ -381,11 +394,8 @@ func (s *Sender) send(ctx context.Context, req Request) Result {
 // than maxDrainWait; every read ends at the attempt's deadline. Only an
 // error while reading the excerpt is returned; once the excerpt is complete
 // the exchange has told us all we keep.
-func (s *Sender) readBody(body io.ReadCloser, contentLength int64, cut func()) ([]byte, error) {
+func (s *Sender) readBody(buf []byte, body io.ReadCloser, contentLength int64, cut func()) ([]byte, error) {
 	defer body.Close()
-	// A few bytes past the excerpt let sanitize cut on a character
-	// boundary instead of leaving half a character at the end.
-	buf := make([]byte, s.cfg.MaxResponseBytes+utf8.UTFMax-1)
 	n, err := io.ReadFull(body, buf)
 	switch {
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
