@@ -43,6 +43,10 @@ type EngineConfig struct {
 	// AutoDisableAfter disables an endpoint once every attempt to it has
 	// failed for this long (--auto-disable-after); 0 never does.
 	AutoDisableAfter time.Duration
+	// HandOffQueue bounds the new deliveries waiting in memory for this
+	// process's workers (see Dispatch); beyond it they go to the schedule.
+	// Default: 512 per worker.
+	HandOffQueue int
 	// PrivateSchedule says the schedule is this engine's alone (the
 	// embedded Redis, empty at every start): no other process hands off or
 	// claims, so the reconcile at start puts back every due delivery at
@@ -69,6 +73,9 @@ func (c *EngineConfig) setDefaults() {
 	if c.ReconcileInterval == 0 {
 		c.ReconcileInterval = 30 * time.Second
 	}
+	if c.HandOffQueue == 0 {
+		c.HandOffQueue = handoffQueuePerWorker * c.Workers
+	}
 }
 
 // Validate reports the first missing or inconsistent setting.
@@ -76,8 +83,8 @@ func (c *EngineConfig) Validate() error {
 	switch {
 	case c.Store == nil || c.Schedule == nil || c.Sender == nil || c.Logger == nil || c.IDs == nil:
 		return errors.New("engine: Store, Schedule, Sender, Logger and IDs are required")
-	case c.Workers < 1 || c.PerEndpoint < 1:
-		return errors.New("engine: Workers and PerEndpoint must be at least 1")
+	case c.Workers < 1 || c.PerEndpoint < 1 || c.HandOffQueue < 1:
+		return errors.New("engine: Workers, PerEndpoint and HandOffQueue must be at least 1")
 	case c.Lease <= c.Sender.Timeout()+5*time.Second:
 		return errors.New("engine: Lease must exceed the request timeout by at least 5s")
 	case c.PollInterval <= 0 || c.ReconcileInterval <= 0:
@@ -141,7 +148,7 @@ func NewEngine(cfg EngineConfig) (*Engine, error) {
 		handed:  make(chan struct{}, 1),
 		soon:    make(chan struct{}, 1),
 		// Hand-offs made before Run starts wait for it.
-		local: make(chan localWork, handoffQueuePerWorker*cfg.Workers),
+		local: make(chan localWork, cfg.HandOffQueue),
 	}, nil
 }
 

@@ -43,13 +43,14 @@ type localWork struct {
 // its due time, or the reconciler would schedule it while it is attempted.
 const maxHandoffWait = 4 // Lease / maxHandoffWait
 
-// handoffQueuePerWorker sizes the local queue: deep enough that a burst of
-// publishes faster than the workers deliver is still handed off (at 8 per
-// worker, a quarter of make bench's deliveries overflowed to the schedule
-// and were read back from the database), short enough that at thousands of
-// deliveries per second one waits in it well under a second. maxHandoffWait
-// bounds the wait behind slow endpoints.
-const handoffQueuePerWorker = 64
+// handoffQueuePerWorker sizes the local queue by default (see
+// EngineConfig.HandOffQueue): deep enough that a burst of publishes faster
+// than the workers deliver is still handed off (at 8 per worker, a quarter
+// of make bench's deliveries overflowed to the schedule and were read back
+// from the database; at 64, with faster publishing, still a third), and
+// small in memory, a few hundred bytes per delivery. How long a delivery
+// may wait in it is bounded by maxHandoffWait, not by its size.
+const handoffQueuePerWorker = 512
 
 // Dispatch hands deliveries just written to the database over for
 // attempts. ev is the event they were published for, or nil for deliveries

@@ -123,7 +123,8 @@ func TestHandOffReadsChangedEndpoints(t *testing.T) {
 // when the engine runs. Hand-offs made before Run wait for it.
 func TestHandOffOverflowsToTheSchedule(t *testing.T) {
 	t.Parallel()
-	rig := newEngineRig(t, func(c *worker.EngineConfig) { c.Workers = 1 }) // a queue of 64
+	const handOffs, queue = 20, 8
+	rig := newEngineRig(t, func(c *worker.EngineConfig) { c.HandOffQueue = queue })
 	var mu sync.Mutex
 	hits := map[string]int{}
 	srv := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
@@ -134,7 +135,6 @@ func TestHandOffOverflowsToTheSchedule(t *testing.T) {
 	defer srv.Close()
 	rig.endpoint(t, srv.URL)
 	var ids []string
-	const handOffs, queue = 70, 64
 	for range handOffs {
 		ids = append(ids, rig.handOff(t)[0].ID)
 	}
