@@ -101,7 +101,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		grpc.MaxRecvMsgSize(cfg.MaxRequestBytes),
 		// Calls are served by long-lived goroutines (more start when all
 		// are busy) instead of one new goroutine each, whose stack grew
-		// several times over in every call: a sixth of the CPU gRPC took
+		// several times over in every call: a fifth of the CPU gRPC took
 		// under make bench's publishing load.
 		grpc.NumStreamWorkers(grpcStreamWorkers),
 	}
