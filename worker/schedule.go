@@ -343,10 +343,7 @@ func (s *Schedule) Release(ctx context.Context, c Claim, due time.Time) error {
 
 // Finish ends a claim on a delivery that needs no more attempts.
 func (s *Schedule) Finish(ctx context.Context, c Claim) error {
-	if c.LeaseUntil.IsZero() {
-		return nil // never scheduled: nothing to remove
-	}
-	return s.settleCmd(ctx, s.client, Settlement{Claim: c}, false).Err()
+	return s.Settle(ctx, []Settlement{{Claim: c}}) // which skips a claim never scheduled
 }
 
 // AddMissing schedules deliveries that the schedule does not hold, leaving
