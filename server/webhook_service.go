@@ -575,7 +575,15 @@ func (s *WebhookService) ListEvents(ctx context.Context, req *webhooksv1.ListEve
 		return nil, err
 	}
 	f := store.EventFilter{AccountID: accountID, Types: req.GetEventTypes(), CreatedAfter: after, CreatedBefore: before}
-	query := append([]string{"events", accountID, timeKey(after), timeKey(before)}, f.Types...)
+	if name := req.GetAfterEvent(); name != "" {
+		// Only the id's shape is checked: it is compared, not looked up, so
+		// a cursor outlives its event's retention and reveals nothing of
+		// other accounts.
+		if f.AfterID, err = parseName("after_event", name, collEvents, webhookd.PrefixEvent); err != nil {
+			return nil, err
+		}
+	}
+	query := append([]string{"events", accountID, timeKey(after), timeKey(before), f.AfterID}, f.Types...)
 	items, next, err := listPage(req.GetPageSize(), req.GetPageToken(), query,
 		func(e *webhookd.Event) string { return e.ID },
 		func(p store.Page) ([]*webhookd.Event, error) { return s.cfg.Store.ListEvents(ctx, f, p) })

@@ -540,6 +540,9 @@ func (s *entStore) ListEvents(ctx context.Context, f EventFilter, p Page) ([]*we
 	if !f.CreatedBefore.IsZero() {
 		q.Where(event.CreateTimeLT(dbTime(f.CreatedBefore)))
 	}
+	if f.AfterID != "" {
+		q.Where(event.IDGT(f.AfterID))
+	}
 	if p.After != "" {
 		q.Where(event.IDLT(p.After))
 	}

@@ -27,6 +27,10 @@ type EventFilter struct {
 	Types         []string
 	CreatedAfter  time.Time // exclusive
 	CreatedBefore time.Time // exclusive
+	// AfterID keeps events with a greater id: published after that event,
+	// since ids sort by time. Unlike CreatedAfter it is a cursor no two
+	// events share, and the event it names need not exist.
+	AfterID string
 }
 
 // DeliveryFilter narrows a listing of deliveries. Zero fields do not filter.

@@ -864,6 +864,11 @@ func testEventFilters(t *testing.T, s store.Store, f *fixture) {
 		{"Before", store.EventFilter{AccountID: acct.ID, CreatedBefore: at(1)}, all[:1]},
 		{"AfterInOtherZone", store.EventFilter{AccountID: acct.ID, CreatedAfter: at(7).In(time.FixedZone("X", -5*3600))}, all[8:]},
 		{"AnyAccount", store.EventFilter{Types: []string{created}}, append(slices.Clone(createdOnly), otherEv.ID)},
+		// The cursor is exclusive too: the events published after the 6th.
+		{"AfterEvent", store.EventFilter{AccountID: acct.ID, AfterID: all[5]}, all[6:]},
+		{"AfterEventOfOneType", store.EventFilter{AccountID: acct.ID, Types: []string{updated}, AfterID: all[2]}, []string{all[3], all[6]}},
+		{"AfterEventBefore", store.EventFilter{AccountID: acct.ID, AfterID: all[3], CreatedBefore: at(6)}, all[4:6]},
+		{"AfterNewestEvent", store.EventFilter{AccountID: acct.ID, AfterID: all[8]}, nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -94,8 +94,8 @@ type WebhookServiceClient interface {
 	PublishEvent(ctx context.Context, in *PublishEventRequest, opts ...grpc.CallOption) (*Event, error)
 	// Gets an event.
 	GetEvent(ctx context.Context, in *GetEventRequest, opts ...grpc.CallOption) (*Event, error)
-	// Lists events, newest first, filtered by type and time: use it to fetch
-	// events your endpoint missed.
+	// Lists events, newest first, filtered by type, time or a cursor event:
+	// use it to fetch events your endpoint missed.
 	ListEvents(ctx context.Context, in *ListEventsRequest, opts ...grpc.CallOption) (*ListEventsResponse, error)
 	// Gets a delivery with every attempt.
 	GetDelivery(ctx context.Context, in *GetDeliveryRequest, opts ...grpc.CallOption) (*Delivery, error)
@@ -375,8 +375,8 @@ type WebhookServiceServer interface {
 	PublishEvent(context.Context, *PublishEventRequest) (*Event, error)
 	// Gets an event.
 	GetEvent(context.Context, *GetEventRequest) (*Event, error)
-	// Lists events, newest first, filtered by type and time: use it to fetch
-	// events your endpoint missed.
+	// Lists events, newest first, filtered by type, time or a cursor event:
+	// use it to fetch events your endpoint missed.
 	ListEvents(context.Context, *ListEventsRequest) (*ListEventsResponse, error)
 	// Gets a delivery with every attempt.
 	GetDelivery(context.Context, *GetDeliveryRequest) (*Delivery, error)
