@@ -52,6 +52,7 @@ var apiCases = []struct {
 	{"idempotent publish", testIdempotentPublish},
 	{"fan-out to subscribed enabled endpoints", testFanOut},
 	{"event filters", testEventFilters},
+	{"publish answers the data as stored", testPublishEchoesStored},
 	{"validation errors name the field", testValidation},
 	{"authentication", testAuthentication},
 	{"admin API", testAdmin},

@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"time"
 
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/types/known/structpb"
+
 	"github.com/webhookd/webhookd"
 	webhooksv1 "github.com/webhookd/webhookd/gen/webhooks/v1"
-	"github.com/webhookd/webhookd/payload"
 )
 
 // The actions on deliveries: test events, manual retries and recovery. Each
@@ -36,7 +38,10 @@ func (s *WebhookService) dispatch(ctx context.Context, ev *webhookd.Event, deliv
 	}
 }
 
-// exampleData returns the data of an event type's example, canonicalised.
+// exampleData returns the data of an event type's example as it would be
+// stored had it been published: through a Struct, as the API carries data,
+// so that a test event's body has the key order of a published one rather
+// than the example's.
 func exampleData(t *webhookd.EventType) ([]byte, error) {
 	var envelope struct {
 		Data json.RawMessage `json:"data"`
@@ -44,7 +49,15 @@ func exampleData(t *webhookd.EventType) ([]byte, error) {
 	if err := json.Unmarshal(t.Example, &envelope); err != nil || len(envelope.Data) == 0 {
 		return nil, webhookd.Internal("event type example has no data", err)
 	}
-	return payload.CanonicalizeObject(envelope.Data)
+	data := &structpb.Struct{}
+	if err := protojson.Unmarshal(envelope.Data, data); err != nil {
+		return nil, webhookd.Internal("event type example's data is not a JSON object", err)
+	}
+	body, err := canonicalData("data", data)
+	if err != nil {
+		return nil, webhookd.Internal("event type example's data cannot be stored", err)
+	}
+	return body, nil
 }
 
 // SendTestEvent sends a test event to one endpoint and, with wait, returns

@@ -227,6 +227,7 @@ func (c *restClient) ListEvents(ctx context.Context, in *webhooksv1.ListEventsRe
 	if ts := in.GetCreateTimeBefore(); ts != nil {
 		q.Set("create_time_before", ts.AsTime().Format("2006-01-02T15:04:05.999999999Z07:00"))
 	}
+	setIf(q, "after_event", in.GetAfterEvent())
 	out := &webhooksv1.ListEventsResponse{}
 	return out, c.do(ctx, http.MethodGet, "/v1/events", q, nil, out)
 }

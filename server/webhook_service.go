@@ -460,6 +460,21 @@ func (s *WebhookService) encodeData(field string, data *structpb.Struct) ([]byte
 	if data == nil {
 		return nil, webhookd.Invalid(field, "required: the event's JSON object")
 	}
+	body, err := canonicalData(field, data)
+	if err != nil {
+		return nil, err
+	}
+	if len(body) > s.cfg.MaxPayloadBytes {
+		return nil, webhookd.Invalid(field, "is %d bytes; at most %d are allowed", len(body), s.cfg.MaxPayloadBytes)
+	}
+	return body, nil
+}
+
+// canonicalData is the one route from a payload to its stored bytes, so
+// that every event's body has the same key order whatever it came from:
+// protojson writes a Struct's keys sorted, then the canonicaliser moves
+// integer-like ones first, as JavaScript orders them.
+func canonicalData(field string, data *structpb.Struct) ([]byte, error) {
 	raw, err := protojson.Marshal(data)
 	if err != nil {
 		return nil, webhookd.Invalid(field, "cannot be encoded as JSON: %v", err)
@@ -468,10 +483,34 @@ func (s *WebhookService) encodeData(field string, data *structpb.Struct) ([]byte
 	if err != nil {
 		return nil, webhookd.Invalid(field, "%v", err)
 	}
-	if len(body) > s.cfg.MaxPayloadBytes {
-		return nil, webhookd.Invalid(field, "is %d bytes; at most %d are allowed", len(body), s.cfg.MaxPayloadBytes)
-	}
 	return body, nil
+}
+
+// asStored makes a payload mean exactly what its stored bytes mean: JSON,
+// as JSON.stringify writes it, has no negative zero (-0 is written 0), and
+// that is the one value canonicalData does not keep. A Struct holds only
+// doubles, strings, booleans, nulls, lists and objects, and every double but
+// -0 survives the round trip through its shortest JavaScript form. It changes
+// data in place.
+func asStored(data *structpb.Struct) {
+	for _, v := range data.GetFields() {
+		asStoredValue(v)
+	}
+}
+
+func asStoredValue(v *structpb.Value) {
+	switch k := v.GetKind().(type) {
+	case *structpb.Value_NumberValue:
+		if k.NumberValue == 0 {
+			k.NumberValue = 0 // +0, whichever zero it was
+		}
+	case *structpb.Value_StructValue:
+		asStored(k.StructValue)
+	case *structpb.Value_ListValue:
+		for _, e := range k.ListValue.GetValues() {
+			asStoredValue(e)
+		}
+	}
 }
 
 // PublishEvent stores an event and its deliveries, then dispatches them.
@@ -517,7 +556,10 @@ func (s *WebhookService) PublishEvent(ctx context.Context, req *webhooksv1.Publi
 	}
 	s.dispatch(ctx, stored, deliveries)
 	// The request's data is what was stored (canonical JSON of the same
-	// values), so the response reuses it instead of decoding the stored bytes.
+	// values) but for its negative zeros, so the response reuses it, made
+	// to match, instead of decoding the stored bytes: it shows what a
+	// receiver and GetEvent will see.
+	asStored(in.GetData())
 	pb := eventMetaToProto(stored)
 	pb.Data = in.GetData()
 	return pb, nil
