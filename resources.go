@@ -62,6 +62,9 @@ type Endpoint struct {
 	PreviousSecretExpireTime time.Time
 	CreateTime               time.Time
 	UpdateTime               time.Time
+	// Development marks the account's development endpoint: its deliveries
+	// go to the listeners connected to it (webhookctl listen), never to URL.
+	Development bool
 }
 
 // Subscribes reports whether the endpoint wants events of type eventType.

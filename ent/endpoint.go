@@ -47,6 +47,8 @@ type Endpoint struct {
 	CreateTime time.Time `json:"create_time,omitempty"`
 	// UpdateTime holds the value of the "update_time" field.
 	UpdateTime time.Time `json:"update_time,omitempty"`
+	// Development holds the value of the "development" field.
+	Development bool `json:"development,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the EndpointQuery when eager-loading is set.
 	Edges        EndpointEdges `json:"edges"`
@@ -91,7 +93,7 @@ func (*Endpoint) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case endpoint.FieldEventTypes, endpoint.FieldHeaders:
 			values[i] = new([]byte)
-		case endpoint.FieldDisabled:
+		case endpoint.FieldDisabled, endpoint.FieldDevelopment:
 			values[i] = new(sql.NullBool)
 		case endpoint.FieldID, endpoint.FieldAccountID, endpoint.FieldURL, endpoint.FieldDescription, endpoint.FieldDisabledReason, endpoint.FieldSecret, endpoint.FieldPreviousSecret:
 			values[i] = new(sql.NullString)
@@ -209,6 +211,12 @@ func (_m *Endpoint) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.UpdateTime = value.Time
 			}
+		case endpoint.FieldDevelopment:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field development", values[i])
+			} else if value.Valid {
+				_m.Development = value.Bool
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -300,6 +308,9 @@ func (_m *Endpoint) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("update_time=")
 	builder.WriteString(_m.UpdateTime.Format(time.ANSIC))
+	builder.WriteString(", ")
+	builder.WriteString("development=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Development))
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -165,6 +165,20 @@ func (_c *EndpointCreate) SetUpdateTime(v time.Time) *EndpointCreate {
 	return _c
 }
 
+// SetDevelopment sets the "development" field.
+func (_c *EndpointCreate) SetDevelopment(v bool) *EndpointCreate {
+	_c.mutation.SetDevelopment(v)
+	return _c
+}
+
+// SetNillableDevelopment sets the "development" field if the given value is not nil.
+func (_c *EndpointCreate) SetNillableDevelopment(v *bool) *EndpointCreate {
+	if v != nil {
+		_c.SetDevelopment(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *EndpointCreate) SetID(v string) *EndpointCreate {
 	_c.mutation.SetID(v)
@@ -242,6 +256,10 @@ func (_c *EndpointCreate) defaults() {
 		v := endpoint.DefaultPreviousSecret
 		_c.mutation.SetPreviousSecret(v)
 	}
+	if _, ok := _c.mutation.Development(); !ok {
+		v := endpoint.DefaultDevelopment
+		_c.mutation.SetDevelopment(v)
+	}
 }
 
 // check runs all checks and user-defined validators on the builder.
@@ -280,6 +298,9 @@ func (_c *EndpointCreate) check() error {
 	}
 	if _, ok := _c.mutation.UpdateTime(); !ok {
 		return &ValidationError{Name: "update_time", err: errors.New(`ent: missing required field "Endpoint.update_time"`)}
+	}
+	if _, ok := _c.mutation.Development(); !ok {
+		return &ValidationError{Name: "development", err: errors.New(`ent: missing required field "Endpoint.development"`)}
 	}
 	if v, ok := _c.mutation.ID(); ok {
 		if err := endpoint.IDValidator(v); err != nil {
@@ -376,6 +397,10 @@ func (_c *EndpointCreate) createSpec() (*Endpoint, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.UpdateTime(); ok {
 		_spec.SetField(endpoint.FieldUpdateTime, field.TypeTime, value)
 		_node.UpdateTime = value
+	}
+	if value, ok := _c.mutation.Development(); ok {
+		_spec.SetField(endpoint.FieldDevelopment, field.TypeBool, value)
+		_node.Development = value
 	}
 	if nodes := _c.mutation.AccountIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -652,6 +677,9 @@ func (u *EndpointUpsertOne) UpdateNewValues() *EndpointUpsertOne {
 		}
 		if _, exists := u.create.mutation.CreateTime(); exists {
 			s.SetIgnore(endpoint.FieldCreateTime)
+		}
+		if _, exists := u.create.mutation.Development(); exists {
+			s.SetIgnore(endpoint.FieldDevelopment)
 		}
 	}))
 	return u
@@ -1068,6 +1096,9 @@ func (u *EndpointUpsertBulk) UpdateNewValues() *EndpointUpsertBulk {
 			}
 			if _, exists := b.mutation.CreateTime(); exists {
 				s.SetIgnore(endpoint.FieldCreateTime)
+			}
+			if _, exists := b.mutation.Development(); exists {
+				s.SetIgnore(endpoint.FieldDevelopment)
 			}
 		}
 	}))

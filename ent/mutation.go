@@ -3652,6 +3652,7 @@ type EndpointMutation struct {
 	previous_secret_expire_time *time.Time
 	create_time                 *time.Time
 	update_time                 *time.Time
+	development                 *bool
 	clearedFields               map[string]struct{}
 	account                     *string
 	clearedaccount              bool
@@ -4338,6 +4339,42 @@ func (m *EndpointMutation) ResetUpdateTime() {
 	m.update_time = nil
 }
 
+// SetDevelopment sets the "development" field.
+func (m *EndpointMutation) SetDevelopment(b bool) {
+	m.development = &b
+}
+
+// Development returns the value of the "development" field in the mutation.
+func (m *EndpointMutation) Development() (r bool, exists bool) {
+	v := m.development
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDevelopment returns the old "development" field's value of the Endpoint entity.
+// If the Endpoint object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EndpointMutation) OldDevelopment(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDevelopment is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDevelopment requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDevelopment: %w", err)
+	}
+	return oldValue.Development, nil
+}
+
+// ResetDevelopment resets all changes to the "development" field.
+func (m *EndpointMutation) ResetDevelopment() {
+	m.development = nil
+}
+
 // ClearAccount clears the "account" edge to the Account entity.
 func (m *EndpointMutation) ClearAccount() {
 	m.clearedaccount = true
@@ -4453,7 +4490,7 @@ func (m *EndpointMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *EndpointMutation) Fields() []string {
-	fields := make([]string, 0, 14)
+	fields := make([]string, 0, 15)
 	if m.account != nil {
 		fields = append(fields, endpoint.FieldAccountID)
 	}
@@ -4496,6 +4533,9 @@ func (m *EndpointMutation) Fields() []string {
 	if m.update_time != nil {
 		fields = append(fields, endpoint.FieldUpdateTime)
 	}
+	if m.development != nil {
+		fields = append(fields, endpoint.FieldDevelopment)
+	}
 	return fields
 }
 
@@ -4532,6 +4572,8 @@ func (m *EndpointMutation) Field(name string) (ent.Value, bool) {
 		return m.CreateTime()
 	case endpoint.FieldUpdateTime:
 		return m.UpdateTime()
+	case endpoint.FieldDevelopment:
+		return m.Development()
 	}
 	return nil, false
 }
@@ -4569,6 +4611,8 @@ func (m *EndpointMutation) OldField(ctx context.Context, name string) (ent.Value
 		return m.OldCreateTime(ctx)
 	case endpoint.FieldUpdateTime:
 		return m.OldUpdateTime(ctx)
+	case endpoint.FieldDevelopment:
+		return m.OldDevelopment(ctx)
 	}
 	return nil, fmt.Errorf("unknown Endpoint field %s", name)
 }
@@ -4675,6 +4719,13 @@ func (m *EndpointMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetUpdateTime(v)
+		return nil
+	case endpoint.FieldDevelopment:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDevelopment(v)
 		return nil
 	}
 	return fmt.Errorf("unknown Endpoint field %s", name)
@@ -4793,6 +4844,9 @@ func (m *EndpointMutation) ResetField(name string) error {
 		return nil
 	case endpoint.FieldUpdateTime:
 		m.ResetUpdateTime()
+		return nil
+	case endpoint.FieldDevelopment:
+		m.ResetDevelopment()
 		return nil
 	}
 	return fmt.Errorf("unknown Endpoint field %s", name)

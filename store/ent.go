@@ -268,6 +268,7 @@ func (s *entStore) CreateEndpoint(ctx context.Context, e *webhookd.Endpoint) err
 		SetNillablePreviousSecretExpireTime(dbTimeOrNil(e.PreviousSecretExpireTime)).
 		SetCreateTime(created).
 		SetUpdateTime(updated).
+		SetDevelopment(e.Development).
 		Exec(ctx)
 	if err != nil {
 		return classifyInsert(err, "endpoint", e.ID, "account", e.AccountID)

@@ -107,6 +107,10 @@ type Store interface {
 	// UpdateEndpoint writes every mutable field of e (url, description, event
 	// types, headers, disabled state, secrets, update time).
 	UpdateEndpoint(ctx context.Context, accountID string, e *webhookd.Endpoint) error
+	// DevelopmentEndpoint returns the account's development endpoint
+	// (webhookctl listen), KindNotFound when it has none yet. An account has
+	// at most one: CreateEndpoint of a second answers KindConflict.
+	DevelopmentEndpoint(ctx context.Context, accountID string) (*webhookd.Endpoint, error)
 	// DeleteEndpoint removes the endpoint and its deliveries and attempts.
 	DeleteEndpoint(ctx context.Context, accountID, id string) error
 

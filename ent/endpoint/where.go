@@ -125,6 +125,11 @@ func UpdateTime(v time.Time) predicate.Endpoint {
 	return predicate.Endpoint(sql.FieldEQ(FieldUpdateTime, v))
 }
 
+// Development applies equality check predicate on the "development" field. It's identical to DevelopmentEQ.
+func Development(v bool) predicate.Endpoint {
+	return predicate.Endpoint(sql.FieldEQ(FieldDevelopment, v))
+}
+
 // AccountIDEQ applies the EQ predicate on the "account_id" field.
 func AccountIDEQ(v string) predicate.Endpoint {
 	return predicate.Endpoint(sql.FieldEQ(FieldAccountID, v))
@@ -763,6 +768,16 @@ func UpdateTimeLT(v time.Time) predicate.Endpoint {
 // UpdateTimeLTE applies the LTE predicate on the "update_time" field.
 func UpdateTimeLTE(v time.Time) predicate.Endpoint {
 	return predicate.Endpoint(sql.FieldLTE(FieldUpdateTime, v))
+}
+
+// DevelopmentEQ applies the EQ predicate on the "development" field.
+func DevelopmentEQ(v bool) predicate.Endpoint {
+	return predicate.Endpoint(sql.FieldEQ(FieldDevelopment, v))
+}
+
+// DevelopmentNEQ applies the NEQ predicate on the "development" field.
+func DevelopmentNEQ(v bool) predicate.Endpoint {
+	return predicate.Endpoint(sql.FieldNEQ(FieldDevelopment, v))
 }
 
 // HasAccount applies the HasEdge predicate on the "account" edge.

@@ -38,6 +38,9 @@ func (Endpoint) Fields() []ent.Field {
 		field.Time("previous_secret_expire_time").Optional().Nillable(),
 		field.Time("create_time").Immutable(),
 		field.Time("update_time"),
+		// The account's development endpoint (webhookctl listen): its
+		// deliveries go to connected listeners, never to url.
+		field.Bool("development").Default(false).Immutable(),
 	}
 }
 
@@ -52,5 +55,8 @@ func (Endpoint) Edges() []ent.Edge {
 func (Endpoint) Indexes() []ent.Index {
 	return []ent.Index{
 		index.Fields("account_id", "id"),
+		// At most one development endpoint per account, so that two
+		// listeners starting at once cannot each create one.
+		index.Fields("account_id").Unique().Annotations(entsql.IndexWhere("development")),
 	}
 }

@@ -38,6 +38,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"EndpointPagination", testEndpointPagination},
 		{"UpdateEndpoint", testUpdateEndpoint},
 		{"DeleteEndpointCascades", testDeleteEndpointCascades},
+		{"DevelopmentEndpoint", testDevelopmentEndpoint},
 		{"PublishFansOut", testPublishFansOut},
 		{"PublishIdempotent", testPublishIdempotent},
 		{"PublishManySubscribers", testPublishManySubscribers},

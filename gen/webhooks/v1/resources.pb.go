@@ -319,8 +319,13 @@ type Endpoint struct {
 	// An endpoint whose attempts all fail for the auto-disable period (5 days
 	// by default) is disabled; EnableEndpoint clears this clock.
 	FailingSinceTime *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=failing_since_time,json=failingSinceTime,proto3" json:"failing_since_time,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// Whether this is the account's development endpoint, the one `webhookctl
+	// listen` creates on first use: its deliveries are never sent to `url` but
+	// travel to the listeners connected with ListenEndpointDeliveries, which
+	// forward them to a local server and report each result.
+	Development   bool `protobuf:"varint,20,opt,name=development,proto3" json:"development,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Endpoint) Reset() {
@@ -442,6 +447,13 @@ func (x *Endpoint) GetFailingSinceTime() *timestamppb.Timestamp {
 		return x.FailingSinceTime
 	}
 	return nil
+}
+
+func (x *Endpoint) GetDevelopment() bool {
+	if x != nil {
+		return x.Development
+	}
+	return false
 }
 
 // The signing secret of an endpoint. Verify the `X-Webhook-Signature` header
@@ -1072,7 +1084,7 @@ const file_webhooks_v1_resources_proto_rawDesc = "" +
 	"\vdescription\x18\x03 \x01(\tB\x03\xe0A\x03R\vdescription\x126\n" +
 	"\aexample\x18\x04 \x01(\v2\x17.google.protobuf.StructB\x03\xe0A\x03R\aexample:K\xeaAH\n" +
 	"\x16webhookd.dev/EventType\x12\x17eventTypes/{event_type}*\n" +
-	"eventTypes2\teventType\"\xd1\x06\n" +
+	"eventTypes2\teventType\"\xf8\x06\n" +
 	"\bEndpoint\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12\x1d\n" +
 	"\aaccount\x18\x02 \x01(\tB\x03\xe0A\x03R\aaccount\x12\x15\n" +
@@ -1090,7 +1102,8 @@ const file_webhooks_v1_resources_proto_rawDesc = "" +
 	"\vupdate_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
 	"updateTime\x12B\n" +
 	"\fdisable_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\vdisableTime\x12M\n" +
-	"\x12failing_since_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\x10failingSinceTime\x1a:\n" +
+	"\x12failing_since_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\x10failingSinceTime\x12%\n" +
+	"\vdevelopment\x18\x14 \x01(\bB\x03\xe0A\x03R\vdevelopment\x1a:\n" +
 	"\fHeadersEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"9\n" +
