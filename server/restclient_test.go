@@ -201,6 +201,10 @@ func (c *restClient) ListenEndpoint(context.Context, *webhooksv1.ListenEndpointR
 	return nil, status.Error(codes.Unimplemented, "the REST test client does not stream")
 }
 
+func (c *restClient) ListenEndpointDeliveries(context.Context, ...grpc.CallOption) (grpc.BidiStreamingClient[webhooksv1.ListenEndpointDeliveriesRequest, webhooksv1.ListenEndpointDeliveriesResponse], error) {
+	return nil, status.Error(codes.Unimplemented, "ListenEndpointDeliveries has no REST binding")
+}
+
 func (c *restClient) PublishEvent(ctx context.Context, in *webhooksv1.PublishEventRequest, _ ...grpc.CallOption) (*webhooksv1.Event, error) {
 	q := url.Values{}
 	setIf(q, "account", in.GetAccount())

@@ -18,6 +18,7 @@ import (
 	webhooksv1 "github.com/webhookd/webhookd/gen/webhooks/v1"
 	"github.com/webhookd/webhookd/payload"
 	"github.com/webhookd/webhookd/store"
+	"github.com/webhookd/webhookd/worker"
 )
 
 // Dispatcher hands freshly committed deliveries to the delivery engine so
@@ -52,6 +53,8 @@ type WebhookServiceConfig struct {
 	// TestEventWait bounds how long SendTestEvent with wait waits for the
 	// attempt (default 15s: the request timeout plus room for a busy queue).
 	TestEventWait time.Duration
+	// Listeners serves ListenEndpointDeliveries; nil answers UNAVAILABLE.
+	Listeners *worker.Listeners
 }
 
 // Validate reports the first missing or out-of-range setting.
@@ -71,8 +74,9 @@ func (c *WebhookServiceConfig) Validate() error {
 	return nil
 }
 
-// WebhookService implements webhooks.v1.WebhookService. ListenEndpoint (the
-// local-development stream) answers UNIMPLEMENTED until webhookctl exists.
+// WebhookService implements webhooks.v1.WebhookService. The deprecated
+// ListenEndpoint answers UNIMPLEMENTED; ListenEndpointDeliveries (listen.go)
+// replaces it.
 type WebhookService struct {
 	webhooksv1.UnimplementedWebhookServiceServer
 	cfg      WebhookServiceConfig
@@ -211,8 +215,12 @@ func (s *WebhookService) checkEventTypes(ctx context.Context, field string, type
 
 // checkEndpoint validates the customer-settable fields of an endpoint.
 func (s *WebhookService) checkEndpoint(ctx context.Context, e *webhookd.Endpoint) error {
-	if err := validateEndpointURL("endpoint.url", e.URL, s.cfg.AllowHTTPEndpoints); err != nil {
-		return err
+	// A development endpoint's URL is never requested (its deliveries go
+	// to listeners), so the rules that guard requests do not apply to it.
+	if !e.Development {
+		if err := validateEndpointURL("endpoint.url", e.URL, s.cfg.AllowHTTPEndpoints); err != nil {
+			return err
+		}
 	}
 	if err := validateLength("endpoint.description", e.Description, maxDescriptionBytes); err != nil {
 		return err

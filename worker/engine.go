@@ -382,6 +382,9 @@ func (e *Engine) attempt(ctx context.Context, c Claim, work *store.DeliveryWork)
 		d.UpdateTime = now
 		return &outcome{claim: c, log: log, delivery: d, event: ev, done: now}
 	}
+	if ep.Development {
+		return e.attemptListened(ctx, log, c, work, now) // no URL: see listen.go
+	}
 	if !e.limiter.acquire(ep.ID, endpointBusyWait) {
 		// The endpoint is busy with as many attempts as it may have: come
 		// back shortly instead of holding a worker.
@@ -403,36 +406,9 @@ func (e *Engine) attempt(ctx context.Context, c Claim, work *store.DeliveryWork)
 	// A cancelled attempt (shutdown) says nothing about the endpoint.
 	e.limiter.release(ep.ID, !res.OK() && !res.Canceled)
 	done := e.now()
-	a := &webhookd.Attempt{
-		ID:             e.cfg.IDs.New(webhookd.PrefixAttempt),
-		DeliveryID:     d.ID,
-		Number:         d.AttemptCount + 1,
-		Trigger:        trigger,
-		StartTime:      now,
-		Duration:       res.Duration,
-		ResponseStatus: res.StatusCode,
-		ResponseBody:   res.BodyExcerpt,
-		Error:          res.Err,
-	}
-	d.AttemptCount = a.Number
-	d.LastResponseStatus = res.StatusCode
-	d.LastError = res.Err
-	d.UpdateTime = done
-	switch {
-	case res.OK():
-		d.Status, d.NextAttemptTime = webhookd.DeliverySucceeded, time.Time{}
-	case res.Gone:
-		d.Status, d.NextAttemptTime = webhookd.DeliveryFailed, time.Time{}
+	a := concludeAttempt(d, ev, e.cfg.IDs.New(webhookd.PrefixAttempt), trigger, now, done, res, e.cfg.Retry)
+	if res.Gone {
 		e.disableGone(ctx, log, ep, done)
-	case ev.Test:
-		// A test shows the receiver's answer once; it is not retried.
-		d.Status, d.NextAttemptTime = webhookd.DeliveryFailed, time.Time{}
-	default:
-		if next, ok := e.cfg.Retry.Next(d.AttemptCount, done, res.RetryAfter); ok {
-			d.Status, d.NextAttemptTime, d.NextTrigger = webhookd.DeliveryPending, next, webhookd.TriggerRetry
-		} else {
-			d.Status, d.NextAttemptTime = webhookd.DeliveryFailed, time.Time{}
-		}
 	}
 	return &outcome{claim: c, log: log, attempt: a, delivery: d, event: ev, result: res, done: done}
 }

@@ -31,6 +31,8 @@ type App struct {
 	redis  *worker.Redis
 	server *server.Server
 	engine *worker.Engine // nil without the worker role
+	// listeners serves webhookctl listen; nil without the api role.
+	listeners *worker.Listeners
 	// retention purges old history; nil without the worker role or with
 	// --retention=0.
 	retention *worker.Retention
@@ -129,6 +131,22 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, notice io.Writer)
 		dispatcher = a.engine
 	}
 	if apiRole {
+		delays, _ := cfg.retrySchedule()
+		retry := worker.DefaultRetryPolicy()
+		retry.Schedule = delays
+		a.listeners, err = worker.NewListeners(worker.ListenersConfig{
+			Store:    a.store,
+			Schedule: schedule,
+			Retry:    retry,
+			IDs:      ids,
+			Logger:   logger.With("component", "listeners"),
+			// Room for the listener's own request timeout and the network.
+			AnswerTimeout: cfg.RequestTimeout + 15*time.Second,
+			PollInterval:  cfg.PollInterval,
+		})
+		if err != nil {
+			return nil, err
+		}
 		srvCfg.Webhooks, err = server.NewWebhookService(server.WebhookServiceConfig{
 			Store:              a.store,
 			Logger:             logger,
@@ -138,6 +156,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, notice io.Writer)
 			MaxPayloadBytes:    cfg.MaxPayloadBytes,
 			SecretGracePeriod:  cfg.SecretGracePeriod,
 			TestEventWait:      cfg.RequestTimeout + 10*time.Second,
+			Listeners:          a.listeners,
 		})
 		if err != nil {
 			return nil, err
@@ -243,7 +262,18 @@ func (a *App) Run(ctx context.Context) error {
 	} else {
 		retentionDone <- nil
 	}
+	listenersDone := make(chan error, 1)
+	if a.listeners != nil {
+		// Stopping ends every listener's stream, which the gRPC server's
+		// graceful stop waits for.
+		go func() { listenersDone <- a.listeners.Run(ctx) }()
+	} else {
+		listenersDone <- nil
+	}
 	err := a.server.Serve(ctx, a.cfg.ShutdownTimeout)
+	if listenersErr := <-listenersDone; err == nil {
+		err = listenersErr
+	}
 	if engineErr := <-engineDone; err == nil {
 		err = engineErr
 	}
