@@ -23,9 +23,6 @@ func (s *WebhookService) ListenEndpointDeliveries(stream webhooksv1.WebhookServi
 		return &webhookd.Error{Kind: webhookd.KindPermissionDenied,
 			Message: "listening needs an API key of the endpoint's account; an internal key cannot listen"}
 	}
-	if s.cfg.Listeners == nil {
-		return webhookd.Unavailable("listening is not available on this webhookd (it has no api role)", nil)
-	}
 	first, err := stream.Recv()
 	if err != nil {
 		return err
@@ -37,6 +34,9 @@ func (s *WebhookService) ListenEndpointDeliveries(stream webhooksv1.WebhookServi
 	ep, err := s.listenedEndpoint(ctx, p.AccountID, start)
 	if err != nil {
 		return err
+	}
+	if s.cfg.Listeners == nil {
+		return webhookd.Unavailable("listening is not available on this webhookd", nil)
 	}
 	ln, err := s.cfg.Listeners.Attach(ep.ID)
 	if err != nil {
