@@ -94,13 +94,15 @@ func (s *WebhookService) receiveResults(stream webhooksv1.WebhookService_ListenE
 		if code := r.GetStatusCode(); code != 0 && (code < 100 || code > 599) {
 			return webhookd.Invalid("result.status_code", "must be an HTTP status (100 to 599) or 0 when no response arrived, not %d", code)
 		}
-		if err := ln.Answer(r.GetAttempt(), worker.Answer{
+		if !ln.Answer(r.GetAttempt(), worker.Answer{
 			StatusCode:  int(r.GetStatusCode()),
 			Duration:    r.GetDuration().AsDuration(),
 			BodyExcerpt: r.GetBodyExcerpt(),
 			Error:       r.GetError(),
-		}); err != nil {
-			return err
+		}) {
+			// Late (recorded as timed out already) or unknown: the stream
+			// goes on, so that one slow request does not end the listener.
+			s.cfg.Logger.InfoContext(stream.Context(), "dropped a listener result nothing waits for", "attempt", r.GetAttempt())
 		}
 	}
 }
@@ -139,8 +141,17 @@ func (s *WebhookService) listenedEndpoint(ctx context.Context, accountID string,
 	} else if ep, err = s.developmentEndpoint(ctx, accountID, types); err != nil {
 		return nil, err
 	}
+	changed := false
 	if len(types) > 0 && !slices.Equal(types, ep.EventTypes) {
-		ep.EventTypes = types
+		ep.EventTypes, changed = types, true
+	}
+	if ep.Disabled {
+		// Disabled while no one listened (auto-disable counts the "no
+		// listener connected" failures): connecting a listener is asking
+		// for deliveries again.
+		ep.Disabled, ep.DisabledReason, changed = false, "", true
+	}
+	if changed {
 		ep.UpdateTime = s.now()
 		if err := s.cfg.Store.UpdateEndpoint(ctx, accountID, ep); err != nil {
 			return nil, err

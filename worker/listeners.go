@@ -238,18 +238,20 @@ func (ln *Listener) Forwards() <-chan *Forward { return ln.forwards }
 // Done is closed when the listener ends: closed, or webhookd stopping.
 func (ln *Listener) Done() <-chan struct{} { return ln.done }
 
-// Answer reports the result of the forward with attemptID. An attempt this
-// listener is not waiting for (unknown, or answered already) is KindInvalid.
-func (ln *Listener) Answer(attemptID string, a Answer) error {
+// Answer reports the result of the forward with attemptID, and whether it
+// was still awaited: an answer that comes after AnswerTimeout (the attempt
+// was recorded as failed already), twice, or for an attempt this listener
+// was never given, is dropped.
+func (ln *Listener) Answer(attemptID string, a Answer) bool {
 	ln.mu.Lock()
 	ch := ln.waiting[attemptID]
 	delete(ln.waiting, attemptID)
 	ln.mu.Unlock()
 	if ch == nil {
-		return webhookd.Invalid("result.attempt", "no forwarded request %q is waiting for a result on this stream", attemptID)
+		return false
 	}
 	ch <- a // buffered, and sent at most once
-	return nil
+	return true
 }
 
 // Close detaches the listener. A request it was given and has not answered

@@ -287,6 +287,26 @@ func TestListen(t *testing.T) {
 				}
 			})
 
+			// A development endpoint disabled while no one listened (by
+			// auto-disable, or by hand) is enabled again by listening.
+			t.Run("ListeningEnablesADisabledEndpoint", func(t *testing.T) {
+				t.Parallel()
+				ctx := s.customer(t)
+				printSecret(t, s, ctx, listen.Options{})
+				name := listenedEndpoint(t, s, ctx)
+				if _, err := s.ws.DisableEndpoint(ctx, &webhooksv1.DisableEndpointRequest{Name: name}); err != nil {
+					t.Fatal(err)
+				}
+				printSecret(t, s, ctx, listen.Options{Events: []string{"property.sold"}})
+				ep, err := s.ws.GetEndpoint(ctx, &webhooksv1.GetEndpointRequest{Name: name})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if ep.GetState() != webhooksv1.Endpoint_ENABLED || len(ep.GetEventTypes()) != 1 || ep.GetEventTypes()[0] != "property.sold" {
+					t.Fatalf("after listening: %v, want enabled and subscribed to property.sold only", ep)
+				}
+			})
+
 			t.Run("Refusals", func(t *testing.T) {
 				t.Parallel()
 				ctx := s.customer(t)
