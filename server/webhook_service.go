@@ -304,7 +304,7 @@ func (s *WebhookService) ListEndpoints(ctx context.Context, req *webhooksv1.List
 var updatableEndpointFields = []string{"url", "description", "event_types", "headers"}
 
 // ignoredEndpointFields may appear in a mask but are never changed by UpdateEndpoint.
-var ignoredEndpointFields = []string{"name", "account", "state", "disabled_reason", "secret", "create_time", "update_time"}
+var ignoredEndpointFields = []string{"name", "account", "state", "disabled_reason", "secret", "create_time", "update_time", "development"}
 
 // UpdateEndpoint changes the fields named by the update mask.
 func (s *WebhookService) UpdateEndpoint(ctx context.Context, req *webhooksv1.UpdateEndpointRequest) (*webhooksv1.Endpoint, error) {

@@ -3,6 +3,7 @@ package app_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -20,6 +21,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	webhooksv1 "github.com/webhookd/webhookd/gen/webhooks/v1"
 	"github.com/webhookd/webhookd/internal/app"
@@ -304,6 +306,68 @@ func TestListen(t *testing.T) {
 				}
 				if ep.GetState() != webhooksv1.Endpoint_ENABLED || len(ep.GetEventTypes()) != 1 || ep.GetEventTypes()[0] != "property.sold" {
 					t.Fatalf("after listening: %v, want enabled and subscribed to property.sold only", ep)
+				}
+			})
+
+			// A development endpoint's description can be changed like any
+			// endpoint's: its stand-in URL is not held to the rules of
+			// URLs webhookd requests, and the marker cannot be changed.
+			t.Run("UpdateDevelopmentEndpoint", func(t *testing.T) {
+				t.Parallel()
+				ctx := s.customer(t)
+				printSecret(t, s, ctx, listen.Options{})
+				name := listenedEndpoint(t, s, ctx)
+				ep, err := s.ws.UpdateEndpoint(ctx, &webhooksv1.UpdateEndpointRequest{
+					Endpoint:   &webhooksv1.Endpoint{Name: name, Description: "my laptop", Development: false},
+					UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"description", "development"}},
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if ep.GetDescription() != "my laptop" || !ep.GetDevelopment() {
+					t.Fatalf("after the update: %v, want the new description and still a development endpoint", ep)
+				}
+			})
+
+			// JSON output: one object per line, the ready line carrying
+			// the endpoint and its secret.
+			t.Run("JSONLines", func(t *testing.T) {
+				t.Parallel()
+				ctx := s.customer(t)
+				local := startCountingServer(t, 0, always(200))
+				out := &syncBuffer{}
+				lctx, cancel := context.WithCancel(ctx)
+				done := make(chan error, 1)
+				go func() {
+					done <- listen.Run(lctx, s.ws, listen.Options{ForwardTo: local.URL, JSON: true, Out: out, Err: out})
+				}()
+				defer func() { cancel(); <-done }()
+				waitFor(t, func() bool { return strings.Contains(out.String(), `"type":"ready"`) }, "the ready line", out)
+				ev := s.publish(t, ctx, "property.created")
+				waitFor(t, func() bool { return strings.Contains(out.String(), `"type":"response"`) }, "the response line", out)
+				var kinds []string
+				for line := range strings.Lines(out.String()) {
+					var obj map[string]any
+					if err := json.Unmarshal([]byte(line), &obj); err != nil {
+						t.Fatalf("line %q is not JSON: %v", line, err)
+					}
+					kinds = append(kinds, obj["type"].(string))
+					switch obj["type"] {
+					case "ready":
+						if !strings.HasPrefix(obj["secret"].(string), "whsec_") || !strings.HasPrefix(obj["endpoint"].(string), "endpoints/ep_") {
+							t.Errorf("ready line %s", line)
+						}
+					case "request", "response":
+						if "events/"+obj["event"].(string) != ev.GetName() {
+							t.Errorf("line %s is not about %s", line, ev.GetName())
+						}
+					}
+				}
+				if strings.Join(kinds, ",") != "ready,request,response" {
+					t.Fatalf("lines %v, want ready, request, response", kinds)
+				}
+				if !strings.Contains(out.String(), `"status":200`) {
+					t.Errorf("the response line has no status 200:\n%s", out)
 				}
 			})
 
