@@ -43,6 +43,10 @@ type Config struct {
 	ReadinessInterval time.Duration
 	// Metrics serves /metrics (Prometheus); nil leaves it out.
 	Metrics http.Handler
+	// Dashboard serves every path the API and health checks do not (the
+	// customer dashboard, package web) when the API is served; nil leaves
+	// it out.
+	Dashboard http.Handler
 }
 
 // Validate reports the first missing or invalid setting.
@@ -140,6 +144,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 			w.Header().Set("Content-Type", "application/json")
 			_, _ = w.Write(openapiv2.Document)
 		})
+		if cfg.Dashboard != nil {
+			mux.Handle("/", cfg.Dashboard)
+		}
 	}
 	if cfg.Metrics != nil {
 		mux.Handle("GET /metrics", cfg.Metrics)

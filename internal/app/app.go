@@ -20,6 +20,7 @@ import (
 	"github.com/webhookd/webhookd"
 	"github.com/webhookd/webhookd/server"
 	"github.com/webhookd/webhookd/store"
+	"github.com/webhookd/webhookd/web"
 	"github.com/webhookd/webhookd/worker"
 )
 
@@ -140,6 +141,9 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, notice io.Writer)
 			TestEventWait:      cfg.RequestTimeout + 10*time.Second,
 		})
 		if err != nil {
+			return nil, err
+		}
+		if srvCfg.Dashboard, err = web.Handler(web.Config{FrameAncestors: cfg.DashboardFrameAncestors}); err != nil {
 			return nil, err
 		}
 		if srvCfg.Admin, err = server.NewAdminService(server.AdminServiceConfig{Store: a.store, IDs: ids}); err != nil {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/webhookd/webhookd/store"
+	"github.com/webhookd/webhookd/web"
 	"github.com/webhookd/webhookd/worker"
 )
 
@@ -84,6 +85,9 @@ type Config struct {
 	// Retention is how long events, deliveries and attempts are kept;
 	// zero keeps them forever.
 	Retention time.Duration
+	// DashboardFrameAncestors is the dashboard's CSP frame-ancestors list:
+	// who may embed it in a frame ('none' by default).
+	DashboardFrameAncestors string
 }
 
 // envPrefix starts the environment twin of every flag.
@@ -129,6 +133,7 @@ func ParseConfig(args []string, getenv func(string) string, output io.Writer) (C
 	fs.DurationVar(&c.AutoDisableAfter, "auto-disable-after", 5*24*time.Hour, "disable an endpoint whose every delivery attempt has failed for this long (0: never)")
 	fs.DurationVar(&c.Retention, "retention", 30*24*time.Hour, "purge events, with their deliveries and attempts, older than this unless still pending (0: keep forever)")
 	fs.DurationVar(&c.Lease, "lease", time.Minute, "how long a claimed delivery is hidden from other workers; after a worker dies its deliveries are retried when this ends (must exceed --request-timeout by 5s)")
+	fs.StringVar(&c.DashboardFrameAncestors, "dashboard-frame-ancestors", web.DefaultFrameAncestors, "origins that may show the dashboard in a frame, a CSP frame-ancestors list such as \"'self' https://app.example.com\" ('none': no frame)")
 	fs.Usage = func() {
 		fmt.Fprintf(output, "Usage: webhookd [flags]\n\nEvery flag can also be set as an environment variable, e.g. --http-addr as WEBHOOKD_HTTP_ADDR.\nWEBHOOKD_ADMIN_TOKEN sets an internal credential (environment only).\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -233,6 +238,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Retention != 0 && c.Retention < time.Hour {
 		bad("retention", "must be 0 (keep forever) or at least 1h, got %s", c.Retention)
+	}
+	if err := (web.Config{FrameAncestors: c.DashboardFrameAncestors}).Validate(); err != nil {
+		bad("dashboard-frame-ancestors", "%v", err)
 	}
 	if c.EncryptionKeys != "" {
 		if _, err := store.ParseKeyring(c.EncryptionKeys); err != nil {

@@ -1,0 +1,178 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/types/known/structpb"
+
+	webhooksv1 "github.com/webhookd/webhookd/gen/webhooks/v1"
+	"github.com/webhookd/webhookd/internal/daemon"
+)
+
+// skipOrFail skips t, or fails it when CI is set: there the end-to-end test
+// must run.
+func skipOrFail(t *testing.T, msg string) {
+	t.Helper()
+	if os.Getenv("CI") != "" {
+		t.Fatal(msg + " (CI is set, so the dashboard's browser test must not be skipped)")
+	}
+	t.Skip(msg)
+}
+
+// chromiumPath is Debian's chromium, or WEBHOOKD_TEST_CHROMIUM.
+func chromiumPath() string {
+	if p := os.Getenv("WEBHOOKD_TEST_CHROMIUM"); p != "" {
+		return p
+	}
+	return "/usr/bin/chromium"
+}
+
+// npmInstall runs `npm ci` in web/ once when playwright-core is missing.
+var npmInstall = sync.OnceValues(func() ([]byte, error) {
+	if _, err := os.Stat(filepath.Join("node_modules", "playwright-core", "package.json")); err == nil {
+		return nil, nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	return exec.CommandContext(ctx, "npm", "ci", "--no-audit", "--no-fund", "--loglevel=error").CombinedOutput()
+})
+
+// TestDashboardInChromium drives the dashboard in headless Chromium
+// (web/e2e/dashboard.mjs, playwright-core) against a webhookd binary built
+// from this tree, on its embedded defaults (SQLite, in-process Redis), with
+// a real loopback receiver. Screenshots of every page go to
+// web/e2e/screenshots.
+func TestDashboardInChromium(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds webhookd and starts a browser; skipped with -short")
+	}
+	if _, err := os.Stat(chromiumPath()); err != nil {
+		skipOrFail(t, fmt.Sprintf("no Chromium at %s (apt-get install chromium, or set WEBHOOKD_TEST_CHROMIUM)", chromiumPath()))
+	}
+	for _, tool := range []string{"node", "npm"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			skipOrFail(t, tool+" is not installed (apt-get install nodejs npm)")
+		}
+	}
+	if out, err := npmInstall(); err != nil {
+		skipOrFail(t, fmt.Sprintf("npm ci in web/ failed: %v\n%s", err, out))
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "webhookd")
+	if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/webhookd/webhookd/cmd/webhookd").CombinedOutput(); err != nil {
+		t.Fatalf("go build webhookd: %v\n%s", err, out)
+	}
+	p, err := daemon.Start(ctx, daemon.Config{
+		Binary:  bin,
+		LogPath: filepath.Join(dir, "webhookd.log"),
+		Args: []string{
+			"--data-dir=" + filepath.Join(dir, "data"),
+			"--allow-http-endpoints", "--allow-cidr=127.0.0.0/8",
+			// The browser polls every page; the test is one customer
+			// clicking fast, not a load the limit is for.
+			"--rate-limit=0",
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	defer func() {
+		if t.Failed() {
+			t.Logf("webhookd's log:\n%s", p.LogTail(60))
+		}
+	}()
+
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"received":true}`))
+	}))
+	defer receiver.Close()
+	// A loopback port nothing listens on: attempts to it fail with
+	// "connection refused".
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	downURL := "http://" + ln.Addr().String() + "/webhooks"
+	_ = ln.Close()
+
+	admin := p.Authed(ctx)
+	keyA := customerKey(ctx, t, p, admin, "Acme Realty")
+	keyB := customerKey(ctx, t, p, admin, "Other Realty")
+	foreign := foreignDelivery(ctx, t, p, keyB, receiver.URL+"/b")
+
+	shots, err := filepath.Abs(filepath.Join("e2e", "screenshots"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.CommandContext(ctx, "node", filepath.Join("e2e", "dashboard.mjs"))
+	cmd.Env = append(os.Environ(),
+		"BASE_URL=http://"+p.HTTPAddr,
+		"API_KEY="+keyA,
+		"OK_URL="+receiver.URL+"/webhooks/real-estate",
+		"DOWN_URL="+downURL,
+		"FOREIGN_DELIVERY="+foreign,
+		"CHROMIUM="+chromiumPath(),
+		"SCREENSHOT_DIR="+shots,
+	)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err = cmd.Run()
+	t.Logf("node e2e/dashboard.mjs:\n%s", out.String())
+	if err != nil {
+		t.Fatalf("the browser test failed: %v (screenshots in %s)", err, shots)
+	}
+}
+
+func customerKey(ctx context.Context, t *testing.T, p *daemon.Process, admin context.Context, name string) string {
+	t.Helper()
+	acct, err := p.Admin.CreateAccount(admin, &webhooksv1.CreateAccountRequest{Account: &webhooksv1.Account{DisplayName: name}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := p.Admin.CreateApiKey(admin, &webhooksv1.CreateApiKeyRequest{ApiKey: &webhooksv1.ApiKey{Account: acct.GetName(), DisplayName: name + " dashboard"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return key.GetToken()
+}
+
+// foreignDelivery makes a delivery in another account, whose id account A's
+// dashboard must not open.
+func foreignDelivery(ctx context.Context, t *testing.T, p *daemon.Process, key, url string) string {
+	t.Helper()
+	authed := metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+key)
+	ep, err := p.Webhooks.CreateEndpoint(authed, &webhooksv1.CreateEndpointRequest{Endpoint: &webhooksv1.Endpoint{
+		Url: url, EventTypes: []string{"property.created"},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := structpb.NewStruct(map[string]any{"property": map[string]any{"id": "prop_b"}})
+	res, err := p.Webhooks.SendTestEvent(authed, &webhooksv1.SendTestEventRequest{Endpoint: ep.GetName(), EventType: "property.created", Data: data, Wait: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := res.GetDelivery().GetName()
+	if !strings.HasPrefix(name, "deliveries/") {
+		t.Fatalf("SendTestEvent gave no delivery: %v", res)
+	}
+	return strings.TrimPrefix(name, "deliveries/")
+}
