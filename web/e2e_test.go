@@ -113,6 +113,8 @@ func TestDashboardInChromium(t *testing.T) {
 	downURL := "http://" + ln.Addr().String() + "/webhooks"
 	_ = ln.Close()
 
+	checkListener(t, "http://"+p.HTTPAddr)
+
 	admin := p.Authed(ctx)
 	keyA := customerKey(ctx, t, p, admin, "Acme Realty")
 	keyB := customerKey(ctx, t, p, admin, "Other Realty")
@@ -175,4 +177,38 @@ func foreignDelivery(ctx context.Context, t *testing.T, p *daemon.Process, key, 
 		t.Fatalf("SendTestEvent gave no delivery: %v", res)
 	}
 	return strings.TrimPrefix(name, "deliveries/")
+}
+
+// checkListener checks that the dashboard shares the HTTP listener without
+// shadowing what was there before it: the REST API (its own 401 and 404
+// answers, never index.html), health checks, metrics and the OpenAPI document.
+func checkListener(t *testing.T, base string) {
+	t.Helper()
+	tests := []struct {
+		path        string
+		status      int
+		contentType string
+		dashboard   bool
+	}{
+		{"/", 200, "text/html; charset=utf-8", true},
+		{"/endpoints/ep_1/deliveries/dlv_1", 200, "text/html; charset=utf-8", true},
+		{"/healthz", 200, "text/plain; charset=utf-8", false},
+		{"/readyz", 200, "text/plain; charset=utf-8", false},
+		{"/metrics", 200, "text/plain; version=0.0.4; charset=utf-8; escaping=underscores", false},
+		{"/openapi.json", 200, "application/json", false},
+		{"/v1/endpoints", 401, "application/json", false},
+		{"/v1/no-such-collection", 404, "application/json", false},
+	}
+	for _, tc := range tests {
+		resp, err := http.Get(base + tc.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		csp := resp.Header.Get("Content-Security-Policy") != ""
+		if resp.StatusCode != tc.status || !strings.HasPrefix(resp.Header.Get("Content-Type"), strings.SplitN(tc.contentType, ";", 2)[0]) || csp != tc.dashboard {
+			t.Errorf("GET %s: %d %q (dashboard CSP: %v), want %d %q (dashboard: %v)",
+				tc.path, resp.StatusCode, resp.Header.Get("Content-Type"), csp, tc.status, tc.contentType, tc.dashboard)
+		}
+	}
 }

@@ -20,6 +20,7 @@ func TestParseConfigDefaults(t *testing.T) {
 		Roles: "api,worker", Workers: 32, EndpointConcurrency: 8, RequestTimeout: 5 * time.Second,
 		RetrySchedule: "5m,30m,2h,5h,10h", PollInterval: time.Second, ReconcileInterval: 30 * time.Second, Lease: time.Minute,
 		RateLimit: 50, RateBurst: 100, AutoDisableAfter: 5 * 24 * time.Hour, Retention: 30 * 24 * time.Hour,
+		DashboardFrameAncestors: "'none'",
 	}
 	if cfg != want {
 		t.Fatalf("defaults = %+v, want %+v", cfg, want)
@@ -58,6 +59,20 @@ func TestParseConfig(t *testing.T) {
 					t.Fatalf("got %+v", c)
 				}
 			},
+		},
+		{
+			name: "dashboard frame ancestors from the env twin",
+			env:  map[string]string{"WEBHOOKD_DASHBOARD_FRAME_ANCESTORS": "'self' https://app.example.com"},
+			check: func(t *testing.T, c Config) {
+				if c.DashboardFrameAncestors != "'self' https://app.example.com" {
+					t.Fatalf("got %q", c.DashboardFrameAncestors)
+				}
+			},
+		},
+		{
+			name:    "dashboard frame ancestors that would inject a directive",
+			args:    []string{"--dashboard-frame-ancestors='self'; script-src *"},
+			wantErr: "--dashboard-frame-ancestors (WEBHOOKD_DASHBOARD_FRAME_ANCESTORS)",
 		},
 		{
 			name: "flags win over env",
