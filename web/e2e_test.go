@@ -20,6 +20,7 @@ import (
 
 	webhooksv1 "github.com/webhookd/webhookd/gen/webhooks/v1"
 	"github.com/webhookd/webhookd/internal/daemon"
+	"github.com/webhookd/webhookd/internal/testenv"
 )
 
 // skipOrFail skips t, or fails it when CI is set: there the end-to-end test
@@ -52,8 +53,9 @@ var npmInstall = sync.OnceValues(func() ([]byte, error) {
 
 // TestDashboardInChromium drives the dashboard in headless Chromium
 // (web/e2e/dashboard.mjs, playwright-core) against a webhookd binary built
-// from this tree, on its embedded defaults (SQLite, in-process Redis), with
-// a real loopback receiver. Screenshots of every page go to
+// from this tree, with a real loopback receiver: once on the embedded
+// defaults (SQLite, in-process Redis) and once on PostgreSQL and Redis (when
+// scripts/test.sh provides them). Screenshots of every page go to
 // web/e2e/screenshots.
 func TestDashboardInChromium(t *testing.T) {
 	if testing.Short() {
@@ -71,23 +73,42 @@ func TestDashboardInChromium(t *testing.T) {
 		skipOrFail(t, fmt.Sprintf("npm ci in web/ failed: %v\n%s", err, out))
 	}
 
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "webhookd")
+	build := exec.Command("go", "build", "-o", bin, "github.com/webhookd/webhookd/cmd/webhookd")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build webhookd: %v\n%s", err, out)
+	}
+
+	// In turn, not in parallel: each runs a browser, and the machine
+	// running the suite may have two cores.
+	t.Run("embedded", func(t *testing.T) {
+		runDashboard(t, bin, "embedded", "--data-dir="+filepath.Join(t.TempDir(), "data"))
+	})
+	t.Run("postgres+redis", func(t *testing.T) {
+		runDashboard(t, bin, "postgres",
+			"--database-url="+testenv.PostgresURL(t),
+			"--redis-url="+testenv.RedisURL(t),
+			"--redis-prefix="+strings.TrimSuffix(testenv.RedisKeyPrefix(t), ":"))
+	})
+}
+
+// runDashboard starts webhookd with args, a receiver and two accounts, and
+// runs the browser script against them; screenshots go to
+// e2e/screenshots/<name>.
+func runDashboard(t *testing.T, bin, name string, args ...string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "webhookd")
-	if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/webhookd/webhookd/cmd/webhookd").CombinedOutput(); err != nil {
-		t.Fatalf("go build webhookd: %v\n%s", err, out)
-	}
 	p, err := daemon.Start(ctx, daemon.Config{
 		Binary:  bin,
 		LogPath: filepath.Join(dir, "webhookd.log"),
-		Args: []string{
-			"--data-dir=" + filepath.Join(dir, "data"),
+		Args: append([]string{
 			"--allow-http-endpoints", "--allow-cidr=127.0.0.0/8",
 			// The browser polls every page; the test is one customer
 			// clicking fast, not a load the limit is for.
 			"--rate-limit=0",
-		},
+		}, args...),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -120,7 +141,7 @@ func TestDashboardInChromium(t *testing.T) {
 	keyB := customerKey(ctx, t, p, admin, "Other Realty")
 	foreign := foreignDelivery(ctx, t, p, keyB, receiver.URL+"/b")
 
-	shots, err := filepath.Abs(filepath.Join("e2e", "screenshots"))
+	shots, err := filepath.Abs(filepath.Join("e2e", "screenshots", name))
 	if err != nil {
 		t.Fatal(err)
 	}
