@@ -396,6 +396,16 @@ func testFanOut(t *testing.T, c *client) {
 	if full.GetName() != d.GetName() || full.GetAttemptCount() != 0 || len(full.GetAttempts()) != 0 {
 		t.Fatalf("GetDelivery = %v", full)
 	}
+	// The body is the envelope the engine sends, byte for byte; lists
+	// leave it out.
+	wantBody := `{"id":"` + strings.TrimPrefix(ev.GetName(), "events/") + `","type":"property.created","created":"` +
+		ev.GetCreateTime().AsTime().UTC().Format("2006-01-02T15:04:05Z") + `","data":{"property":{"id":"prop_9"}}}`
+	if full.GetBody() != wantBody {
+		t.Fatalf("GetDelivery body\n%s\nwant\n%s", full.GetBody(), wantBody)
+	}
+	if d.GetBody() != "" {
+		t.Fatalf("ListDeliveries carries a body: %s", d.GetBody())
+	}
 	if n := len(deliveriesOf(t, c, tn, subscribed.GetName(), webhooksv1.Delivery_PENDING)); n != 1 {
 		t.Fatalf("pending filter: %d deliveries, want 1", n)
 	}

@@ -18,6 +18,7 @@ import (
 	webhooksv1 "github.com/webhookd/webhookd/gen/webhooks/v1"
 	"github.com/webhookd/webhookd/payload"
 	"github.com/webhookd/webhookd/store"
+	"github.com/webhookd/webhookd/worker"
 )
 
 // Dispatcher hands freshly committed deliveries to the delivery engine so
@@ -599,7 +600,15 @@ func (s *WebhookService) GetDelivery(ctx context.Context, req *webhooksv1.GetDel
 	if err != nil {
 		return nil, err
 	}
-	return deliveryToProto(d), nil
+	ev, err := s.cfg.Store.GetEvent(ctx, d.AccountID, d.EventID)
+	if err != nil {
+		return nil, err
+	}
+	pb := deliveryToProto(d)
+	// The body is built by the engine's own function, so what the
+	// dashboard shows is what the receiver got and the signature covers.
+	pb.Body = string(worker.Envelope(ev))
+	return pb, nil
 }
 
 var deliveryStatusFromProto = map[webhooksv1.Delivery_Status]webhookd.DeliveryStatus{

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -120,7 +121,22 @@ func runDashboard(t *testing.T, bin, name string, args ...string) {
 		}
 	}()
 
+	// The receiver answers every POST with 200 and keeps the last body, which
+	// GET /last-body returns: the browser test compares it with the body
+	// the dashboard shows.
+	var mu sync.Mutex
+	var lastBody []byte
 	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet && r.URL.Path == "/last-body" {
+			mu.Lock()
+			defer mu.Unlock()
+			_, _ = w.Write(lastBody)
+			return
+		}
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		lastBody = b
+		mu.Unlock()
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(`{"received":true}`))
 	}))
@@ -150,6 +166,7 @@ func runDashboard(t *testing.T, bin, name string, args ...string) {
 		"BASE_URL=http://"+p.HTTPAddr,
 		"API_KEY="+keyA,
 		"OK_URL="+receiver.URL+"/webhooks/real-estate",
+		"LAST_BODY_URL="+receiver.URL+"/last-body",
 		"DOWN_URL="+downURL,
 		"FOREIGN_DELIVERY="+foreign,
 		"CHROMIUM="+chromiumPath(),

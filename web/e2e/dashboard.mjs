@@ -5,6 +5,7 @@
 //   BASE_URL          the dashboard, http://127.0.0.1:PORT
 //   API_KEY           a customer key of account A
 //   OK_URL            a receiver that answers 200
+//   LAST_BODY_URL     answers the last body that receiver got
 //   DOWN_URL          a loopback URL nothing listens on
 //   FOREIGN_DELIVERY  a delivery id of account B
 //   CHROMIUM          the browser binary (Debian's /usr/bin/chromium)
@@ -28,6 +29,7 @@ const env = (k) => {
 const base = env('BASE_URL');
 const apiKey = env('API_KEY');
 const okURL = env('OK_URL');
+const lastBodyURL = env('LAST_BODY_URL');
 const downURL = env('DOWN_URL');
 const foreignDelivery = env('FOREIGN_DELIVERY');
 const shots = env('SCREENSHOT_DIR');
@@ -161,6 +163,8 @@ try {
   });
 
   await step('send a test event: invalid JSON is refused, a valid one is delivered', async () => {
+    await page.goto(`${base}/endpoints/${okEndpoint}`);
+    await page.getByRole('heading', { name: 'Delivery history' }).waitFor();
     await page.getByRole('link', { name: 'Send test event' }).last().click();
     await page.getByRole('heading', { name: 'Send test event' }).waitFor();
     const payload = page.getByLabel(/Payload/);
@@ -174,6 +178,17 @@ try {
     await page.getByRole('heading', { name: 'Delivered' }).waitFor();
     await page.getByText('HTTP 200').waitFor();
     await check('send-test-event');
+  });
+
+  await step("a delivery's page shows the exact body the receiver got", async () => {
+    await page.getByRole('link', { name: 'Open the delivery' }).click();
+    await page.getByRole('heading', { name: 'Body sent' }).waitFor();
+    const shown = await page.getByLabel('Request body', { exact: true }).textContent();
+    const received = await (await fetch(lastBodyURL)).text();
+    assert.equal(shown, received);
+    assert.match(received, /^\{"id":"evt_[^"]+","type":"property.created","created":"[^"]+","data":\{/);
+    await page.getByRole('cell', { name: 'Test event' }).waitFor();
+    await page.getByRole('cell', { name: '200' }).waitFor();
   });
 
   await step('a failing endpoint shows its error in the history', async () => {
@@ -198,7 +213,7 @@ try {
     await page.getByRole('button', { name: 'Retry now' }).click();
     await page.getByRole('cell', { name: 'Manual retry' }).waitFor();
     await page.getByRole('heading', { name: 'Body sent' }).waitFor();
-    assert.match(await page.getByLabel('Request body').innerText(), /"type": "property.created"/);
+    assert.match(await page.getByLabel('Request body', { exact: true }).textContent(), /"type":"property.created"/);
     await check('delivery');
   });
 

@@ -656,7 +656,12 @@ type Delivery struct {
 	// When the delivery last changed.
 	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
 	// Every attempt, oldest first. Filled by GetDelivery only.
-	Attempts      []*Attempt `protobuf:"bytes,13,rep,name=attempts,proto3" json:"attempts,omitempty"`
+	Attempts []*Attempt `protobuf:"bytes,13,rep,name=attempts,proto3" json:"attempts,omitempty"`
+	// The exact body of every request that delivers it, the same bytes on every
+	// attempt: the event's `{"id", "type", "created", "data"}` as webhookd sends
+	// it, with the key order and spacing the signature covers. Filled by
+	// GetDelivery only.
+	Body          string `protobuf:"bytes,14,opt,name=body,proto3" json:"body,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -780,6 +785,13 @@ func (x *Delivery) GetAttempts() []*Attempt {
 		return x.Attempts
 	}
 	return nil
+}
+
+func (x *Delivery) GetBody() string {
+	if x != nil {
+		return x.Body
+	}
+	return ""
 }
 
 // An attempt is one HTTP request made for a delivery and what came of it.
@@ -1115,7 +1127,7 @@ const file_webhooks_v1_resources_proto_rawDesc = "" +
 	"\x04test\x18\x06 \x01(\bB\x03\xe0A\x03R\x04test\x12@\n" +
 	"\vcreate_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
 	"createTime:6\xeaA3\n" +
-	"\x12webhookd.dev/Event\x12\x0eevents/{event}*\x06events2\x05event\"\x86\x06\n" +
+	"\x12webhookd.dev/Event\x12\x0eevents/{event}*\x06events2\x05event\"\x9f\x06\n" +
 	"\bDelivery\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12\x1d\n" +
 	"\aaccount\x18\x02 \x01(\tB\x03\xe0A\x03R\aaccount\x12\x19\n" +
@@ -1134,7 +1146,8 @@ const file_webhooks_v1_resources_proto_rawDesc = "" +
 	"createTime\x12@\n" +
 	"\vupdate_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
 	"updateTime\x125\n" +
-	"\battempts\x18\r \x03(\v2\x14.webhooks.v1.AttemptB\x03\xe0A\x03R\battempts\"H\n" +
+	"\battempts\x18\r \x03(\v2\x14.webhooks.v1.AttemptB\x03\xe0A\x03R\battempts\x12\x17\n" +
+	"\x04body\x18\x0e \x01(\tB\x03\xe0A\x03R\x04body\"H\n" +
 	"\x06Status\x12\x16\n" +
 	"\x12STATUS_UNSPECIFIED\x10\x00\x12\v\n" +
 	"\aPENDING\x10\x01\x12\r\n" +

@@ -412,6 +412,13 @@ export interface components {
             /** @description Every attempt, oldest first. Filled by GetDelivery only. */
             readonly attempts?: components["schemas"]["webhooks.v1.Attempt"][];
             /**
+             * @description The exact body of every request that delivers it, the same bytes on every
+             *     attempt: the event's `{"id", "type", "created", "data"}` as webhookd sends
+             *     it, with the key order and spacing the signature covers. Filled by
+             *     GetDelivery only.
+             */
+            readonly body?: string;
+            /**
              * Format: date-time
              * @description When the delivery was created (when the event was published).
              */

@@ -19,6 +19,14 @@ function seconds(d: string | undefined): string {
   return s < 1 ? `${Math.round(s * 1000)} ms` : `${s.toFixed(2)} s`;
 }
 
+function indent(body: string): string {
+  try {
+    return JSON.stringify(JSON.parse(body), null, 2);
+  } catch {
+    return body;
+  }
+}
+
 function AttemptRow({ a }: { a: Attempt }) {
   const ok = (a.responseStatusCode ?? 0) >= 200 && (a.responseStatusCode ?? 0) < 300 && !a.errorMessage;
   return (
@@ -40,11 +48,6 @@ export function DeliveryPage({ id, endpoint }: { id: string; endpoint?: string |
   const r = useResource(() => unwrap(api.GET('/v1/deliveries/{name}', { params: { path: { name: id } } })), [id]);
   const d = r.data;
   const evId = idOf(d?.event);
-  const ev = useResource(
-    () => (evId ? unwrap(api.GET('/v1/events/{name}', { params: { path: { name: evId } } })) : Promise.resolve(undefined)),
-    [evId],
-    0,
-  );
   const act = useAction();
   const epId = idOf(d?.endpoint) || endpoint || '';
   const retry = () =>
@@ -52,14 +55,6 @@ export function DeliveryPage({ id, endpoint }: { id: string; endpoint?: string |
       await unwrap(api.POST('/v1/deliveries/{name}:retry', { params: { path: { name: id } }, body: {} }));
       r.reload();
     });
-  // The body every attempt sends: {"id","type","created","data"} (see the
-  // Event resource). Shown indented; the request carries it compact.
-  const body = ev.data && {
-    id: idOf(ev.data.name),
-    type: ev.data.type,
-    created: ev.data.createTime?.replace(/\.\d+Z$/, 'Z'),
-    data: ev.data.data,
-  };
   return (
     <section>
       <p class="crumbs">
@@ -152,8 +147,19 @@ export function DeliveryPage({ id, endpoint }: { id: string; endpoint?: string |
             </div>
           )}
           <h2>Body sent</h2>
-          <ErrorBanner error={ev.error} />
-          {body && <Json value={body} label="Request body" />}
+          <p class="help">The exact bytes of every attempt's request body; the signatures cover them.</p>
+          <pre class="code wrap" tabIndex={0} aria-label="Request body">
+            {d.body}
+          </pre>
+          <div class="actions">
+            <CopyButton text={d.body ?? ''} label="Copy body" />
+          </div>
+          {d.body && (
+            <details>
+              <summary>Indented</summary>
+              <Json value={indent(d.body)} label="Request body, indented" />
+            </details>
+          )}
         </>
       )}
     </section>
