@@ -196,3 +196,38 @@ func TestHandlerRefusesWrites(t *testing.T) {
 		t.Errorf("POST /endpoints: status %d, want 405", rec.Code)
 	}
 }
+
+// maxFirstLoadGzip is the issue's budget for the JS and CSS of the first
+// load, gzipped.
+const maxFirstLoadGzip = 150 << 10
+
+// TestFirstLoadSize keeps the dashboard's first load within budget: the
+// script and stylesheets index.html loads, as served gzipped.
+func TestFirstLoadSize(t *testing.T) {
+	t.Parallel()
+	h, err := web.Handler(web.Config{FrameAncestors: "'none'"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	index := body(t, get(t, h, "/"))
+	var total int
+	for _, attr := range []string{`src="/assets/`, `href="/assets/`} {
+		for _, part := range strings.Split(index, attr)[1:] {
+			p := "/assets/" + part[:strings.IndexByte(part, '"')]
+			r := get(t, h, p, "Accept-Encoding", "gzip")
+			b, err := io.ReadAll(r.Body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("%s: %d bytes gzipped", p, len(b))
+			total += len(b)
+		}
+	}
+	if total == 0 {
+		t.Fatal("index.html loads no /assets/ file")
+	}
+	t.Logf("first load: %d bytes of JS + CSS gzipped (budget %d)", total, maxFirstLoadGzip)
+	if total > maxFirstLoadGzip {
+		t.Errorf("first load is %d bytes gzipped, over the budget of %d", total, maxFirstLoadGzip)
+	}
+}
