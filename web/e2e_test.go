@@ -153,8 +153,8 @@ func runDashboard(t *testing.T, bin, name string, args ...string) {
 	checkListener(t, "http://"+p.HTTPAddr)
 
 	admin := p.Authed(ctx)
-	keyA := customerKey(ctx, t, p, admin, "Acme Realty")
-	keyB := customerKey(ctx, t, p, admin, "Other Realty")
+	keyA, keyAName := customerKey(ctx, t, p, admin, "Acme Realty")
+	keyB, _ := customerKey(ctx, t, p, admin, "Other Realty")
 	foreign := foreignDelivery(ctx, t, p, keyB, receiver.URL+"/b")
 
 	shots, err := filepath.Abs(filepath.Join("e2e", "screenshots", name))
@@ -169,6 +169,8 @@ func runDashboard(t *testing.T, bin, name string, args ...string) {
 		"LAST_BODY_URL="+receiver.URL+"/last-body",
 		"DOWN_URL="+downURL,
 		"FOREIGN_DELIVERY="+foreign,
+		"ADMIN_TOKEN="+p.Token,
+		"API_KEY_NAME="+keyAName,
 		"CHROMIUM="+chromiumPath(),
 		"SCREENSHOT_DIR="+shots,
 	)
@@ -181,7 +183,9 @@ func runDashboard(t *testing.T, bin, name string, args ...string) {
 	}
 }
 
-func customerKey(ctx context.Context, t *testing.T, p *daemon.Process, admin context.Context, name string) string {
+// customerKey creates an account and a key of it, and returns the key's
+// token and resource name.
+func customerKey(ctx context.Context, t *testing.T, p *daemon.Process, admin context.Context, name string) (token, keyName string) {
 	t.Helper()
 	acct, err := p.Admin.CreateAccount(admin, &webhooksv1.CreateAccountRequest{Account: &webhooksv1.Account{DisplayName: name}})
 	if err != nil {
@@ -191,7 +195,7 @@ func customerKey(ctx context.Context, t *testing.T, p *daemon.Process, admin con
 	if err != nil {
 		t.Fatal(err)
 	}
-	return key.GetToken()
+	return key.GetToken(), key.GetName()
 }
 
 // foreignDelivery makes a delivery in another account, whose id account A's

@@ -8,6 +8,8 @@
 //   LAST_BODY_URL     answers the last body that receiver got
 //   DOWN_URL          a loopback URL nothing listens on
 //   FOREIGN_DELIVERY  a delivery id of account B
+//   ADMIN_TOKEN       an internal key, and API_KEY_NAME the name of API_KEY,
+//                     to revoke it at the end
 //   CHROMIUM          the browser binary (Debian's /usr/bin/chromium)
 //   SCREENSHOT_DIR    where each page's screenshot goes
 //
@@ -32,6 +34,8 @@ const okURL = env('OK_URL');
 const lastBodyURL = env('LAST_BODY_URL');
 const downURL = env('DOWN_URL');
 const foreignDelivery = env('FOREIGN_DELIVERY');
+const adminToken = env('ADMIN_TOKEN');
+const apiKeyName = env('API_KEY_NAME');
 const shots = env('SCREENSHOT_DIR');
 rmSync(shots, { recursive: true, force: true });
 mkdirSync(shots, { recursive: true });
@@ -301,6 +305,26 @@ try {
     await check('delivery-not-found');
   });
 
+  await step('recover failed deliveries since a time', async () => {
+    await page.goto(`${base}/endpoints/${downEndpoint}`);
+    await page.getByLabel('Failed since').fill('2020-01-01T00:00');
+    await page.getByRole('button', { name: 'Recover' }).click();
+    // The test event's delivery failed for good (test events are not
+    // retried on the schedule); the published events' are still pending.
+    await page.getByText('1 delivery is being attempted again').waitFor();
+  });
+
+  await step('delete an endpoint after confirming', async () => {
+    await page.getByRole('button', { name: 'Delete…' }).click();
+    await page.getByText('This cannot be undone').waitFor();
+    await page.getByRole('button', { name: 'Delete endpoint' }).click();
+    await page.getByRole('heading', { name: 'Endpoints', exact: true }).waitFor();
+    await page.getByRole('link', { name: okURL }).waitFor();
+    assert.equal(await page.getByRole('link', { name: downURL }).count(), 0);
+    const r = await fetch(`${base}/v1/endpoints/${downEndpoint}`, { headers: { Authorization: `Bearer ${apiKey}` } });
+    assert.equal(r.status, 404);
+  });
+
   await step('usable at 375 px', async () => {
     await page.setViewportSize({ width: 375, height: 800 });
     for (const path of ['/endpoints', `/endpoints/${okEndpoint}`, '/test', '/endpoints/new']) {
@@ -319,6 +343,21 @@ try {
   await step('sign out forgets the key', async () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByLabel('API key').waitFor();
+    assert.equal(await page.evaluate(() => sessionStorage.getItem('webhookd.apiKey')), null);
+  });
+
+  await step('a revoked key sends the dashboard back to sign-in', async () => {
+    await page.getByLabel('API key').fill(apiKey);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Endpoints', exact: true }).waitFor();
+    const r = await fetch(`${base}/v1/${apiKeyName}:revoke`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${adminToken}`, 'Content-Type': 'application/json' },
+      body: '{}',
+    });
+    assert.equal(r.status, 200, await r.text());
+    // The next poll is refused.
+    await page.getByText('no longer accepts your key').waitFor({ timeout: 20000 });
     assert.equal(await page.evaluate(() => sessionStorage.getItem('webhookd.apiKey')), null);
   });
 

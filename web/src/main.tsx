@@ -1,6 +1,6 @@
 import { render } from 'preact';
 import { useState } from 'preact/hooks';
-import { signOut, token } from './api/client';
+import { signOut, token, whenUnauthenticated } from './api/client';
 import { Link, match, navigate, useLocation } from './router';
 import { SignIn } from './pages/SignIn';
 import { EndpointList } from './pages/EndpointList';
@@ -44,7 +44,22 @@ function Page({ path, query }: { path: string; query: URLSearchParams }) {
 function App() {
   const loc = useLocation();
   const [signedIn, setSignedIn] = useState(token() !== null);
-  if (!signedIn) return <SignIn onSignedIn={() => setSignedIn(true)} />;
+  const [expired, setExpired] = useState(false);
+  whenUnauthenticated(() => {
+    setExpired(true);
+    setSignedIn(false);
+  });
+  if (!signedIn) {
+    return (
+      <SignIn
+        notice={expired ? 'The API no longer accepts your key (it may have been revoked). Sign in again.' : undefined}
+        onSignedIn={() => {
+          setExpired(false);
+          setSignedIn(true);
+        }}
+      />
+    );
+  }
   const out = () => {
     signOut();
     setSignedIn(false);

@@ -45,11 +45,26 @@ export class ApiError extends Error {
   }
 }
 
+// onUnauthenticated is called when the API refuses the kept key (revoked,
+// or a session that ended), so the app can ask for a new one.
+let onUnauthenticated: (() => void) | undefined;
+export function whenUnauthenticated(f: () => void): void {
+  onUnauthenticated = f;
+}
+
 const auth: Middleware = {
   onRequest({ request }) {
     const t = token();
-    if (t) request.headers.set('Authorization', `Bearer ${t}`);
+    if (t && !request.headers.has('Authorization')) request.headers.set('Authorization', `Bearer ${t}`);
     return request;
+  },
+  onResponse({ request, response }) {
+    const t = token();
+    if (response.status === 401 && t && request.headers.get('Authorization') === `Bearer ${t}`) {
+      signOut();
+      onUnauthenticated?.();
+    }
+    return response;
   },
 };
 

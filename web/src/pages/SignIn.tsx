@@ -4,7 +4,7 @@ import { useAction } from '../components';
 
 // SignIn takes a customer API key. It is checked with one API call before it
 // is kept, so a wrong key is refused here rather than on every page.
-export function SignIn({ onSignedIn }: { onSignedIn: () => void }) {
+export function SignIn({ onSignedIn, notice }: { onSignedIn: () => void; notice?: string | undefined }) {
   const [key, setKey] = useState('');
   const act = useAction();
   const submit = (e: Event) => {
@@ -22,6 +22,11 @@ export function SignIn({ onSignedIn }: { onSignedIn: () => void }) {
     <main id="main" class="signin">
       <h1>Webhooks</h1>
       <p>Sign in with an API key of your account to manage its webhook endpoints and see their deliveries.</p>
+      {notice && (
+        <div class="banner banner-error" role="alert">
+          {notice}
+        </div>
+      )}
       <form onSubmit={submit} class="card">
         <label for="api-key">API key</label>
         <input
