@@ -1,6 +1,6 @@
 // Pieces that several pages show the same way.
 import type { Delivery, Endpoint } from '../api/client';
-import { Badge } from '../components';
+import { Badge, Time } from '../components';
 
 export function EndpointState({ ep }: { ep: Endpoint }) {
   if (ep.state === 'DISABLED') {
@@ -14,7 +14,11 @@ export function EndpointState({ ep }: { ep: Endpoint }) {
   return (
     <span>
       <Badge kind="enabled">Enabled</Badge>
-      {ep.failingSinceTime && <div class="small warn">Failing since {new Date(ep.failingSinceTime).toLocaleString()}</div>}
+      {ep.failingSinceTime && (
+        <div class="small warn">
+          Failing since <Time value={ep.failingSinceTime} />
+        </div>
+      )}
     </span>
   );
 }
