@@ -455,6 +455,12 @@ func testValidation(t *testing.T, c *client) {
 		{"unknown event type", &webhooksv1.Endpoint{Url: guideURL, EventTypes: []string{propertyCreated, "property.demolished"}}, "endpoint.event_types[1]"},
 		{"reserved header", &webhooksv1.Endpoint{Url: guideURL, EventTypes: []string{propertyCreated}, Headers: map[string]string{"X-Webhook-Signature": "forged"}}, "endpoint.headers"},
 		{"header with newline", &webhooksv1.Endpoint{Url: guideURL, EventTypes: []string{propertyCreated}, Headers: map[string]string{"X-Team": "a\r\nb"}}, "endpoint.headers"},
+		{"header with a control character", &webhooksv1.Endpoint{Url: guideURL, EventTypes: []string{propertyCreated}, Headers: map[string]string{"X-Team": "a\x01b"}}, "endpoint.headers"},
+		{"header with DEL", &webhooksv1.Endpoint{Url: guideURL, EventTypes: []string{propertyCreated}, Headers: map[string]string{"X-Team": "a\x7f"}}, "endpoint.headers"},
+		{"headers differing in case", &webhooksv1.Endpoint{Url: guideURL, EventTypes: []string{propertyCreated}, Headers: map[string]string{"X-Team": "a", "x-team": "b"}}, "endpoint.headers"},
+		{"Proxy-Authorization header", &webhooksv1.Endpoint{Url: guideURL, EventTypes: []string{propertyCreated}, Headers: map[string]string{"Proxy-Authorization": "Basic abc"}}, "endpoint.headers"},
+		{"port 0", &webhooksv1.Endpoint{Url: "https://your-app.com:0/hook", EventTypes: []string{propertyCreated}}, "endpoint.url"},
+		{"port 65536", &webhooksv1.Endpoint{Url: "https://your-app.com:65536/hook", EventTypes: []string{propertyCreated}}, "endpoint.url"},
 	}
 	for _, tc := range endpointCases {
 		_, err := c.ws.CreateEndpoint(tn.ctx, &webhooksv1.CreateEndpointRequest{Endpoint: tc.ep})
