@@ -1,6 +1,8 @@
 package server_test
 
 import (
+	"bytes"
+	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -54,6 +56,7 @@ var apiCases = []struct {
 	{"event filters", testEventFilters},
 	{"publish answers the data as stored", testPublishEchoesStored},
 	{"validation errors name the field", testValidation},
+	{"undecodable and unstorable input names the field", testMalformedInput},
 	{"authentication", testAuthentication},
 	{"admin API", testAdmin},
 }
@@ -583,4 +586,212 @@ func testAdmin(t *testing.T, c *client) {
 	}
 	_, err = c.admin.CreateAccount(ctx, &webhooksv1.CreateAccountRequest{Account: &webhooksv1.Account{DisplayName: " "}})
 	wantInvalid(t, err, "account.display_name")
+}
+
+// wireWith is m's protobuf encoding with placeholder, a string set in one
+// of its fields, replaced by bad, which the encoder would refuse (invalid
+// UTF-8). Both have the same length, so the field's length prefix holds.
+func wireWith(t *testing.T, m proto.Message, placeholder, bad string) []byte {
+	t.Helper()
+	if len(placeholder) != len(bad) {
+		t.Fatalf("placeholder %q and replacement %q differ in length", placeholder, bad)
+	}
+	b, err := proto.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Count(b, []byte(placeholder)) != 1 {
+		t.Fatalf("placeholder %q is not in the encoding exactly once", placeholder)
+	}
+	return bytes.Replace(b, []byte(placeholder), []byte(bad), 1)
+}
+
+func mustWire(t *testing.T, m proto.Message) []byte {
+	t.Helper()
+	b, err := proto.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// nestedData is event data nested depth objects deep, {"a":{"a":…}}, as a
+// Struct and as JSON: deep enough for the gateway's JSON decoder to accept
+// and protobuf's decoder (three messages per level) to refuse.
+func nestedData(depth int) (*structpb.Struct, string) {
+	s := &structpb.Struct{Fields: map[string]*structpb.Value{}}
+	for range depth - 1 {
+		s = &structpb.Struct{Fields: map[string]*structpb.Value{"a": structpb.NewStructValue(s)}}
+	}
+	return s, strings.Repeat(`{"a":`, depth-1) + "{}" + strings.Repeat("}", depth-1)
+}
+
+// testMalformedInput sends what cannot be decoded or stored — NUL bytes,
+// invalid UTF-8 in the path, the query and the body, JSON the gateway
+// refuses, nesting past protobuf's limit — and expects INVALID_ARGUMENT
+// (400) with a BadRequest field violation naming the field, never a 500,
+// and nothing stored.
+func testMalformedInput(t *testing.T, c *client) {
+	tn := c.newTenant(t)
+	ep := c.createEndpoint(t, tn, propertyCreated)
+	epID := strings.TrimPrefix(ep.GetName(), "endpoints/")
+	small, _ := structpb.NewStruct(map[string]any{"a": 1})
+	nul := "a\x00b"
+
+	typed := []struct {
+		name  string
+		call  func() error
+		field string
+	}{
+		{"NUL in a description", func() error {
+			_, err := c.ws.CreateEndpoint(tn.ctx, &webhooksv1.CreateEndpointRequest{Endpoint: &webhooksv1.Endpoint{
+				Url: guideURL, EventTypes: []string{propertyCreated}, Description: nul}})
+			return err
+		}, "endpoint.description"},
+		{"NUL in an event type", func() error {
+			_, err := c.ws.CreateEndpoint(tn.ctx, &webhooksv1.CreateEndpointRequest{Endpoint: &webhooksv1.Endpoint{
+				Url: guideURL, EventTypes: []string{propertyCreated, "property.sold\x00"}}})
+			return err
+		}, "endpoint.event_types[1]"},
+		{"NUL in a header value", func() error {
+			_, err := c.ws.CreateEndpoint(tn.ctx, &webhooksv1.CreateEndpointRequest{Endpoint: &webhooksv1.Endpoint{
+				Url: guideURL, EventTypes: []string{propertyCreated}, Headers: map[string]string{"X-Team": nul}}})
+			return err
+		}, "endpoint.headers"},
+		{"NUL in an updated description", func() error {
+			_, err := c.ws.UpdateEndpoint(tn.ctx, &webhooksv1.UpdateEndpointRequest{
+				Endpoint: &webhooksv1.Endpoint{Name: ep.GetName(), Description: nul}})
+			return err
+		}, "endpoint.description"},
+		{"NUL in a disable reason", func() error {
+			_, err := c.ws.DisableEndpoint(tn.ctx, &webhooksv1.DisableEndpointRequest{Name: ep.GetName(), Reason: nul})
+			return err
+		}, "reason"},
+		{"NUL in an idempotency key", func() error {
+			_, err := c.ws.PublishEvent(tn.ctx, &webhooksv1.PublishEventRequest{
+				Event: &webhooksv1.Event{Type: propertyCreated, Data: small}, IdempotencyKey: nul})
+			return err
+		}, "idempotency_key"},
+		{"NUL in an event filter", func() error {
+			_, err := c.ws.ListEvents(tn.ctx, &webhooksv1.ListEventsRequest{EventTypes: []string{nul}})
+			return err
+		}, "event_types[0]"},
+		{"NUL in a delivery filter", func() error {
+			_, err := c.ws.ListDeliveries(tn.ctx, &webhooksv1.ListDeliveriesRequest{Parent: ep.GetName(), EventTypes: []string{nul}})
+			return err
+		}, "event_types[0]"},
+		{"NUL in a page token", func() error {
+			_, err := c.ws.ListEndpoints(tn.ctx, &webhooksv1.ListEndpointsRequest{PageToken: nul})
+			return err
+		}, "page_token"},
+		{"NUL in an account display name", func() error {
+			_, err := c.admin.CreateAccount(adminCtx(t), &webhooksv1.CreateAccountRequest{Account: &webhooksv1.Account{DisplayName: nul}})
+			return err
+		}, "account.display_name"},
+		{"NUL in an API key display name", func() error {
+			_, err := c.admin.CreateApiKey(adminCtx(t), &webhooksv1.CreateApiKeyRequest{ApiKey: &webhooksv1.ApiKey{
+				Account: tn.account, DisplayName: nul}})
+			return err
+		}, "api_key.display_name"},
+	}
+	for _, tc := range typed {
+		err := tc.call()
+		t.Run(tc.name, func(t *testing.T) { wantInvalid(t, err, tc.field) })
+	}
+
+	const (
+		webhooks   = "/webhooks.v1.WebhookService/"
+		endpointJS = `{"url":"` + guideURL + `","eventTypes":["property.created"],`
+	)
+	deep, deepJSON := nestedData(4000)
+	raw := []struct {
+		name      string
+		req       rawRequest
+		grpcField string // "" when the input has no gRPC form
+		restField string // "" when it has no REST form
+	}{
+		{"invalid UTF-8 in a path", rawRequest{
+			grpcMethod: webhooks + "GetEndpoint",
+			grpcBody:   wireWith(t, &webhooksv1.GetEndpointRequest{Name: "endpoints/ep_@@"}, "@@", "\xff\xfe"),
+			httpMethod: http.MethodGet, httpPath: "/v1/endpoints/ep_%ff%fe",
+		}, "name", "name"},
+		{"NUL in a path", rawRequest{
+			grpcMethod: webhooks + "GetEndpoint",
+			grpcBody:   mustWire(t, &webhooksv1.GetEndpointRequest{Name: "endpoints/" + epID + "\x00"}),
+			httpMethod: http.MethodGet, httpPath: "/v1/endpoints/" + epID + "%00",
+		}, "name", "name"},
+		{"invalid UTF-8 in a query filter", rawRequest{
+			grpcMethod: webhooks + "ListEvents",
+			grpcBody:   wireWith(t, &webhooksv1.ListEventsRequest{EventTypes: []string{"@"}}, "@", "\xff"),
+			httpMethod: http.MethodGet, httpPath: "/v1/events?event_types=%ff",
+		}, "event_types[0]", "event_types[0]"},
+		{"invalid UTF-8 in an idempotency key", rawRequest{
+			grpcMethod: webhooks + "PublishEvent",
+			grpcBody: wireWith(t, &webhooksv1.PublishEventRequest{
+				Event: &webhooksv1.Event{Type: propertyCreated, Data: small}, IdempotencyKey: "key-@"}, "key-@", "key-\xff"),
+			httpMethod: http.MethodPost, httpPath: "/v1/events?idempotency_key=key-%ff",
+			httpBody: `{"type":"property.created","data":{"a":1}}`,
+		}, "idempotency_key", "idempotency_key"},
+		{"invalid UTF-8 in a description", rawRequest{
+			grpcMethod: webhooks + "CreateEndpoint",
+			grpcBody: wireWith(t, &webhooksv1.CreateEndpointRequest{Endpoint: &webhooksv1.Endpoint{
+				Url: guideURL, EventTypes: []string{propertyCreated}, Description: "bad @"}}, "bad @", "bad \xff"),
+			httpMethod: http.MethodPost, httpPath: "/v1/endpoints", httpBody: endpointJS + "\"description\":\"bad \xff\"}",
+		}, "endpoint.description", "body"},
+		{"invalid UTF-8 in a header value", rawRequest{
+			grpcMethod: webhooks + "CreateEndpoint",
+			grpcBody: wireWith(t, &webhooksv1.CreateEndpointRequest{Endpoint: &webhooksv1.Endpoint{
+				Url: guideURL, EventTypes: []string{propertyCreated}, Headers: map[string]string{"X-Team": "bad @"}}}, "bad @", "bad \xff"),
+			httpMethod: http.MethodPost, httpPath: "/v1/endpoints", httpBody: endpointJS + "\"headers\":{\"X-Team\":\"bad \xff\"}}",
+		}, "endpoint.headers", "body"},
+		{"a lone surrogate", rawRequest{
+			httpMethod: http.MethodPost, httpPath: "/v1/endpoints", httpBody: endpointJS + `"description":"\ud800"}`,
+		}, "", "body"},
+		{"a duplicate key", rawRequest{
+			httpMethod: http.MethodPost, httpPath: "/v1/endpoints", httpBody: endpointJS + `"description":"a","description":"b"}`,
+		}, "", "body"},
+		{"malformed JSON", rawRequest{
+			httpMethod: http.MethodPost, httpPath: "/v1/endpoints", httpBody: endpointJS,
+		}, "", "body"},
+		{"an unparsable query value", rawRequest{
+			httpMethod: http.MethodGet, httpPath: "/v1/endpoints?page_size=many",
+		}, "", "page_size"},
+		{"a malformed protobuf encoding", rawRequest{
+			grpcMethod: webhooks + "CreateEndpoint", grpcBody: []byte{0x0a, 0x7f, 0x01},
+		}, "account", ""}, // field 1, whose length runs past the end
+		{"nesting past protobuf's limit", rawRequest{
+			grpcMethod: webhooks + "PublishEvent",
+			grpcBody:   mustWire(t, &webhooksv1.PublishEventRequest{Event: &webhooksv1.Event{Type: propertyCreated, Data: deep}}),
+			httpMethod: http.MethodPost, httpPath: "/v1/events", httpBody: `{"type":"property.created","data":` + deepJSON + "}",
+		}, "event.data", "event.data"},
+	}
+	for _, tc := range raw {
+		field := tc.grpcField
+		if c.transport == "rest" {
+			field = tc.restField
+		}
+		if field == "" {
+			continue // no such input on this transport
+		}
+		err := c.raw(tn.ctx, tc.req)
+		t.Run(tc.name, func(t *testing.T) { wantInvalid(t, err, field) })
+	}
+
+	list, err := c.ws.ListEndpoints(tn.ctx, &webhooksv1.ListEndpointsRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list.GetEndpoints()) != 1 {
+		t.Fatalf("%d endpoints stored, want only the one created first", len(list.GetEndpoints()))
+	}
+	if got := list.GetEndpoints()[0]; !proto.Equal(got, func() *webhooksv1.Endpoint { e := proto.Clone(ep).(*webhooksv1.Endpoint); e.Secret = nil; return e }()) {
+		t.Fatalf("the endpoint changed: %v, created as %v", got, ep)
+	}
+	events, err := c.ws.ListEvents(tn.ctx, &webhooksv1.ListEventsRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(events.GetEvents()) != 0 {
+		t.Fatalf("refused publishes stored %d events", len(events.GetEvents()))
+	}
 }
