@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
@@ -48,6 +49,7 @@ var apiCases = []struct {
 	{"event type catalog", testEventTypes},
 	{"endpoint CRUD", testEndpointCRUD},
 	{"update with field mask", testUpdateEndpoint},
+	{"etag guards updates", testEndpointETag},
 	{"enable and disable", testEnableDisable},
 	{"secret reveal and rotation", testSecrets},
 	{"pagination", testPagination},
@@ -201,6 +203,93 @@ func testUpdateEndpoint(t *testing.T, c *client) {
 	if !proto.Equal(got2, got) {
 		t.Fatal("a refused update changed the endpoint")
 	}
+}
+
+func testEndpointETag(t *testing.T, c *client) {
+	tn := c.newTenant(t)
+	ep := c.createEndpoint(t, tn, propertyCreated)
+	get := func() *webhooksv1.Endpoint {
+		t.Helper()
+		got, err := c.ws.GetEndpoint(tn.ctx, &webhooksv1.GetEndpointRequest{Name: ep.GetName()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	update := func(etag, description string) (*webhooksv1.Endpoint, error) {
+		return c.ws.UpdateEndpoint(tn.ctx, &webhooksv1.UpdateEndpointRequest{
+			Endpoint:   &webhooksv1.Endpoint{Name: ep.GetName(), Description: description, Etag: etag},
+			UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"description"}},
+		})
+	}
+	first := ep.GetEtag()
+	if first == "" || get().GetEtag() != first {
+		t.Fatalf("create answered etag %q, get %q; want the same, not empty", first, get().GetEtag())
+	}
+	list, err := c.ws.ListEndpoints(tn.ctx, &webhooksv1.ListEndpointsRequest{})
+	if err != nil || len(list.GetEndpoints()) != 1 || list.GetEndpoints()[0].GetEtag() != first {
+		t.Fatalf("list = %v, %v; want the endpoint with etag %q", list, err, first)
+	}
+
+	// The current etag: the update goes through and the etag changes.
+	updated, err := update(first, "first edit")
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := updated.GetEtag()
+	if second == first || second != get().GetEtag() || updated.GetDescription() != "first edit" {
+		t.Fatalf("after an update: etag %q (before %q, stored %q), description %q", second, first, get().GetEtag(), updated.GetDescription())
+	}
+	// A stale etag: ABORTED, nothing changes.
+	_, err = update(first, "lost edit")
+	wantCode(t, err, codes.Aborted)
+	if st, _ := status.FromError(err); !strings.Contains(st.Message(), "changed since") {
+		t.Errorf("stale etag: message %q does not say the endpoint changed", st.Message())
+	}
+	if got := get(); got.GetDescription() != "first edit" || got.GetEtag() != second {
+		t.Fatalf("a refused update changed the endpoint: %v", got)
+	}
+
+	// Rotating the secret and disabling change the etag too.
+	if _, err := c.ws.RotateEndpointSecret(tn.ctx, &webhooksv1.RotateEndpointSecretRequest{Name: ep.GetName() + "/secret"}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = update(second, "after rotation")
+	wantCode(t, err, codes.Aborted)
+	third := get().GetEtag()
+	off, err := c.ws.DisableEndpoint(tn.ctx, &webhooksv1.DisableEndpointRequest{Name: ep.GetName()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if off.GetEtag() == third || off.GetEtag() == second {
+		t.Fatalf("disabling kept etag %q", off.GetEtag())
+	}
+	// An update (with its etag) does not re-enable the disabled endpoint.
+	updated, err = update(off.GetEtag(), "while disabled")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if updated.GetState() != webhooksv1.Endpoint_DISABLED {
+		t.Fatalf("an update enabled the endpoint: %v", updated)
+	}
+
+	// A resource read, changed and sent back whole updates, etag included.
+	whole := get()
+	whole.Description = "sent back whole"
+	whole.Secret = nil
+	updated, err = c.ws.UpdateEndpoint(tn.ctx, &webhooksv1.UpdateEndpointRequest{Endpoint: whole})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if updated.GetDescription() != "sent back whole" {
+		t.Fatalf("after sending the endpoint back: %v", updated)
+	}
+	// Without an etag, the update applies to the endpoint as it is.
+	if _, err := update("", "no etag"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = update("not-an-etag", "x")
+	wantInvalid(t, err, "endpoint.etag")
 }
 
 func testEnableDisable(t *testing.T, c *client) {

@@ -33,6 +33,8 @@ func codeOf(kind webhookd.Kind) codes.Code {
 		return codes.Unavailable
 	case webhookd.KindFailedPrecondition:
 		return codes.FailedPrecondition
+	case webhookd.KindAborted:
+		return codes.Aborted
 	default:
 		return codes.Internal
 	}

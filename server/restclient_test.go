@@ -44,6 +44,7 @@ var httpStatusOf = map[codes.Code]int{
 	codes.PermissionDenied:   http.StatusForbidden,
 	codes.NotFound:           http.StatusNotFound,
 	codes.AlreadyExists:      http.StatusConflict,
+	codes.Aborted:            http.StatusConflict,
 	codes.ResourceExhausted:  http.StatusTooManyRequests,
 	codes.FailedPrecondition: http.StatusBadRequest,
 	codes.Unimplemented:      http.StatusNotImplemented,

@@ -296,9 +296,19 @@ func (s *WebhookService) ListEndpoints(ctx context.Context, req *webhooksv1.List
 var updatableEndpointFields = []string{"url", "description", "event_types", "headers"}
 
 // ignoredEndpointFields may appear in a mask but are never changed by UpdateEndpoint.
-var ignoredEndpointFields = []string{"name", "account", "state", "disabled_reason", "secret", "create_time", "update_time"}
+var ignoredEndpointFields = []string{"name", "account", "state", "disabled_reason", "secret", "create_time", "update_time",
+	"disable_time", "failing_since_time", "etag"}
 
-// UpdateEndpoint changes the fields named by the update mask.
+// maxUpdateTries bounds how often UpdateEndpoint without an etag starts
+// over after another write to the endpoint committed between its read and
+// its write.
+const maxUpdateTries = 5
+
+// UpdateEndpoint changes the fields named by the update mask. It reads the
+// endpoint, applies the mask and writes the settings back only if the
+// endpoint's revision is still the one read. On a lost race it starts over
+// from a fresh read, unless the caller sent an etag: then the caller's copy
+// is stale and the call fails with ABORTED.
 func (s *WebhookService) UpdateEndpoint(ctx context.Context, req *webhooksv1.UpdateEndpointRequest) (*webhooksv1.Endpoint, error) {
 	in := req.GetEndpoint()
 	if in == nil {
@@ -308,30 +318,46 @@ func (s *WebhookService) UpdateEndpoint(ctx context.Context, req *webhooksv1.Upd
 	if err != nil {
 		return nil, err
 	}
-	e, err := s.getEndpoint(ctx, "endpoint.name", in.GetName())
-	if err != nil {
+	etag := in.GetEtag()
+	if err := validateETag("endpoint.etag", etag); err != nil {
 		return nil, err
 	}
-	for _, p := range paths {
-		switch p {
-		case "url":
-			e.URL = in.GetUrl()
-		case "description":
-			e.Description = in.GetDescription()
-		case "event_types":
-			e.EventTypes = in.GetEventTypes()
-		case "headers":
-			e.Headers = in.GetHeaders()
+	for try := 1; ; try++ {
+		e, err := s.getEndpoint(ctx, "endpoint.name", in.GetName())
+		if err != nil {
+			return nil, err
+		}
+		if etag != "" && etag != endpointETag(e) {
+			return nil, endpointChangedSince(e.ID, etag)
+		}
+		for _, p := range paths {
+			switch p {
+			case "url":
+				e.URL = in.GetUrl()
+			case "description":
+				e.Description = in.GetDescription()
+			case "event_types":
+				e.EventTypes = in.GetEventTypes()
+			case "headers":
+				e.Headers = in.GetHeaders()
+			}
+		}
+		if err := s.checkEndpoint(ctx, e); err != nil {
+			return nil, err
+		}
+		e.UpdateTime = s.now()
+		err = s.cfg.Store.UpdateEndpoint(ctx, scope(ctx), e)
+		switch {
+		case err == nil:
+			return endpointToProto(e), nil
+		case webhookd.KindOf(err) != webhookd.KindAborted:
+			return nil, err
+		case etag != "":
+			return nil, endpointChangedSince(e.ID, etag)
+		case try == maxUpdateTries:
+			return nil, err
 		}
 	}
-	if err := s.checkEndpoint(ctx, e); err != nil {
-		return nil, err
-	}
-	e.UpdateTime = s.now()
-	if err := s.cfg.Store.UpdateEndpoint(ctx, scope(ctx), e); err != nil {
-		return nil, err
-	}
-	return endpointToProto(e), nil
 }
 
 // endpointUpdatePaths returns the fields to change: the mask's paths, "*"
@@ -389,23 +415,17 @@ func (s *WebhookService) DeleteEndpoint(ctx context.Context, req *webhooksv1.Del
 	return &emptypb.Empty{}, nil
 }
 
-// setEndpointDisabled is the shared body of EnableEndpoint and DisableEndpoint.
-func (s *WebhookService) setEndpointDisabled(ctx context.Context, name string, disabled bool, reason string) (*webhooksv1.Endpoint, error) {
-	e, err := s.getEndpoint(ctx, "name", name)
+// EnableEndpoint makes an endpoint receive events again.
+func (s *WebhookService) EnableEndpoint(ctx context.Context, req *webhooksv1.EnableEndpointRequest) (*webhooksv1.Endpoint, error) {
+	id, err := parseName("name", req.GetName(), collEndpoints, webhookd.PrefixEndpoint)
 	if err != nil {
 		return nil, err
 	}
-	e.Disabled, e.DisabledReason = disabled, reason
-	e.UpdateTime = s.now()
-	if err := s.cfg.Store.UpdateEndpoint(ctx, scope(ctx), e); err != nil {
+	e, err := s.cfg.Store.EnableEndpoint(ctx, scope(ctx), id, s.now())
+	if err != nil {
 		return nil, err
 	}
 	return endpointToProto(e), nil
-}
-
-// EnableEndpoint makes an endpoint receive events again.
-func (s *WebhookService) EnableEndpoint(ctx context.Context, req *webhooksv1.EnableEndpointRequest) (*webhooksv1.Endpoint, error) {
-	return s.setEndpointDisabled(ctx, req.GetName(), false, "")
 }
 
 // DisableEndpoint stops deliveries to an endpoint.
@@ -413,11 +433,19 @@ func (s *WebhookService) DisableEndpoint(ctx context.Context, req *webhooksv1.Di
 	if err := validateLength("reason", req.GetReason(), maxDisableReasonSize); err != nil {
 		return nil, err
 	}
+	id, err := parseName("name", req.GetName(), collEndpoints, webhookd.PrefixEndpoint)
+	if err != nil {
+		return nil, err
+	}
 	reason := req.GetReason()
 	if reason == "" {
 		reason = "disabled through the API"
 	}
-	return s.setEndpointDisabled(ctx, req.GetName(), true, reason)
+	e, err := s.cfg.Store.DisableEndpoint(ctx, scope(ctx), id, reason, s.now())
+	if err != nil {
+		return nil, err
+	}
+	return endpointToProto(e), nil
 }
 
 // GetEndpointSecret reveals an endpoint's secret.
@@ -439,16 +467,9 @@ func (s *WebhookService) RotateEndpointSecret(ctx context.Context, req *webhooks
 	if err != nil {
 		return nil, err
 	}
-	e, err := s.cfg.Store.GetEndpoint(ctx, scope(ctx), id)
-	if err != nil {
-		return nil, err
-	}
 	now := s.now()
-	e.PreviousSecret = e.Secret
-	e.PreviousSecretExpireTime = now.Add(s.cfg.SecretGracePeriod)
-	e.Secret = webhookd.NewEndpointSecret()
-	e.UpdateTime = now
-	if err := s.cfg.Store.UpdateEndpoint(ctx, scope(ctx), e); err != nil {
+	e, err := s.cfg.Store.RotateEndpointSecret(ctx, scope(ctx), id, webhookd.NewEndpointSecret(), now, now.Add(s.cfg.SecretGracePeriod))
+	if err != nil {
 		return nil, err
 	}
 	return endpointSecretToProto(e, now), nil

@@ -534,15 +534,13 @@ func (e *Engine) finish(ctx context.Context, log *slog.Logger, c Claim) {
 }
 
 // disableGone disables an endpoint whose receiver answered 410 Gone: it
-// said it will never accept events again.
-func (e *Engine) disableGone(ctx context.Context, log *slog.Logger, current *webhookd.Endpoint, now time.Time) {
-	// A copy: the endpoint read is shared with other attempts (endpointCache).
-	ep := *current
-	ep.Disabled = true
-	ep.DisabledReason = "the endpoint answered 410 Gone"
-	ep.UpdateTime = now
+// said it will never accept events again. Only the disabled state is
+// written: the copy of the endpoint the attempt was made with may be older
+// than the stored one (a secret rotated or settings changed during the
+// request), and writing it back would undo those changes.
+func (e *Engine) disableGone(ctx context.Context, log *slog.Logger, ep *webhookd.Endpoint, now time.Time) {
 	e.endpoints.forget(ep.ID)
-	if err := e.cfg.Store.UpdateEndpoint(ctx, "", &ep); err != nil {
+	if _, err := e.cfg.Store.DisableEndpoint(ctx, "", ep.ID, "the endpoint answered 410 Gone", now); err != nil {
 		log.WarnContext(ctx, "disabling endpoint after 410 Gone failed", "endpoint", ep.ID, "error", err)
 		return
 	}
