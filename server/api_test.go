@@ -50,6 +50,7 @@ var apiCases = []struct {
 	{"endpoint CRUD", testEndpointCRUD},
 	{"update with field mask", testUpdateEndpoint},
 	{"etag guards updates", testEndpointETag},
+	{"list filters are bounded", testListFilterLimits},
 	{"enable and disable", testEnableDisable},
 	{"secret reveal and rotation", testSecrets},
 	{"pagination", testPagination},
@@ -290,6 +291,47 @@ func testEndpointETag(t *testing.T, c *client) {
 	}
 	_, err = update("not-an-etag", "x")
 	wantInvalid(t, err, "endpoint.etag")
+}
+
+func testListFilterLimits(t *testing.T, c *client) {
+	tn := c.newTenant(t)
+	ep := c.createEndpoint(t, tn, propertyCreated)
+	types := func(n int) []string {
+		out := make([]string, n)
+		for i := range out {
+			out[i] = "property.created"
+		}
+		return out
+	}
+	statuses := func(n int) []webhooksv1.Delivery_Status {
+		out := make([]webhooksv1.Delivery_Status, n)
+		for i := range out {
+			out[i] = webhooksv1.Delivery_FAILED
+		}
+		return out
+	}
+	// 100 values are allowed, 101 are not.
+	if _, err := c.ws.ListEvents(tn.ctx, &webhooksv1.ListEventsRequest{EventTypes: types(100)}); err != nil {
+		t.Fatalf("ListEvents(100 event types): %v", err)
+	}
+	_, err := c.ws.ListEvents(tn.ctx, &webhooksv1.ListEventsRequest{EventTypes: types(101)})
+	wantInvalid(t, err, "event_types")
+	if _, err := c.ws.ListDeliveries(tn.ctx, &webhooksv1.ListDeliveriesRequest{Parent: ep.GetName(), Statuses: statuses(100), EventTypes: types(100)}); err != nil {
+		t.Fatalf("ListDeliveries(100 statuses, 100 event types): %v", err)
+	}
+	_, err = c.ws.ListDeliveries(tn.ctx, &webhooksv1.ListDeliveriesRequest{Parent: ep.GetName(), Statuses: statuses(101)})
+	wantInvalid(t, err, "statuses")
+	_, err = c.ws.ListDeliveries(tn.ctx, &webhooksv1.ListDeliveriesRequest{Parent: ep.GetName(), EventTypes: types(101)})
+	wantInvalid(t, err, "event_types")
+	if c.routesByName {
+		// Thousands (within the request size limit) are refused the same way.
+		many := make([]string, 4000)
+		for i := range many {
+			many[i] = "a"
+		}
+		_, err = c.ws.ListEvents(tn.ctx, &webhooksv1.ListEventsRequest{EventTypes: many})
+		wantInvalid(t, err, "event_types")
+	}
 }
 
 func testEnableDisable(t *testing.T, c *client) {
@@ -882,5 +924,35 @@ func testMalformedInput(t *testing.T, c *client) {
 	}
 	if len(events.GetEvents()) != 0 {
 		t.Fatalf("refused publishes stored %d events", len(events.GetEvents()))
+	}
+}
+
+// TestEndpointLimit checks --max-endpoints-per-account over both transports:
+// past the limit a create fails with FAILED_PRECONDITION (HTTP 400) saying
+// so, and deleting an endpoint makes room. The store's conformance suite
+// covers racing creates on both databases.
+func TestEndpointLimit(t *testing.T) {
+	t.Parallel()
+	a := startApp(t, backends[0].databaseURL(t), "--max-endpoints-per-account=2")
+	for name, c := range transports(t, a) {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			tn := c.newTenant(t)
+			first := c.createEndpoint(t, tn, propertyCreated)
+			c.createEndpoint(t, tn, propertyCreated)
+			_, err := c.ws.CreateEndpoint(tn.ctx, &webhooksv1.CreateEndpointRequest{
+				Endpoint: &webhooksv1.Endpoint{Url: guideURL, EventTypes: []string{propertyCreated}},
+			})
+			wantCode(t, err, codes.FailedPrecondition)
+			if st, _ := status.FromError(err); !strings.Contains(st.Message(), "has 2 endpoints, the most it may have") {
+				t.Errorf("message %q does not explain the limit", st.Message())
+			}
+			// Another account has its own allowance.
+			c.createEndpoint(t, c.newTenant(t), propertyCreated)
+			if _, err := c.ws.DeleteEndpoint(tn.ctx, &webhooksv1.DeleteEndpointRequest{Name: first.GetName()}); err != nil {
+				t.Fatal(err)
+			}
+			c.createEndpoint(t, tn, propertyCreated)
+		})
 	}
 }

@@ -17,6 +17,10 @@ const (
 	maxIdempotencyKey    = 255
 	maxDisplayNameBytes  = 200
 	maxDisableReasonSize = 200
+	// maxFilterValues bounds the values of one list filter (event types,
+	// statuses): each becomes a bound variable of the query, and a call
+	// naming tens of thousands would fail in the database instead of here.
+	maxFilterValues = 100
 )
 
 // validateEndpointURL accepts absolute http(s) URLs with a host and no user
@@ -104,6 +108,14 @@ func validateHeaders(field string, headers map[string]string) error {
 func validateLength(field, value string, max int) error {
 	if len(value) > max {
 		return webhookd.Invalid(field, "longer than %d bytes", max)
+	}
+	return nil
+}
+
+// validateFilterValues refuses a list filter with more than maxFilterValues values.
+func validateFilterValues(field string, n int) error {
+	if n > maxFilterValues {
+		return webhookd.Invalid(field, "at most %d values per call, got %d", maxFilterValues, n)
 	}
 	return nil
 }

@@ -52,6 +52,9 @@ type WebhookServiceConfig struct {
 	// TestEventWait bounds how long SendTestEvent with wait waits for the
 	// attempt (default 15s: the request timeout plus room for a busy queue).
 	TestEventWait time.Duration
+	// MaxEndpointsPerAccount is the most endpoints one account may have;
+	// zero: no limit.
+	MaxEndpointsPerAccount int
 }
 
 // Validate reports the first missing or out-of-range setting.
@@ -67,6 +70,8 @@ func (c *WebhookServiceConfig) Validate() error {
 		return errors.New("webhook service: MaxPayloadBytes must be positive")
 	case c.SecretGracePeriod < 0:
 		return errors.New("webhook service: SecretGracePeriod must not be negative")
+	case c.MaxEndpointsPerAccount < 0:
+		return errors.New("webhook service: MaxEndpointsPerAccount must not be negative")
 	}
 	return nil
 }
@@ -248,7 +253,7 @@ func (s *WebhookService) CreateEndpoint(ctx context.Context, req *webhooksv1.Cre
 	if err := s.checkEndpoint(ctx, e); err != nil {
 		return nil, err
 	}
-	if err := s.cfg.Store.CreateEndpoint(ctx, e); err != nil {
+	if err := s.cfg.Store.CreateEndpoint(ctx, e, s.cfg.MaxEndpointsPerAccount); err != nil {
 		return nil, err
 	}
 	pb := endpointToProto(e)
@@ -629,6 +634,9 @@ func timeKey(t time.Time) string {
 
 // ListEvents lists events newest first with filters.
 func (s *WebhookService) ListEvents(ctx context.Context, req *webhooksv1.ListEventsRequest) (*webhooksv1.ListEventsResponse, error) {
+	if err := validateFilterValues("event_types", len(req.GetEventTypes())); err != nil {
+		return nil, err
+	}
 	accountID, err := s.readAccount(ctx, "account", req.GetAccount())
 	if err != nil {
 		return nil, err
@@ -681,6 +689,12 @@ var deliveryStatusFromProto = map[webhooksv1.Delivery_Status]webhookd.DeliverySt
 
 // ListDeliveries lists the deliveries of an endpoint or an event.
 func (s *WebhookService) ListDeliveries(ctx context.Context, req *webhooksv1.ListDeliveriesRequest) (*webhooksv1.ListDeliveriesResponse, error) {
+	if err := validateFilterValues("statuses", len(req.GetStatuses())); err != nil {
+		return nil, err
+	}
+	if err := validateFilterValues("event_types", len(req.GetEventTypes())); err != nil {
+		return nil, err
+	}
 	f := store.DeliveryFilter{AccountID: scope(ctx), EventTypes: req.GetEventTypes()}
 	parent := req.GetParent()
 	if endpointID, err := parseName("parent", parent, collEndpoints, webhookd.PrefixEndpoint); err == nil {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"time"
 
+	"entgo.io/ent/dialect"
+
 	"github.com/webhookd/webhookd"
 	"github.com/webhookd/webhookd/ent"
 	"github.com/webhookd/webhookd/ent/endpoint"
@@ -25,28 +27,54 @@ import (
 const maxEndpointWriteTries = 20
 
 // CreateEndpoint implements Store.
-func (s *entStore) CreateEndpoint(ctx context.Context, e *webhookd.Endpoint) error {
+func (s *entStore) CreateEndpoint(ctx context.Context, e *webhookd.Endpoint, limit int) error {
 	created, updated := dbTime(e.CreateTime), dbTime(e.UpdateTime)
 	secret, previousSecret := s.sealEndpointSecrets(e)
-	err := s.client.Endpoint.Create().
-		SetID(e.ID).
-		SetAccountID(e.AccountID).
-		SetURL(e.URL).
-		SetDescription(e.Description).
-		SetEventTypes(nonNilEventTypes(e.EventTypes)).
-		SetHeaders(e.Headers).
-		SetDisabled(e.Disabled).
-		SetDisabledReason(e.DisabledReason).
-		SetNillableDisableTime(dbTimeOrNil(e.DisableTime)).
-		SetSecret(secret).
-		SetPreviousSecret(previousSecret).
-		SetNillablePreviousSecretExpireTime(dbTimeOrNil(e.PreviousSecretExpireTime)).
-		SetCreateTime(created).
-		SetUpdateTime(updated).
-		SetRevision(1).
-		Exec(ctx)
-	if err != nil {
+	insert := func(ctx context.Context, c *ent.EndpointClient) error {
+		err := c.Create().
+			SetID(e.ID).
+			SetAccountID(e.AccountID).
+			SetURL(e.URL).
+			SetDescription(e.Description).
+			SetEventTypes(nonNilEventTypes(e.EventTypes)).
+			SetHeaders(e.Headers).
+			SetDisabled(e.Disabled).
+			SetDisabledReason(e.DisabledReason).
+			SetNillableDisableTime(dbTimeOrNil(e.DisableTime)).
+			SetSecret(secret).
+			SetPreviousSecret(previousSecret).
+			SetNillablePreviousSecretExpireTime(dbTimeOrNil(e.PreviousSecretExpireTime)).
+			SetCreateTime(created).
+			SetUpdateTime(updated).
+			SetRevision(1).
+			Exec(ctx)
 		return classifyInsert(err, "endpoint", e.ID, "account", e.AccountID)
+	}
+	var err error
+	if limit <= 0 {
+		err = insert(ctx, s.client.Endpoint)
+	} else {
+		err = s.withTx(ctx, "creating endpoint", func(tx *ent.Tx) error {
+			// Creates in one account take turns on its row, so two of them
+			// cannot both see room for one more. SQLite's single writer
+			// serialises them already.
+			if s.dialect == dialect.Postgres {
+				if _, err := tx.ExecContext(ctx, `SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE`, e.AccountID); err != nil {
+					return classify(err, "creating endpoint")
+				}
+			}
+			n, err := tx.Endpoint.Query().Where(endpoint.AccountID(e.AccountID)).Count(ctx)
+			if err != nil {
+				return classify(err, "counting endpoints")
+			}
+			if n >= limit {
+				return webhookd.FailedPrecondition("the account has %d endpoints, the most it may have (the operator's --max-endpoints-per-account): delete one before creating another", n)
+			}
+			return insert(ctx, tx.Endpoint)
+		})
+	}
+	if err != nil {
+		return err
 	}
 	e.CreateTime, e.UpdateTime, e.Revision = created, updated, 1
 	if !e.PreviousSecretExpireTime.IsZero() {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"entgo.io/ent/dialect"
@@ -380,6 +381,10 @@ func (s *entStore) eventByIdempotencyKey(ctx context.Context, accountID, key str
 	return toEvent(r), nil
 }
 
+// deliveryInsertBatch is how many deliveries one INSERT writes on SQLite:
+// 13 variables a row, well under SQLite's limit of 32,766 a statement.
+const deliveryInsertBatch = 500
+
 // insertEventAndDeliveries writes ev and a pending delivery, due at once, per
 // enabled endpoint of its account that subscribes to its type.
 func insertEventAndDeliveries(ctx context.Context, tx *ent.Tx, ev *webhookd.Event, newID func(prefix string) string) (*webhookd.Event, []*webhookd.Delivery, error) {
@@ -431,9 +436,17 @@ func insertEventAndDeliveries(ctx context.Context, tx *ent.Tx, ev *webhookd.Even
 			SetCreateTime(at).
 			SetUpdateTime(at)
 	}
-	rows, err := tx.Delivery.CreateBulk(creates...).Save(ctx)
-	if err != nil {
-		return nil, nil, classify(err, "creating deliveries")
+	// In batches: one INSERT binds every column of every row, and SQLite
+	// refuses a statement with more than 32,766 variables (about 2,400
+	// deliveries), so a single statement caps how many endpoints may
+	// subscribe to a type.
+	rows := make([]*ent.Delivery, 0, len(creates))
+	for batch := range slices.Chunk(creates, deliveryInsertBatch) {
+		saved, err := tx.Delivery.CreateBulk(batch...).Save(ctx)
+		if err != nil {
+			return nil, nil, classify(err, "creating deliveries")
+		}
+		rows = append(rows, saved...)
 	}
 	deliveries := mapSlice(rows, toDelivery)
 	for i, d := range deliveries {

@@ -174,7 +174,7 @@ func testSecretsAtRest(t *testing.T, databaseURL string) {
 		if previous != "" {
 			ep.PreviousSecretExpireTime = now.Add(time.Hour)
 		}
-		if err := s.CreateEndpoint(ctx, ep); err != nil {
+		if err := s.CreateEndpoint(ctx, ep, 0); err != nil {
 			t.Fatal(err)
 		}
 		return ep

@@ -101,8 +101,11 @@ type Store interface {
 	// ListEventTypes returns the whole catalog ordered by name.
 	ListEventTypes(ctx context.Context) ([]*webhookd.EventType, error)
 
-	// CreateEndpoint inserts e and sets e.Revision to 1.
-	CreateEndpoint(ctx context.Context, e *webhookd.Endpoint) error
+	// CreateEndpoint inserts e and sets e.Revision to 1. limit, when
+	// positive, is the most endpoints e's account may have: if it has that
+	// many already, nothing is written and the error is
+	// webhookd.KindFailedPrecondition. Concurrent creates cannot overshoot it.
+	CreateEndpoint(ctx context.Context, e *webhookd.Endpoint, limit int) error
 	GetEndpoint(ctx context.Context, accountID, id string) (*webhookd.Endpoint, error)
 	ListEndpoints(ctx context.Context, accountID string, p Page) ([]*webhookd.Endpoint, error)
 

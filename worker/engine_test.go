@@ -147,7 +147,7 @@ func (r *engineRig) endpoint(t *testing.T, url string) *webhookd.Endpoint {
 		EventTypes: []string{"property.created"}, Secret: webhookd.NewEndpointSecret(),
 		CreateTime: r.clock.Now(), UpdateTime: r.clock.Now(),
 	}
-	if err := r.store.CreateEndpoint(t.Context(), ep); err != nil {
+	if err := r.store.CreateEndpoint(t.Context(), ep, 0); err != nil {
 		t.Fatal(err)
 	}
 	return ep

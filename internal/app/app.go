@@ -130,14 +130,15 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, notice io.Writer)
 	}
 	if apiRole {
 		srvCfg.Webhooks, err = server.NewWebhookService(server.WebhookServiceConfig{
-			Store:              a.store,
-			Logger:             logger,
-			IDs:                ids,
-			Dispatcher:         dispatcher,
-			AllowHTTPEndpoints: cfg.AllowHTTPEndpoints,
-			MaxPayloadBytes:    cfg.MaxPayloadBytes,
-			SecretGracePeriod:  cfg.SecretGracePeriod,
-			TestEventWait:      cfg.RequestTimeout + 10*time.Second,
+			Store:                  a.store,
+			Logger:                 logger,
+			IDs:                    ids,
+			Dispatcher:             dispatcher,
+			AllowHTTPEndpoints:     cfg.AllowHTTPEndpoints,
+			MaxPayloadBytes:        cfg.MaxPayloadBytes,
+			SecretGracePeriod:      cfg.SecretGracePeriod,
+			MaxEndpointsPerAccount: cfg.MaxEndpointsPerAccount,
+			TestEventWait:          cfg.RequestTimeout + 10*time.Second,
 		})
 		if err != nil {
 			return nil, err

@@ -51,6 +51,8 @@ type Config struct {
 	RateBurst          int
 	AllowHTTPEndpoints bool
 	MaxPayloadBytes    int
+	// MaxEndpointsPerAccount is the most endpoints one account may have.
+	MaxEndpointsPerAccount int
 	// DatabaseMaxConns bounds this process's PostgreSQL connections.
 	DatabaseMaxConns  int
 	SecretGracePeriod time.Duration
@@ -114,6 +116,7 @@ func ParseConfig(args []string, getenv func(string) string, output io.Writer) (C
 	fs.BoolVar(&c.AllowHTTPEndpoints, "allow-http-endpoints", false, "accept plain http:// endpoint URLs (for development)")
 	fs.IntVar(&c.DatabaseMaxConns, "database-max-conns", store.DefaultMaxConns, "most PostgreSQL connections this process opens; callers beyond it wait for one")
 	fs.IntVar(&c.MaxPayloadBytes, "max-payload-bytes", 256<<10, "largest event payload accepted, in bytes of JSON")
+	fs.IntVar(&c.MaxEndpointsPerAccount, "max-endpoints-per-account", DefaultMaxEndpointsPerAccount, "most endpoints one account may have; a publish writes one delivery per subscribed endpoint in one transaction")
 	fs.DurationVar(&c.SecretGracePeriod, "secret-grace-period", 24*time.Hour, "how long a rotated-out endpoint secret keeps signing")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long a graceful shutdown may take")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
@@ -188,6 +191,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxPayloadBytes < 1024 || c.MaxPayloadBytes > 16<<20 {
 		bad("max-payload-bytes", "must be between 1024 and %d, got %d", 16<<20, c.MaxPayloadBytes)
+	}
+	if c.MaxEndpointsPerAccount < 1 || c.MaxEndpointsPerAccount > MaxEndpointsPerAccountLimit {
+		bad("max-endpoints-per-account", "must be between 1 and %d, got %d", MaxEndpointsPerAccountLimit, c.MaxEndpointsPerAccount)
 	}
 	if c.SecretGracePeriod < 0 {
 		bad("secret-grace-period", "must not be negative")
@@ -325,6 +331,16 @@ func (c *Config) allowCIDRs() ([]netip.Prefix, error) {
 	}
 	return out, nil
 }
+
+// DefaultMaxEndpointsPerAccount is --max-endpoints-per-account's default:
+// far more than one customer's integrations need, few enough that a
+// publish to all of them stays one short transaction.
+const DefaultMaxEndpointsPerAccount = 1000
+
+// MaxEndpointsPerAccountLimit bounds --max-endpoints-per-account: every
+// publish writes one delivery per subscribed endpoint in one transaction,
+// so a publish to this many takes the database a good fraction of a second.
+const MaxEndpointsPerAccountLimit = 10000
 
 // DefaultClusterShards is the schedule's shard count on a Redis Cluster when
 // --schedule-shards is not given: enough hash slots to spread over the

@@ -20,6 +20,7 @@ func TestParseConfigDefaults(t *testing.T) {
 		Roles: "api,worker", Workers: 32, EndpointConcurrency: 8, RequestTimeout: 5 * time.Second,
 		RetrySchedule: "5m,30m,2h,5h,10h", PollInterval: time.Second, ReconcileInterval: 30 * time.Second, Lease: time.Minute,
 		RateLimit: 50, RateBurst: 100, AutoDisableAfter: 5 * 24 * time.Hour, Retention: 30 * 24 * time.Hour,
+		MaxEndpointsPerAccount: 1000,
 	}
 	if cfg != want {
 		t.Fatalf("defaults = %+v, want %+v", cfg, want)
@@ -94,6 +95,14 @@ func TestParseConfig(t *testing.T) {
 		{name: "negative retention", args: []string{"--retention=-24h"}, wantErr: "--retention"},
 		{name: "bad env value names the variable", env: map[string]string{"WEBHOOKD_MAX_PAYLOAD_BYTES": "lots"}, wantErr: "WEBHOOKD_MAX_PAYLOAD_BYTES"},
 		{name: "payload limit out of range", args: []string{"--max-payload-bytes=10"}, wantErr: "--max-payload-bytes"},
+		{name: "endpoint limit from the env", env: map[string]string{"WEBHOOKD_MAX_ENDPOINTS_PER_ACCOUNT": "25"},
+			check: func(t *testing.T, c Config) {
+				if c.MaxEndpointsPerAccount != 25 {
+					t.Fatalf("max endpoints per account %d, want 25", c.MaxEndpointsPerAccount)
+				}
+			}},
+		{name: "zero endpoint limit", args: []string{"--max-endpoints-per-account=0"}, wantErr: "--max-endpoints-per-account (WEBHOOKD_MAX_ENDPOINTS_PER_ACCOUNT): must be between 1 and 10000"},
+		{name: "endpoint limit too high", env: map[string]string{"WEBHOOKD_MAX_ENDPOINTS_PER_ACCOUNT": "10001"}, wantErr: "--max-endpoints-per-account"},
 		{name: "bad log level", args: []string{"--log-level=loud"}, wantErr: "--log-level"},
 		{name: "bad log format", env: map[string]string{"WEBHOOKD_LOG_FORMAT": "xml"}, wantErr: "WEBHOOKD_LOG_FORMAT"},
 		{name: "short admin token", env: map[string]string{"WEBHOOKD_ADMIN_TOKEN": "short"}, wantErr: "WEBHOOKD_ADMIN_TOKEN"},

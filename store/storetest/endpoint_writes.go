@@ -236,3 +236,125 @@ func testEndpointWritesRace(t *testing.T, s store.Store, f *fixture) {
 		}
 	}
 }
+
+// testEndpointLimit checks the per-account cap of CreateEndpoint, also
+// when creates race.
+func testEndpointLimit(t *testing.T, s store.Store, f *fixture) {
+	ctx := context.Background()
+	newEndpoint := func(accountID string) *webhookd.Endpoint {
+		now := time.Now()
+		return &webhookd.Endpoint{ID: f.ids.New(webhookd.PrefixEndpoint), AccountID: accountID, URL: "https://example.com/hooks",
+			EventTypes: []string{"property.created"}, Secret: "whsec_x", CreateTime: now, UpdateTime: now}
+	}
+	t.Run("Sequential", func(t *testing.T) {
+		t.Parallel()
+		acct := f.account(t, s)
+		var first *webhookd.Endpoint
+		for i := range 3 {
+			e := newEndpoint(acct.ID)
+			if err := s.CreateEndpoint(ctx, e, 3); err != nil {
+				t.Fatalf("CreateEndpoint %d of 3: %v", i+1, err)
+			}
+			if first == nil {
+				first = e
+			}
+		}
+		err := s.CreateEndpoint(ctx, newEndpoint(acct.ID), 3)
+		wantKind(t, "CreateEndpoint(over the limit)", err, webhookd.KindFailedPrecondition)
+		if err != nil && !strings.Contains(err.Error(), "has 3 endpoints") {
+			t.Errorf("CreateEndpoint(over the limit) = %v; want it to say how many the account has", err)
+		}
+		// Another account has its own allowance, and no limit is no limit.
+		if err := s.CreateEndpoint(ctx, newEndpoint(f.account(t, s).ID), 3); err != nil {
+			t.Errorf("CreateEndpoint(other account): %v", err)
+		}
+		if err := s.CreateEndpoint(ctx, newEndpoint(acct.ID), 0); err != nil {
+			t.Errorf("CreateEndpoint(no limit): %v", err)
+		}
+		// A delete makes room again.
+		if err := s.DeleteEndpoint(ctx, acct.ID, first.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.CreateEndpoint(ctx, newEndpoint(acct.ID), 5); err != nil {
+			t.Errorf("CreateEndpoint after a delete: %v", err)
+		}
+		wantKind(t, "CreateEndpoint(missing account)", s.CreateEndpoint(ctx, newEndpoint(f.ids.New(webhookd.PrefixAccount)), 3), webhookd.KindNotFound)
+	})
+	t.Run("Concurrent", func(t *testing.T) {
+		t.Parallel()
+		acct := f.account(t, s)
+		const limit, tries = 5, 16
+		var created atomic.Int32
+		var wg sync.WaitGroup
+		for range tries {
+			wg.Go(func() {
+				err := s.CreateEndpoint(ctx, newEndpoint(acct.ID), limit)
+				switch webhookd.KindOf(err) {
+				case webhookd.KindFailedPrecondition:
+				default:
+					if err != nil {
+						t.Errorf("CreateEndpoint: %v", err)
+						return
+					}
+					created.Add(1)
+				}
+			})
+		}
+		wg.Wait()
+		page, err := s.ListEndpoints(ctx, acct.ID, store.Page{Size: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if created.Load() != limit || len(page) != limit {
+			t.Errorf("%d concurrent creates with a limit of %d: %d succeeded, %d stored", tries, limit, created.Load(), len(page))
+		}
+	})
+}
+
+// publishAtLimitEndpoints is how many endpoints testPublishAtEndpointLimit
+// subscribes: more than one INSERT of deliveries can hold on SQLite (about
+// 2,400), so fan-out must write them in batches.
+const publishAtLimitEndpoints = 3000
+
+// testPublishAtEndpointLimit fills an account up to its endpoint limit,
+// every endpoint subscribed to one type, and publishes to it.
+func testPublishAtEndpointLimit(t *testing.T, s store.Store, f *fixture) {
+	ctx := context.Background()
+	acct := f.account(t, s)
+	const limit = publishAtLimitEndpoints
+	newEndpoint := func(i int) *webhookd.Endpoint {
+		now := time.Now()
+		return &webhookd.Endpoint{ID: f.ids.New(webhookd.PrefixEndpoint), AccountID: acct.ID, URL: fmt.Sprintf("https://example.com/hooks/%d", i),
+			EventTypes: []string{"property.created"}, Secret: "whsec_x", CreateTime: now, UpdateTime: now}
+	}
+	// All but the last without the limit, whose count would make filling
+	// the account quadratic; the last one and the one refused with it.
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Go(func() {
+			for i := w; i < limit-1; i += 4 {
+				if err := s.CreateEndpoint(ctx, newEndpoint(i), 0); err != nil {
+					t.Errorf("CreateEndpoint %d: %v", i, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+	if err := s.CreateEndpoint(ctx, newEndpoint(limit-1), limit); err != nil {
+		t.Fatalf("CreateEndpoint(the last the limit allows): %v", err)
+	}
+	wantKind(t, "CreateEndpoint(past the limit)", s.CreateEndpoint(ctx, newEndpoint(limit), limit), webhookd.KindFailedPrecondition)
+
+	_, ds := f.publish(t, s, f.event(acct.ID, "property.created", time.Now()))
+	endpoints := map[string]bool{}
+	for _, d := range ds {
+		endpoints[d.EndpointID] = true
+	}
+	if len(ds) != limit || len(endpoints) != limit {
+		t.Fatalf("publish made %d deliveries to %d endpoints, want %d to as many", len(ds), len(endpoints), limit)
+	}
+}

@@ -39,6 +39,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"UpdateEndpoint", testUpdateEndpoint},
 		{"EndpointStateWrites", testEndpointStateWrites},
 		{"EndpointWritesRace", testEndpointWritesRace},
+		{"EndpointLimit", testEndpointLimit},
 		{"DeleteEndpointCascades", testDeleteEndpointCascades},
 		{"PublishFansOut", testPublishFansOut},
 		{"PublishIdempotent", testPublishIdempotent},
@@ -78,6 +79,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"EventTypes", testEventTypes},
 		{"ListDueDeliveries", testListDueDeliveries},
 		{"PurgeEvents", testPurgeEvents},
+		// Alone, so that its thousands of writes do not slow the others.
+		{"PublishAtEndpointLimit", testPublishAtEndpointLimit},
 	}
 	for _, c := range isolated {
 		t.Run(c.name, func(t *testing.T) {
@@ -120,7 +123,7 @@ func (f *fixture) endpoint(t *testing.T, s store.Store, accountID string, mutate
 	if mutate != nil {
 		mutate(e)
 	}
-	if err := s.CreateEndpoint(context.Background(), e); err != nil {
+	if err := s.CreateEndpoint(context.Background(), e, 0); err != nil {
 		t.Fatalf("CreateEndpoint: %v", err)
 	}
 	return e
@@ -499,7 +502,7 @@ func testEndpoints(t *testing.T, s store.Store, f *fixture) {
 		wantKind(t, "GetEndpoint(missing)", err, webhookd.KindNotFound)
 		wantKind(t, "DeleteEndpoint(missing)", s.DeleteEndpoint(ctx, acct.ID, f.ids.New(webhookd.PrefixEndpoint)), webhookd.KindNotFound)
 		orphan := &webhookd.Endpoint{ID: f.ids.New(webhookd.PrefixEndpoint), AccountID: f.ids.New(webhookd.PrefixAccount), URL: "https://example.com", Secret: "s", CreateTime: time.Now(), UpdateTime: time.Now()}
-		wantKind(t, "CreateEndpoint(missing account)", s.CreateEndpoint(ctx, orphan), webhookd.KindNotFound)
+		wantKind(t, "CreateEndpoint(missing account)", s.CreateEndpoint(ctx, orphan, 0), webhookd.KindNotFound)
 		missing := &webhookd.Endpoint{ID: f.ids.New(webhookd.PrefixEndpoint), AccountID: acct.ID, URL: "https://example.com", Secret: "s", UpdateTime: time.Now()}
 		wantKind(t, "UpdateEndpoint(missing)", s.UpdateEndpoint(ctx, acct.ID, missing), webhookd.KindNotFound)
 	})
