@@ -14,7 +14,6 @@ import (
 	"net/netip"
 	"net/textproto"
 	"net/url"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,6 +23,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/webhookd/webhookd"
+	"github.com/webhookd/webhookd/internal/version"
 )
 
 // SenderConfig configures NewSender. Zero fields take the documented defaults.
@@ -43,7 +43,7 @@ type SenderConfig struct {
 	// (--allow-cidr); see AddressPolicy.
 	AllowCIDRs []netip.Prefix
 	// UserAgent is sent with every request. Default "webhookd/<version>",
-	// the module version from the build info ("webhookd/dev" in a checkout).
+	// the version of this build (see package internal/version).
 	UserAgent string
 	// MaxIdleConnsPerHost is how many idle keep-alive connections are kept
 	// per receiver host. Default 8.
@@ -158,11 +158,7 @@ func (c SenderConfig) Validate() error {
 }
 
 func defaultUserAgent() string {
-	version := "dev"
-	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" && info.Main.Version != "(devel)" {
-		version = strings.TrimPrefix(info.Main.Version, "v")
-	}
-	return "webhookd/" + version
+	return "webhookd/" + version.String()
 }
 
 // Request is one attempt to deliver a body to an endpoint.
