@@ -43,14 +43,22 @@ type Config struct {
 	ReadinessInterval time.Duration
 	// Metrics serves /metrics (Prometheus); nil leaves it out.
 	Metrics http.Handler
+
+	// GRPCListener and HTTPListener, when set, are served instead of
+	// listening on GRPCAddr and HTTPAddr: webhookd binds its addresses
+	// before it touches its data, so that an address it cannot use fails
+	// the start with nothing created. New owns them from the call on, and
+	// closes them if it fails.
+	GRPCListener net.Listener
+	HTTPListener net.Listener
 }
 
 // Validate reports the first missing or invalid setting.
 func (c *Config) Validate() error {
 	switch {
-	case c.GRPCAddr == "":
+	case c.GRPCAddr == "" && c.GRPCListener == nil:
 		return errors.New("server: GRPCAddr is required")
-	case c.HTTPAddr == "":
+	case c.HTTPAddr == "" && c.HTTPListener == nil:
 		return errors.New("server: HTTPAddr is required")
 	case c.Logger == nil:
 		return errors.New("server: Logger is required")
@@ -83,17 +91,30 @@ type Server struct {
 const grpcStreamWorkers = 64
 
 func New(ctx context.Context, cfg Config) (*Server, error) {
+	s := &Server{cfg: cfg, health: health.NewServer(), grpcLis: cfg.GRPCListener, httpLis: cfg.HTTPListener}
+	closeListeners := func() {
+		for _, l := range []net.Listener{s.grpcLis, s.httpLis} {
+			if l != nil {
+				_ = l.Close()
+			}
+		}
+	}
 	if err := cfg.Validate(); err != nil {
+		closeListeners()
 		return nil, err
 	}
-	s := &Server{cfg: cfg, health: health.NewServer()}
 	var err error
-	if s.grpcLis, err = net.Listen("tcp", cfg.GRPCAddr); err != nil {
-		return nil, fmt.Errorf("grpc-addr %s: %w", cfg.GRPCAddr, err)
+	if s.grpcLis == nil {
+		if s.grpcLis, err = net.Listen("tcp", cfg.GRPCAddr); err != nil {
+			closeListeners()
+			return nil, fmt.Errorf("grpc-addr %s: %w", cfg.GRPCAddr, err)
+		}
 	}
-	if s.httpLis, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
-		_ = s.grpcLis.Close()
-		return nil, fmt.Errorf("http-addr %s: %w", cfg.HTTPAddr, err)
+	if s.httpLis == nil {
+		if s.httpLis, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
+			closeListeners()
+			return nil, fmt.Errorf("http-addr %s: %w", cfg.HTTPAddr, err)
+		}
 	}
 
 	errUnary, errStream := errorInterceptors(cfg.Logger)

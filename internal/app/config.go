@@ -6,11 +6,15 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/netip"
+	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/webhookd/webhookd"
 	"github.com/webhookd/webhookd/store"
 	"github.com/webhookd/webhookd/worker"
 )
@@ -96,10 +100,64 @@ func envName(flagName string) string {
 	return envPrefix + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
 }
 
-// ParseConfig reads flags from args and their twins from getenv. Usage and
-// errors go to output.
+// ErrVersion is what ParseConfig returns for --version, as it returns
+// flag.ErrHelp for --help: the caller prints version.String() and exits 0.
+var ErrVersion = errors.New("version requested")
+
+// versionFlag is --version. It has no environment twin: a variable that
+// made every start print a version and exit would be a trap.
+const versionFlag = "version"
+
+// ParseConfig reads flags from args and their twins from getenv, then
+// validates them. --help prints the usage to output. Every error names the
+// setting as --flag (WEBHOOKD_FLAG), so that an operator can fix either.
 func ParseConfig(args []string, getenv func(string) string, output io.Writer) (Config, error) {
 	var c Config
+	fs := c.flagSet(output)
+	fs.Bool(versionFlag, false, "print the version of webhookd and exit")
+	usage := fs.Usage
+	// The flag package prints its own error and the whole usage on a bad
+	// flag; webhookd prints one line per problem instead (main).
+	fs.Usage = func() {}
+	fs.SetOutput(io.Discard)
+	valueErr, restore := recordValueErrors(fs)
+	err := fs.Parse(args)
+	restore()
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			usage()
+			return c, err
+		}
+		return c, parseError(fs, err, *valueErr)
+	}
+	if fs.Lookup(versionFlag).Value.String() == "true" {
+		return c, ErrVersion
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected argument %q (webhookd takes flags only; webhookd --help lists them)", fs.Arg(0))
+	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	var errs []error
+	fs.VisitAll(func(f *flag.Flag) {
+		if given[f.Name] || f.Name == versionFlag {
+			return
+		}
+		if v := getenv(envName(f.Name)); v != "" {
+			if err := fs.Set(f.Name, v); err != nil {
+				errs = append(errs, invalidValue(f, v, "from the environment", err))
+			}
+		}
+	})
+	c.AdminToken = getenv(envPrefix + "ADMIN_TOKEN")
+	if err := errors.Join(errs...); err != nil {
+		return c, err
+	}
+	return c, c.Validate()
+}
+
+// flagSet declares every setting of c as a flag. usage is printed to output.
+func (c *Config) flagSet(output io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("webhookd", flag.ContinueOnError)
 	fs.SetOutput(output)
 	fs.StringVar(&c.HTTPAddr, "http-addr", "127.0.0.1:8080", "listen address of the REST API, health checks and OpenAPI document")
@@ -134,32 +192,9 @@ func ParseConfig(args []string, getenv func(string) string, output io.Writer) (C
 	fs.DurationVar(&c.Lease, "lease", time.Minute, "how long a claimed delivery is hidden from other workers; after a worker dies its deliveries are retried when this ends (must exceed --request-timeout by 5s)")
 	fs.Usage = func() {
 		fmt.Fprintf(output, "Usage: webhookd [flags]\n\nEvery flag can also be set as an environment variable, e.g. --http-addr as WEBHOOKD_HTTP_ADDR.\nWEBHOOKD_ADMIN_TOKEN sets an internal credential (environment only).\n\nFlags:\n")
-		fs.PrintDefaults()
+		printFlags(output, fs)
 	}
-	if err := fs.Parse(args); err != nil {
-		return c, err
-	}
-	if fs.NArg() > 0 {
-		return c, fmt.Errorf("unexpected argument %q (webhookd takes flags only)", fs.Arg(0))
-	}
-	given := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
-	var errs []error
-	fs.VisitAll(func(f *flag.Flag) {
-		if given[f.Name] {
-			return
-		}
-		if v := getenv(envName(f.Name)); v != "" {
-			if err := fs.Set(f.Name, v); err != nil {
-				errs = append(errs, fmt.Errorf("%s: invalid value %q: %v", envName(f.Name), v, err))
-			}
-		}
-	})
-	c.AdminToken = getenv(envPrefix + "ADMIN_TOKEN")
-	if err := errors.Join(errs...); err != nil {
-		return c, err
-	}
-	return c, c.Validate()
+	return fs
 }
 
 // Validate reports every bad setting, each named by its flag.
@@ -168,14 +203,35 @@ func (c *Config) Validate() error {
 	bad := func(flagName, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("--%s (%s): %s", flagName, envName(flagName), fmt.Sprintf(format, args...)))
 	}
-	if c.HTTPAddr == "" {
-		bad("http-addr", "required")
+	// Everything is checked here, before anything is created: a start that
+	// fails must leave no database, key file or admin key behind.
+	httpErr, grpcErr := checkListenAddr(c.HTTPAddr), checkListenAddr(c.GRPCAddr)
+	if httpErr != nil {
+		bad("http-addr", "%v", httpErr)
 	}
-	if c.GRPCAddr == "" {
-		bad("grpc-addr", "required")
+	if grpcErr != nil {
+		bad("grpc-addr", "%v", grpcErr)
+	}
+	if httpErr == nil && grpcErr == nil && sameListenAddr(c.HTTPAddr, c.GRPCAddr) {
+		bad("grpc-addr", "must differ from --http-addr (%s): they are two listeners", c.HTTPAddr)
 	}
 	if c.DatabaseURL == "" && c.DataDir == "" {
 		bad("data-dir", "required when --database-url is not set")
+	}
+	if c.DatabaseURL == "" && c.DataDir != "" {
+		if info, err := os.Stat(c.DataDir); err == nil && !info.IsDir() {
+			bad("data-dir", "%s is a file, not a directory", c.DataDir)
+		}
+	}
+	if c.DatabaseURL != "" {
+		if err := (store.Config{DatabaseURL: c.DatabaseURL}).Validate(); err != nil {
+			bad("database-url", "%s", fieldMessage(err))
+		}
+	}
+	if c.RedisURL != "" {
+		if err := (worker.RedisConfig{URL: c.RedisURL, Cluster: c.RedisCluster}).Validate(); err != nil {
+			bad("redis-url", "%s", fieldMessage(err))
+		}
 	}
 	if c.RedisPrefix == "" || strings.ContainsAny(c.RedisPrefix, "{} \t\r\n") {
 		bad("redis-prefix", "must be non-empty without braces or whitespace (braces would break the Redis Cluster hash tag)")
@@ -257,6 +313,60 @@ func (c *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("%sADMIN_TOKEN: must be at least 16 characters", envPrefix))
 	}
 	return errors.Join(errs...)
+}
+
+// checkListenAddr reports an address net.Listen would refuse or read
+// differently: it must be host:port with a numeric port (":8080" listens on
+// every interface, port 0 on a free port).
+func checkListenAddr(addr string) error {
+	if addr == "" {
+		return errors.New("required, e.g. 127.0.0.1:8080 or :8080")
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("%q is not host:port, e.g. 127.0.0.1:8080 or :8080", addr)
+	}
+	if n, err := strconv.ParseUint(port, 10, 16); err != nil || port != strconv.FormatUint(n, 10) {
+		return fmt.Errorf("port %q of %q is not a number from 0 to 65535", port, addr)
+	}
+	if host == "" {
+		return nil
+	}
+	if _, err := netip.ParseAddr(host); err == nil {
+		return nil
+	}
+	for _, label := range strings.Split(strings.TrimSuffix(host, "."), ".") {
+		if label == "" || len(label) > 63 || strings.HasPrefix(label, "-") || strings.HasSuffix(label, "-") ||
+			strings.IndexFunc(label, func(r rune) bool { return !isHostnameRune(r) }) >= 0 {
+			return fmt.Errorf("host %q of %q is neither an IP address nor a hostname", host, addr)
+		}
+	}
+	return nil
+}
+
+func isHostnameRune(r rune) bool {
+	return r == '-' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z'
+}
+
+// sameListenAddr reports whether two valid listen addresses would claim the
+// same port: the same host, or one of them every interface.
+func sameListenAddr(a, b string) bool {
+	hostA, portA, _ := net.SplitHostPort(a)
+	hostB, portB, _ := net.SplitHostPort(b)
+	if portA != portB || portA == "0" {
+		return false
+	}
+	anyHost := func(h string) bool { return h == "" || h == "0.0.0.0" || h == "::" }
+	return hostA == hostB || anyHost(hostA) || anyHost(hostB)
+}
+
+// fieldMessage is the message of a domain error without its field, which
+// Validate names in its own form.
+func fieldMessage(err error) string {
+	if e := (*webhookd.Error)(nil); errors.As(err, &e) && e.Field != "" {
+		return strings.TrimPrefix(err.Error(), e.Field+": ")
+	}
+	return err.Error()
 }
 
 func (c *Config) logLevel() (slog.Level, error) {
