@@ -170,17 +170,6 @@ func TestQuickstart(t *testing.T) {
 	p.stop(t)
 }
 
-// buildWebhookd builds this package's binary into a temporary directory.
-func buildWebhookd(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "webhookd")
-	cmd := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
-
 // process is a running webhookd.
 type process struct {
 	cmd  *exec.Cmd
