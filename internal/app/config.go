@@ -114,7 +114,7 @@ const versionFlag = "version"
 func ParseConfig(args []string, getenv func(string) string, output io.Writer) (Config, error) {
 	var c Config
 	fs := c.flagSet(output)
-	fs.Bool(versionFlag, false, "print the version of webhookd and exit")
+	showVersion := fs.Bool(versionFlag, false, "print the version of webhookd and exit")
 	usage := fs.Usage
 	// The flag package prints its own error and the whole usage on a bad
 	// flag; webhookd prints one line per problem instead (main).
@@ -130,7 +130,7 @@ func ParseConfig(args []string, getenv func(string) string, output io.Writer) (C
 		}
 		return c, parseError(fs, err, *valueErr)
 	}
-	if fs.Lookup(versionFlag).Value.String() == "true" {
+	if *showVersion {
 		return c, ErrVersion
 	}
 	if fs.NArg() > 0 {
