@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/health"
@@ -51,6 +52,9 @@ type Config struct {
 	// closes them if it fails.
 	GRPCListener net.Listener
 	HTTPListener net.Listener
+	// Registerer receives the server's own series (recovered panics); nil
+	// keeps them unregistered.
+	Registerer prometheus.Registerer
 }
 
 // Validate reports the first missing or invalid setting.
@@ -117,7 +121,15 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		}
 	}
 
+	recovery, err := newPanicRecovery(cfg.Logger, cfg.Registerer)
+	if err != nil {
+		closeListeners()
+		return nil, err
+	}
+	recoverUnary, recoverStream := recovery.interceptors()
 	errUnary, errStream := errorInterceptors(cfg.Logger)
+	unary := []grpc.UnaryServerInterceptor{recoverUnary}
+	stream := []grpc.StreamServerInterceptor{recoverStream}
 	opts := []grpc.ServerOption{
 		grpc.MaxRecvMsgSize(cfg.MaxRequestBytes),
 		// Decodes the API's requests so that a failure names the field
@@ -130,20 +142,20 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		grpc.NumStreamWorkers(grpcStreamWorkers),
 	}
 	if cfg.Auth != nil {
+		// Errors are mapped before authentication runs so that its
+		// failures are mapped the same way as handler failures.
 		authUnary, authStream := cfg.Auth.interceptors()
-		unary := []grpc.UnaryServerInterceptor{errUnary, authUnary}
-		stream := []grpc.StreamServerInterceptor{errStream, authStream}
+		unary = append(unary, errUnary, authUnary)
+		stream = append(stream, errStream, authStream)
 		if cfg.RateLimit != nil {
 			// After authentication: the limit is the caller's account's.
 			rateUnary, rateStream := cfg.RateLimit.interceptors()
 			unary, stream = append(unary, rateUnary), append(stream, rateStream)
 		}
-		opts = append(opts,
-			// Errors are mapped outermost so that authentication failures
-			// are mapped the same way as handler failures.
-			grpc.ChainUnaryInterceptor(unary...),
-			grpc.ChainStreamInterceptor(stream...))
 	}
+	// Panics are recovered outermost, whichever interceptor or handler
+	// panicked.
+	opts = append(opts, grpc.ChainUnaryInterceptor(unary...), grpc.ChainStreamInterceptor(stream...))
 	s.grpcServer = grpc.NewServer(opts...)
 	healthpb.RegisterHealthServer(s.grpcServer, s.health)
 	reflection.Register(s.grpcServer)
@@ -176,7 +188,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	})
 	mux.HandleFunc("GET /readyz", s.serveReady)
 	s.httpServer = &http.Server{
-		Handler:           mux,
+		Handler:           recovery.middleware(mux),
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
 	}

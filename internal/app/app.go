@@ -123,11 +123,12 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, notice io.Writer)
 	}
 
 	srvCfg := server.Config{
-		GRPCAddr: cfg.GRPCAddr,
-		HTTPAddr: cfg.HTTPAddr,
-		Logger:   logger,
-		Ready:    a.ready,
-		Metrics:  promhttp.HandlerFor(registry, promhttp.HandlerOpts{}),
+		GRPCAddr:   cfg.GRPCAddr,
+		HTTPAddr:   cfg.HTTPAddr,
+		Logger:     logger,
+		Ready:      a.ready,
+		Metrics:    promhttp.HandlerFor(registry, promhttp.HandlerOpts{}),
+		Registerer: registry,
 		// Room for the largest payload twice over (JSON escaping can grow
 		// it) plus the rest of the request.
 		MaxRequestBytes: 2*cfg.MaxPayloadBytes + 64<<10,
