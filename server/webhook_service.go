@@ -55,6 +55,23 @@ type WebhookServiceConfig struct {
 	// MaxEndpointsPerAccount is the most endpoints one account may have;
 	// zero: no limit.
 	MaxEndpointsPerAccount int
+	// Attempts wakes SendTestEvent's waiters when this process's engine
+	// records their attempt; nil (no worker role) leaves them to polling.
+	Attempts AttemptWatcher
+	// TestEventPoll is the first interval at which SendTestEvent with wait
+	// reads the delivery back, for attempts made by another process; it
+	// doubles after each read up to the larger of itself and 2s.
+	// Default 100ms.
+	TestEventPoll time.Duration
+}
+
+// AttemptWatcher tells waiters that a delivery's attempt was recorded
+// (worker.Engine.WatchAttempts). Only attempts made by this process are
+// seen, so waiters also read the database now and then.
+type AttemptWatcher interface {
+	// WatchAttempts returns a channel that receives a value whenever an
+	// attempt of delivery id is recorded, and a function ending the watch.
+	WatchAttempts(id string) (recorded <-chan struct{}, stop func())
 }
 
 // Validate reports the first missing or out-of-range setting.
@@ -72,6 +89,9 @@ func (c *WebhookServiceConfig) Validate() error {
 		return errors.New("webhook service: SecretGracePeriod must not be negative")
 	case c.MaxEndpointsPerAccount < 0:
 		return errors.New("webhook service: MaxEndpointsPerAccount must not be negative")
+
+	case c.TestEventWait < 0 || c.TestEventPoll < 0:
+		return errors.New("webhook service: TestEventWait and TestEventPoll must not be negative")
 	}
 	return nil
 }
@@ -99,6 +119,9 @@ func NewWebhookService(cfg WebhookServiceConfig) (*WebhookService, error) {
 	}
 	if cfg.TestEventWait == 0 {
 		cfg.TestEventWait = 15 * time.Second
+	}
+	if cfg.TestEventPoll == 0 {
+		cfg.TestEventPoll = 100 * time.Millisecond
 	}
 	return &WebhookService{
 		cfg:      cfg,

@@ -151,6 +151,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, notice io.Writer)
 			SecretGracePeriod:      cfg.SecretGracePeriod,
 			MaxEndpointsPerAccount: cfg.MaxEndpointsPerAccount,
 			TestEventWait:          cfg.RequestTimeout + 10*time.Second,
+			Attempts:               attemptWatcher(a.engine),
 		})
 		if err != nil {
 			return nil, err
@@ -186,6 +187,16 @@ func listen(flagName, addr string) (net.Listener, error) {
 		return nil, fmt.Errorf("--%s (%s): %w", flagName, envName(flagName), err)
 	}
 	return l, nil
+}
+
+// attemptWatcher is the engine as the API's attempt watcher, or none
+// without the worker role (a nil *Engine must not become a non-nil
+// interface).
+func attemptWatcher(e *worker.Engine) server.AttemptWatcher {
+	if e == nil {
+		return nil
+	}
+	return e
 }
 
 // scheduleDispatcher dispatches through the schedule alone, for a process
