@@ -11,6 +11,7 @@ import (
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/net/netutil"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/health"
@@ -55,6 +56,33 @@ type Config struct {
 	// Registerer receives the server's own series (recovered panics); nil
 	// keeps them unregistered.
 	Registerer prometheus.Registerer
+
+	// Bounds on client connections (transport_limits.go); zero takes the
+	// default of the same name, e.g. DefaultHTTPReadTimeout.
+	//
+	// HTTPReadHeaderTimeout and HTTPReadTimeout bound reading a request's
+	// headers and the whole request; HTTPWriteTimeout bounds a request from
+	// its headers to the end of its answer; HTTPIdleTimeout closes idle
+	// keep-alive connections.
+	HTTPReadHeaderTimeout time.Duration
+	HTTPReadTimeout       time.Duration
+	HTTPWriteTimeout      time.Duration
+	HTTPIdleTimeout       time.Duration
+	// HTTPMaxHeaderBytes bounds a request's headers (431 beyond).
+	HTTPMaxHeaderBytes int
+	// HTTPMaxConns bounds the HTTP connections open at once; further
+	// clients wait to be accepted.
+	HTTPMaxConns int
+	// GRPCHandshakeTimeout bounds a new gRPC connection's setup;
+	// GRPCMaxConnectionIdle closes a connection without calls for this
+	// long; GRPCKeepaliveTime and GRPCKeepaliveTimeout ping silent
+	// connections and close those that do not answer; clients pinging more
+	// often than GRPCKeepaliveMinTime are disconnected.
+	GRPCHandshakeTimeout  time.Duration
+	GRPCMaxConnectionIdle time.Duration
+	GRPCKeepaliveTime     time.Duration
+	GRPCKeepaliveTimeout  time.Duration
+	GRPCKeepaliveMinTime  time.Duration
 }
 
 // Validate reports the first missing or invalid setting.
@@ -72,6 +100,11 @@ func (c *Config) Validate() error {
 		return errors.New("server: Auth is required with the API")
 	case c.MaxRequestBytes <= 0:
 		return errors.New("server: MaxRequestBytes must be positive")
+	case c.HTTPReadHeaderTimeout < 0 || c.HTTPReadTimeout < 0 || c.HTTPWriteTimeout < 0 || c.HTTPIdleTimeout < 0 ||
+		c.GRPCHandshakeTimeout < 0 || c.GRPCMaxConnectionIdle < 0 || c.GRPCKeepaliveTime < 0 || c.GRPCKeepaliveTimeout < 0 || c.GRPCKeepaliveMinTime < 0:
+		return errors.New("server: timeouts must not be negative")
+	case c.HTTPMaxHeaderBytes < 0 || c.HTTPMaxConns < 0:
+		return errors.New("server: HTTPMaxHeaderBytes and HTTPMaxConns must not be negative")
 	}
 	return nil
 }
@@ -107,6 +140,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		closeListeners()
 		return nil, err
 	}
+	cfg.setTransportDefaults()
+	s.cfg = cfg
 	var err error
 	if s.grpcLis == nil {
 		if s.grpcLis, err = net.Listen("tcp", cfg.GRPCAddr); err != nil {
@@ -120,6 +155,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("http-addr %s: %w", cfg.HTTPAddr, err)
 		}
 	}
+	s.httpLis = netutil.LimitListener(s.httpLis, cfg.HTTPMaxConns)
 
 	recovery, err := newPanicRecovery(cfg.Logger, cfg.Registerer)
 	if err != nil {
@@ -141,6 +177,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		// under make bench's publishing load.
 		grpc.NumStreamWorkers(grpcStreamWorkers),
 	}
+	opts = append(opts, cfg.grpcConnectionOptions()...)
 	if cfg.Auth != nil {
 		// Errors are mapped before authentication runs so that its
 		// failures are mapped the same way as handler failures.
@@ -173,7 +210,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 			_ = s.httpLis.Close()
 			return nil, err
 		}
-		mux.Handle("/v1/", limitRequestBody(gateway, cfg.MaxRequestBytes))
+		// A body is read only for a caller with a valid key.
+		mux.Handle("/v1/", s.authenticateBeforeBody(limitRequestBody(gateway, cfg.MaxRequestBytes)))
 		mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
 			_, _ = w.Write(openapiv2.Document)
@@ -189,7 +227,11 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	mux.HandleFunc("GET /readyz", s.serveReady)
 	s.httpServer = &http.Server{
 		Handler:           recovery.middleware(mux),
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: cfg.HTTPReadHeaderTimeout,
+		ReadTimeout:       cfg.HTTPReadTimeout,
+		WriteTimeout:      cfg.HTTPWriteTimeout,
+		IdleTimeout:       cfg.HTTPIdleTimeout,
+		MaxHeaderBytes:    cfg.HTTPMaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
 	}
 	return s, nil

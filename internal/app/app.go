@@ -132,6 +132,10 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, notice io.Writer)
 		// Room for the largest payload twice over (JSON escaping can grow
 		// it) plus the rest of the request.
 		MaxRequestBytes: 2*cfg.MaxPayloadBytes + 64<<10,
+		HTTPMaxConns:    cfg.HTTPMaxConns,
+		// An answer may take as long as reading the request and a test
+		// event's wait, the longest call.
+		HTTPWriteTimeout: max(server.DefaultHTTPWriteTimeout, server.DefaultHTTPReadTimeout+testEventWait(cfg)+10*time.Second),
 	}
 	// With the worker role, the engine takes new deliveries itself (see
 	// worker.Engine.Dispatch); without it, they go to the schedule for
@@ -150,7 +154,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, notice io.Writer)
 			MaxPayloadBytes:        cfg.MaxPayloadBytes,
 			SecretGracePeriod:      cfg.SecretGracePeriod,
 			MaxEndpointsPerAccount: cfg.MaxEndpointsPerAccount,
-			TestEventWait:          cfg.RequestTimeout + 10*time.Second,
+			TestEventWait:          testEventWait(cfg),
 			Attempts:               attemptWatcher(a.engine),
 		})
 		if err != nil {
@@ -188,6 +192,10 @@ func listen(flagName, addr string) (net.Listener, error) {
 	}
 	return l, nil
 }
+
+// testEventWait is how long SendTestEvent with wait waits for its attempt:
+// the request timeout plus room for a busy queue.
+func testEventWait(cfg Config) time.Duration { return cfg.RequestTimeout + 10*time.Second }
 
 // attemptWatcher is the engine as the API's attempt watcher, or none
 // without the worker role (a nil *Engine must not become a non-nil

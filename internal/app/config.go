@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/webhookd/webhookd"
+	"github.com/webhookd/webhookd/server"
 	"github.com/webhookd/webhookd/store"
 	"github.com/webhookd/webhookd/worker"
 )
@@ -57,6 +58,9 @@ type Config struct {
 	MaxPayloadBytes    int
 	// MaxEndpointsPerAccount is the most endpoints one account may have.
 	MaxEndpointsPerAccount int
+	// HTTPMaxConns bounds the HTTP connections open at once, so that slow
+	// clients cannot take every file descriptor.
+	HTTPMaxConns int
 	// DatabaseMaxConns bounds this process's PostgreSQL connections.
 	DatabaseMaxConns  int
 	SecretGracePeriod time.Duration
@@ -162,6 +166,7 @@ func (c *Config) flagSet(output io.Writer) *flag.FlagSet {
 	fs.SetOutput(output)
 	fs.StringVar(&c.HTTPAddr, "http-addr", "127.0.0.1:8080", "listen address of the REST API, health checks and OpenAPI document")
 	fs.StringVar(&c.GRPCAddr, "grpc-addr", "127.0.0.1:9090", "listen address of the gRPC API")
+	fs.IntVar(&c.HTTPMaxConns, "http-max-conns", server.DefaultHTTPMaxConns, "most HTTP connections open at once; further clients wait to be accepted")
 	fs.StringVar(&c.DataDir, "data-dir", "webhookd-data", "directory of the embedded SQLite database")
 	fs.StringVar(&c.DatabaseURL, "database-url", "", "database: postgres://… or sqlite:///path/file.db (default: SQLite file in --data-dir)")
 	fs.StringVar(&c.RedisURL, "redis-url", "", "Redis holding the delivery schedule: redis://host:port/db (default: embedded in-process server)")
@@ -214,6 +219,9 @@ func (c *Config) Validate() error {
 	}
 	if httpErr == nil && grpcErr == nil && sameListenAddr(c.HTTPAddr, c.GRPCAddr) {
 		bad("grpc-addr", "must differ from --http-addr (%s): they are two listeners", c.HTTPAddr)
+	}
+	if c.HTTPMaxConns < 1 || c.HTTPMaxConns > 1_000_000 {
+		bad("http-max-conns", "must be between 1 and 1000000, got %d", c.HTTPMaxConns)
 	}
 	if c.DatabaseURL == "" && c.DataDir == "" {
 		bad("data-dir", "required when --database-url is not set")
