@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -16,6 +17,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/reflection"
 	"google.golang.org/protobuf/encoding/protojson"
 
@@ -41,6 +43,9 @@ type Config struct {
 	// RateLimit limits calls per account after authentication; nil does
 	// not limit.
 	RateLimit *RateLimiter
+	// AuthFailures limits failed authentication per client address; nil
+	// does not limit.
+	AuthFailures *AuthFailureLimiter
 	// ReadinessInterval is how often gRPC health re-checks Ready; 5s when zero.
 	ReadinessInterval time.Duration
 	// Metrics serves /metrics (Prometheus); nil leaves it out.
@@ -119,6 +124,9 @@ type Server struct {
 	httpServer *http.Server
 	health     *health.Server
 	gatewayCC  *grpc.ClientConn
+	// gatewayMark is a random value the gateway's calls carry, so that the
+	// gRPC server tells them from other clients (see AuthFailureLimiter).
+	gatewayMark string
 }
 
 // New binds both listeners (so their addresses are known before Serve) and
@@ -142,6 +150,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	cfg.setTransportDefaults()
 	s.cfg = cfg
+	s.gatewayMark = rand.Text()
 	var err error
 	if s.grpcLis == nil {
 		if s.grpcLis, err = net.Listen("tcp", cfg.GRPCAddr); err != nil {
@@ -181,9 +190,15 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.Auth != nil {
 		// Errors are mapped before authentication runs so that its
 		// failures are mapped the same way as handler failures.
+		unary = append(unary, errUnary)
+		stream = append(stream, errStream)
+		if cfg.AuthFailures != nil {
+			// Around authentication: it sees whether authentication failed.
+			failUnary, failStream := cfg.AuthFailures.interceptors(s.gatewayMark)
+			unary, stream = append(unary, failUnary), append(stream, failStream)
+		}
 		authUnary, authStream := cfg.Auth.interceptors()
-		unary = append(unary, errUnary, authUnary)
-		stream = append(stream, errStream, authStream)
+		unary, stream = append(unary, authUnary), append(stream, authStream)
 		if cfg.RateLimit != nil {
 			// After authentication: the limit is the caller's account's.
 			rateUnary, rateStream := cfg.RateLimit.interceptors()
@@ -211,7 +226,11 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 			return nil, err
 		}
 		// A body is read only for a caller with a valid key.
-		mux.Handle("/v1/", s.authenticateBeforeBody(limitRequestBody(gateway, cfg.MaxRequestBytes)))
+		var api http.Handler = s.authenticateBeforeBody(limitRequestBody(gateway, cfg.MaxRequestBytes))
+		if cfg.AuthFailures != nil {
+			api = cfg.AuthFailures.httpMiddleware(api)
+		}
+		mux.Handle("/v1/", api)
 		mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
 			_, _ = w.Write(openapiv2.Document)
@@ -251,6 +270,12 @@ func (s *Server) newGateway(ctx context.Context) (http.Handler, error) {
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64<<20), grpc.MaxCallSendMsgSize(s.cfg.MaxRequestBytes)),
 		grpc.WithUnaryInterceptor(checkUnary),
 		grpc.WithStreamInterceptor(checkStream),
+		grpc.WithChainUnaryInterceptor(func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+			return invoker(metadata.AppendToOutgoingContext(ctx, gatewayMarkKey, s.gatewayMark), method, req, reply, cc, opts...)
+		}),
+		grpc.WithChainStreamInterceptor(func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+			return streamer(metadata.AppendToOutgoingContext(ctx, gatewayMarkKey, s.gatewayMark), desc, cc, method, opts...)
+		}),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("gateway connection: %w", err)

@@ -174,6 +174,13 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, notice io.Writer)
 		if err != nil {
 			return nil, err
 		}
+		proxies, _ := cfg.trustedProxies()
+		srvCfg.AuthFailures, err = server.NewAuthFailureLimiter(server.AuthFailureConfig{
+			Rate: cfg.AuthFailureRate, Burst: cfg.AuthFailureBurst, TrustedProxies: proxies, Registerer: registry,
+		})
+		if err != nil {
+			return nil, err
+		}
 	}
 	// The server owns the listeners from here on, failing or not.
 	srvCfg.GRPCListener, srvCfg.HTTPListener = a.grpcLis, a.httpLis

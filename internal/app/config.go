@@ -58,9 +58,6 @@ type Config struct {
 	MaxPayloadBytes    int
 	// MaxEndpointsPerAccount is the most endpoints one account may have.
 	MaxEndpointsPerAccount int
-	// HTTPMaxConns bounds the HTTP connections open at once, so that slow
-	// clients cannot take every file descriptor.
-	HTTPMaxConns int
 	// DatabaseMaxConns bounds this process's PostgreSQL connections.
 	DatabaseMaxConns  int
 	SecretGracePeriod time.Duration
@@ -94,6 +91,18 @@ type Config struct {
 	// Retention is how long events, deliveries and attempts are kept;
 	// zero keeps them forever.
 	Retention time.Duration
+
+	// HTTPMaxConns bounds the HTTP connections open at once, so that slow
+	// clients cannot take every file descriptor.
+	HTTPMaxConns int
+	// AuthFailureRate is how many failed authentications per second one
+	// client address may make after AuthFailureBurst at once (0: no limit);
+	// past it the address's calls are refused before any key lookup.
+	AuthFailureRate  float64
+	AuthFailureBurst int
+	// TrustedProxies lists the address ranges of proxies whose
+	// X-Forwarded-For names the client, comma-separated.
+	TrustedProxies string
 }
 
 // envPrefix starts the environment twin of every flag.
@@ -176,6 +185,9 @@ func (c *Config) flagSet(output io.Writer) *flag.FlagSet {
 	fs.StringVar(&c.EncryptionKeys, "encryption-keys", "", "keys that encrypt endpoint secrets at rest, id:base64key[,id:base64key…], the first encrypts, all decrypt; prefer the environment twin (default: a key file beside a SQLite database; required with PostgreSQL)")
 	fs.Float64Var(&c.RateLimit, "rate-limit", 50, "API calls per second each account may make with customer keys (0: unlimited; internal keys are not limited)")
 	fs.IntVar(&c.RateBurst, "rate-burst", 100, "API calls an idle account may make at once with customer keys")
+	fs.Float64Var(&c.AuthFailureRate, "auth-failure-rate", 1, "failed authentications per second one client address may make after --auth-failure-burst; past it its calls are refused (0: unlimited)")
+	fs.IntVar(&c.AuthFailureBurst, "auth-failure-burst", 20, "failed authentications one client address may make at once")
+	fs.StringVar(&c.TrustedProxies, "trusted-proxies", "", "comma-separated address ranges of proxies whose X-Forwarded-For names the client (for --auth-failure-rate)")
 	fs.BoolVar(&c.AllowHTTPEndpoints, "allow-http-endpoints", false, "accept plain http:// endpoint URLs (for development)")
 	fs.IntVar(&c.DatabaseMaxConns, "database-max-conns", store.DefaultMaxConns, "most PostgreSQL connections this process opens; callers beyond it wait for one")
 	fs.IntVar(&c.MaxPayloadBytes, "max-payload-bytes", 256<<10, "largest event payload accepted, in bytes of JSON")
@@ -316,6 +328,15 @@ func (c *Config) Validate() error {
 	}
 	if c.RateBurst < 1 {
 		bad("rate-burst", "must be at least 1, got %d", c.RateBurst)
+	}
+	if c.AuthFailureRate < 0 || c.AuthFailureRate > 1e6 || c.AuthFailureRate != c.AuthFailureRate {
+		bad("auth-failure-rate", "must be between 0 (unlimited) and 1000000, got %g", c.AuthFailureRate)
+	}
+	if c.AuthFailureBurst < 1 {
+		bad("auth-failure-burst", "must be at least 1, got %d", c.AuthFailureBurst)
+	}
+	if _, err := c.trustedProxies(); err != nil {
+		bad("trusted-proxies", "%v", err)
 	}
 	if c.AdminToken != "" && len(c.AdminToken) < 16 {
 		errs = append(errs, fmt.Errorf("%sADMIN_TOKEN: must be at least 16 characters", envPrefix))
@@ -459,6 +480,22 @@ const DefaultMaxEndpointsPerAccount = 1000
 // publish writes one delivery per subscribed endpoint in one transaction,
 // so a publish to this many takes the database a good fraction of a second.
 const MaxEndpointsPerAccountLimit = 10000
+
+// trustedProxies parses --trusted-proxies.
+func (c *Config) trustedProxies() ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, part := range strings.Split(c.TrustedProxies, ",") {
+		if part = strings.TrimSpace(part); part == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(part)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
+}
 
 // DefaultClusterShards is the schedule's shard count on a Redis Cluster when
 // --schedule-shards is not given: enough hash slots to spread over the

@@ -21,6 +21,7 @@ func TestParseConfigDefaults(t *testing.T) {
 		RetrySchedule: "5m,30m,2h,5h,10h", PollInterval: time.Second, ReconcileInterval: 30 * time.Second, Lease: time.Minute,
 		RateLimit: 50, RateBurst: 100, AutoDisableAfter: 5 * 24 * time.Hour, Retention: 30 * 24 * time.Hour,
 		MaxEndpointsPerAccount: 1000,
+		HTTPMaxConns:           1024, AuthFailureRate: 1, AuthFailureBurst: 20,
 	}
 	if cfg != want {
 		t.Fatalf("defaults = %+v, want %+v", cfg, want)
@@ -122,6 +123,20 @@ func TestParseConfig(t *testing.T) {
 		{name: "zero rate burst", args: []string{"--rate-burst=0"}, wantErr: "--rate-burst"},
 		{name: "lease shorter than an attempt", args: []string{"--request-timeout=30s", "--lease=20s"}, wantErr: "--lease"},
 		{name: "request timeout too short", args: []string{"--request-timeout=1ms"}, wantErr: "--request-timeout"},
+		{
+			name: "connection cap and failed-authentication limit",
+			env:  map[string]string{"WEBHOOKD_HTTP_MAX_CONNS": "64", "WEBHOOKD_AUTH_FAILURE_RATE": "0", "WEBHOOKD_TRUSTED_PROXIES": "10.0.0.0/8, fd00::/8"},
+			check: func(t *testing.T, c Config) {
+				proxies, _ := c.trustedProxies()
+				if c.HTTPMaxConns != 64 || c.AuthFailureRate != 0 || len(proxies) != 2 {
+					t.Fatalf("http-max-conns %d, auth-failure-rate %g, trusted proxies %v", c.HTTPMaxConns, c.AuthFailureRate, proxies)
+				}
+			},
+		},
+		{name: "no connections", args: []string{"--http-max-conns=0"}, wantErr: "--http-max-conns"},
+		{name: "negative auth failure rate", args: []string{"--auth-failure-rate=-1"}, wantErr: "--auth-failure-rate"},
+		{name: "zero auth failure burst", args: []string{"--auth-failure-burst=0"}, wantErr: "--auth-failure-burst"},
+		{name: "bad trusted proxy", env: map[string]string{"WEBHOOKD_TRUSTED_PROXIES": "10.0.0.0"}, wantErr: "WEBHOOKD_TRUSTED_PROXIES"},
 		{name: "positional argument", args: []string{"serve"}, wantErr: "unexpected argument"},
 		{name: "unknown flag", args: []string{"--colour=blue"}, wantErr: "colour"},
 	}
