@@ -50,9 +50,14 @@ bench: ## Measure delivery throughput and latency (SQLite, then PostgreSQL + Red
 chaos: ## Kill a worker, a Redis Cluster node and PostgreSQL under load; fail if a delivery is lost (CHAOS_ARGS=-short: CI's short form)
 	scripts/chaos.sh $(CHAOS_ARGS)
 
+# VERSION is what `webhookd --version` prints and deliveries send as
+# User-Agent: webhookd/$(VERSION). Empty (no git), the binaries fall back to
+# the module version Go records.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null)
+
 .PHONY: build
-build: ## Build the binaries into bin/
-	go build -o bin/ ./cmd/...
+build: ## Build the binaries into bin/, stamped with VERSION (default: git describe)
+	go build -ldflags '-X github.com/webhookd/webhookd/internal/version.stamped=$(VERSION)' -o bin/ ./cmd/...
 
 .PHONY: run
 run: ## Run webhookd with its embedded defaults (SQLite, in-process Redis)

@@ -131,6 +131,10 @@ func init() {
 	endpointDescPreviousSecret := endpointFields[11].Descriptor()
 	// endpoint.DefaultPreviousSecret holds the default value on creation for the previous_secret field.
 	endpoint.DefaultPreviousSecret = endpointDescPreviousSecret.Default.(string)
+	// endpointDescRevision is the schema descriptor for revision field.
+	endpointDescRevision := endpointFields[15].Descriptor()
+	// endpoint.DefaultRevision holds the default value on creation for the revision field.
+	endpoint.DefaultRevision = endpointDescRevision.Default.(int64)
 	// endpointDescID is the schema descriptor for id field.
 	endpointDescID := endpointFields[0].Descriptor()
 	// endpoint.IDValidator is a validator for the "id" field. It is called by the builders before save.

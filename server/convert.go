@@ -98,6 +98,7 @@ func endpointToProto(e *webhookd.Endpoint) *webhooksv1.Endpoint {
 		UpdateTime:       timestampOrNil(e.UpdateTime),
 		DisableTime:      timestampOrNil(e.DisableTime),
 		FailingSinceTime: timestampOrNil(e.FailingSince),
+		Etag:             endpointETag(e),
 	}
 }
 

@@ -170,6 +170,7 @@ var (
 		{Name: "previous_secret_expire_time", Type: field.TypeTime, Nullable: true},
 		{Name: "create_time", Type: field.TypeTime},
 		{Name: "update_time", Type: field.TypeTime},
+		{Name: "revision", Type: field.TypeInt64, Default: 1},
 		{Name: "account_id", Type: field.TypeString},
 	}
 	// EndpointsTable holds the schema information for the "endpoints" table.
@@ -180,7 +181,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "endpoints_accounts_endpoints",
-				Columns:    []*schema.Column{EndpointsColumns[14]},
+				Columns:    []*schema.Column{EndpointsColumns[15]},
 				RefColumns: []*schema.Column{AccountsColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
@@ -189,7 +190,7 @@ var (
 			{
 				Name:    "endpoint_account_id_id",
 				Unique:  false,
-				Columns: []*schema.Column{EndpointsColumns[14], EndpointsColumns[0]},
+				Columns: []*schema.Column{EndpointsColumns[15], EndpointsColumns[0]},
 			},
 		},
 	}

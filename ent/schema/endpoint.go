@@ -38,6 +38,11 @@ func (Endpoint) Fields() []ent.Field {
 		field.Time("previous_secret_expire_time").Optional().Nillable(),
 		field.Time("create_time").Immutable(),
 		field.Time("update_time"),
+		// Counts the writes that changed the endpoint's settings or state
+		// (every write that moves update_time). Writes that derive a value
+		// from what they read are guarded by it, and the API's etag is made
+		// from it, so a change made meanwhile is never overwritten.
+		field.Int64("revision").Default(1),
 	}
 }
 

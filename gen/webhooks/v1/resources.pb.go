@@ -319,8 +319,16 @@ type Endpoint struct {
 	// An endpoint whose attempts all fail for the auto-disable period (5 days
 	// by default) is disabled; EnableEndpoint clears this clock.
 	FailingSinceTime *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=failing_since_time,json=failingSinceTime,proto3" json:"failing_since_time,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// A checksum of the endpoint's settings and state (AIP-154), returned on
+	// every read and write. It changes whenever `update_time` does: with each
+	// update, enable, disable, secret rotation, `410 Gone` or auto-disable;
+	// `failing_since_time` alone does not change it. Send it back with
+	// UpdateEndpoint to change the endpoint only if it is still as you read it:
+	// if it changed meanwhile the update fails with `ABORTED` (HTTP 409) and
+	// changes nothing. Opaque: compare it for equality only.
+	Etag          string `protobuf:"bytes,14,opt,name=etag,proto3" json:"etag,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Endpoint) Reset() {
@@ -442,6 +450,13 @@ func (x *Endpoint) GetFailingSinceTime() *timestamppb.Timestamp {
 		return x.FailingSinceTime
 	}
 	return nil
+}
+
+func (x *Endpoint) GetEtag() string {
+	if x != nil {
+		return x.Etag
+	}
+	return ""
 }
 
 // The signing secret of an endpoint. Verify the `X-Webhook-Signature` header
@@ -1084,7 +1099,7 @@ const file_webhooks_v1_resources_proto_rawDesc = "" +
 	"\vdescription\x18\x03 \x01(\tB\x03\xe0A\x03R\vdescription\x126\n" +
 	"\aexample\x18\x04 \x01(\v2\x17.google.protobuf.StructB\x03\xe0A\x03R\aexample:K\xeaAH\n" +
 	"\x16webhookd.dev/EventType\x12\x17eventTypes/{event_type}*\n" +
-	"eventTypes2\teventType\"\xd1\x06\n" +
+	"eventTypes2\teventType\"\xea\x06\n" +
 	"\bEndpoint\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12\x1d\n" +
 	"\aaccount\x18\x02 \x01(\tB\x03\xe0A\x03R\aaccount\x12\x15\n" +
@@ -1102,7 +1117,8 @@ const file_webhooks_v1_resources_proto_rawDesc = "" +
 	"\vupdate_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
 	"updateTime\x12B\n" +
 	"\fdisable_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\vdisableTime\x12M\n" +
-	"\x12failing_since_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\x10failingSinceTime\x1a:\n" +
+	"\x12failing_since_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\x10failingSinceTime\x12\x17\n" +
+	"\x04etag\x18\x0e \x01(\tB\x03\xe0A\x01R\x04etag\x1a:\n" +
 	"\fHeadersEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"9\n" +

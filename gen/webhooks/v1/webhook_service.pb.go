@@ -382,7 +382,10 @@ func (x *ListEndpointsResponse) GetNextPageToken() string {
 // Request of UpdateEndpoint.
 type UpdateEndpointRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The endpoint with its `name` set and the fields to change.
+	// The endpoint with its `name` set and the fields to change. Set its
+	// `etag` to the one you read to make the update fail with `ABORTED`
+	// (HTTP 409) if the endpoint changed since; unset, the update applies to
+	// the endpoint as it is.
 	Endpoint *Endpoint `protobuf:"bytes,1,opt,name=endpoint,proto3" json:"endpoint,omitempty"`
 	// The fields to change: any of `url`, `description`, `event_types`,
 	// `headers`. When unset, every one of them that is set in `endpoint` is
@@ -1148,12 +1151,18 @@ type ListEventsRequest struct {
 	PageToken string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	// Only events of these types.
 	EventTypes []string `protobuf:"bytes,4,rep,name=event_types,json=eventTypes,proto3" json:"event_types,omitempty"`
-	// Only events created after this time (exclusive).
+	// Only events created after this time (exclusive). Pass the `created` of
+	// an event your endpoint received, or its `create_time`: they are the same
+	// instant, to the microsecond, so that event is not returned again.
 	CreateTimeAfter *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=create_time_after,json=createTimeAfter,proto3" json:"create_time_after,omitempty"`
 	// Only events created before this time (exclusive).
 	CreateTimeBefore *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=create_time_before,json=createTimeBefore,proto3" json:"create_time_before,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// Only events published after this one, `events/{event_id}`: a cursor that
+	// no two events share, unlike a time (event ids sort by publish time). The
+	// event need not exist any more. Combines with the other filters.
+	AfterEvent    string `protobuf:"bytes,7,opt,name=after_event,json=afterEvent,proto3" json:"after_event,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ListEventsRequest) Reset() {
@@ -1226,6 +1235,13 @@ func (x *ListEventsRequest) GetCreateTimeBefore() *timestamppb.Timestamp {
 		return x.CreateTimeBefore
 	}
 	return nil
+}
+
+func (x *ListEventsRequest) GetAfterEvent() string {
+	if x != nil {
+		return x.AfterEvent
+	}
+	return ""
 }
 
 // Response of ListEvents.
@@ -1609,7 +1625,7 @@ const file_webhooks_v1_webhook_service_proto_rawDesc = "" +
 	"\x0fidempotency_key\x18\x03 \x01(\tB\x03\xe0A\x01R\x0eidempotencyKey\"A\n" +
 	"\x0fGetEventRequest\x12.\n" +
 	"\x04name\x18\x01 \x01(\tB\x1a\xe0A\x02\xfaA\x14\n" +
-	"\x12webhookd.dev/EventR\x04name\"\xba\x02\n" +
+	"\x12webhookd.dev/EventR\x04name\"\xf7\x02\n" +
 	"\x11ListEventsRequest\x12\x1d\n" +
 	"\aaccount\x18\x01 \x01(\tB\x03\xe0A\x01R\aaccount\x12 \n" +
 	"\tpage_size\x18\x02 \x01(\x05B\x03\xe0A\x01R\bpageSize\x12\"\n" +
@@ -1618,7 +1634,10 @@ const file_webhooks_v1_webhook_service_proto_rawDesc = "" +
 	"\vevent_types\x18\x04 \x03(\tB\x03\xe0A\x01R\n" +
 	"eventTypes\x12K\n" +
 	"\x11create_time_after\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x01R\x0fcreateTimeAfter\x12M\n" +
-	"\x12create_time_before\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x01R\x10createTimeBefore\"h\n" +
+	"\x12create_time_before\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x01R\x10createTimeBefore\x12;\n" +
+	"\vafter_event\x18\a \x01(\tB\x1a\xe0A\x01\xfaA\x14\n" +
+	"\x12webhookd.dev/EventR\n" +
+	"afterEvent\"h\n" +
 	"\x12ListEventsResponse\x12*\n" +
 	"\x06events\x18\x01 \x03(\v2\x12.webhooks.v1.EventR\x06events\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"G\n" +

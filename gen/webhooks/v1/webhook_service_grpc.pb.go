@@ -64,7 +64,9 @@ type WebhookServiceClient interface {
 	GetEndpoint(ctx context.Context, in *GetEndpointRequest, opts ...grpc.CallOption) (*Endpoint, error)
 	// Lists endpoints, newest first.
 	ListEndpoints(ctx context.Context, in *ListEndpointsRequest, opts ...grpc.CallOption) (*ListEndpointsResponse, error)
-	// Changes the fields of an endpoint named in `update_mask`.
+	// Changes the fields of an endpoint named in `update_mask`. With
+	// `endpoint.etag` set, only if the endpoint has not changed since that
+	// etag was read (otherwise `ABORTED`).
 	UpdateEndpoint(ctx context.Context, in *UpdateEndpointRequest, opts ...grpc.CallOption) (*Endpoint, error)
 	// Deletes an endpoint with its delivery history. Pending deliveries to it
 	// are dropped.
@@ -94,8 +96,8 @@ type WebhookServiceClient interface {
 	PublishEvent(ctx context.Context, in *PublishEventRequest, opts ...grpc.CallOption) (*Event, error)
 	// Gets an event.
 	GetEvent(ctx context.Context, in *GetEventRequest, opts ...grpc.CallOption) (*Event, error)
-	// Lists events, newest first, filtered by type and time: use it to fetch
-	// events your endpoint missed.
+	// Lists events, newest first, filtered by type, time or a cursor event:
+	// use it to fetch events your endpoint missed.
 	ListEvents(ctx context.Context, in *ListEventsRequest, opts ...grpc.CallOption) (*ListEventsResponse, error)
 	// Gets a delivery with every attempt.
 	GetDelivery(ctx context.Context, in *GetDeliveryRequest, opts ...grpc.CallOption) (*Delivery, error)
@@ -345,7 +347,9 @@ type WebhookServiceServer interface {
 	GetEndpoint(context.Context, *GetEndpointRequest) (*Endpoint, error)
 	// Lists endpoints, newest first.
 	ListEndpoints(context.Context, *ListEndpointsRequest) (*ListEndpointsResponse, error)
-	// Changes the fields of an endpoint named in `update_mask`.
+	// Changes the fields of an endpoint named in `update_mask`. With
+	// `endpoint.etag` set, only if the endpoint has not changed since that
+	// etag was read (otherwise `ABORTED`).
 	UpdateEndpoint(context.Context, *UpdateEndpointRequest) (*Endpoint, error)
 	// Deletes an endpoint with its delivery history. Pending deliveries to it
 	// are dropped.
@@ -375,8 +379,8 @@ type WebhookServiceServer interface {
 	PublishEvent(context.Context, *PublishEventRequest) (*Event, error)
 	// Gets an event.
 	GetEvent(context.Context, *GetEventRequest) (*Event, error)
-	// Lists events, newest first, filtered by type and time: use it to fetch
-	// events your endpoint missed.
+	// Lists events, newest first, filtered by type, time or a cursor event:
+	// use it to fetch events your endpoint missed.
 	ListEvents(context.Context, *ListEventsRequest) (*ListEventsResponse, error)
 	// Gets a delivery with every attempt.
 	GetDelivery(context.Context, *GetDeliveryRequest) (*Delivery, error)
