@@ -90,7 +90,11 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Changes the fields of an endpoint named in `update_mask`. */
+        /**
+         * Changes the fields of an endpoint named in `update_mask`. With
+         *     `endpoint.etag` set, only if the endpoint has not changed since that
+         *     etag was read (otherwise `ABORTED`).
+         */
         patch: operations["WebhookService_UpdateEndpoint"];
         trace?: never;
     };
@@ -234,8 +238,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Lists events, newest first, filtered by type and time: use it to fetch
-         *     events your endpoint missed.
+         * Lists events, newest first, filtered by type, time or a cursor event:
+         *     use it to fetch events your endpoint missed.
          */
         get: operations["WebhookService_ListEvents"];
         put?: never;
@@ -479,6 +483,16 @@ export interface components {
             readonly disableTime?: string;
             /** @description Why the endpoint is disabled, when it is. */
             readonly disabledReason?: string;
+            /**
+             * @description A checksum of the endpoint's settings and state (AIP-154), returned on
+             *     every read and write. It changes whenever `update_time` does: with each
+             *     update, enable, disable, secret rotation, `410 Gone` or auto-disable;
+             *     `failing_since_time` alone does not change it. Send it back with
+             *     UpdateEndpoint to change the endpoint only if it is still as you read it:
+             *     if it changed meanwhile the update fails with `ABORTED` (HTTP 409) and
+             *     changes nothing. Opaque: compare it for equality only.
+             */
+            etag?: string;
             /**
              * @description The event types delivered to this endpoint, for example
              *     `["property.created", "appointment.scheduled"]`. At least one; each must be
@@ -1226,10 +1240,20 @@ export interface operations {
                 pageToken?: string;
                 /** @description Only events of these types. */
                 eventTypes?: string[];
-                /** @description Only events created after this time (exclusive). */
+                /**
+                 * @description Only events created after this time (exclusive). Pass the `created` of
+                 *     an event your endpoint received, or its `create_time`: they are the same
+                 *     instant, to the microsecond, so that event is not returned again.
+                 */
                 createTimeAfter?: string;
                 /** @description Only events created before this time (exclusive). */
                 createTimeBefore?: string;
+                /**
+                 * @description Only events published after this one, `events/{event_id}`: a cursor that
+                 *     no two events share, unlike a time (event ids sort by publish time). The
+                 *     event need not exist any more. Combines with the other filters.
+                 */
+                afterEvent?: string;
             };
             header?: never;
             path?: never;
