@@ -533,8 +533,13 @@ func testFanOut(t *testing.T, c *client) {
 	}
 	// The body is the envelope the engine sends, byte for byte; lists
 	// leave it out.
-	wantBody := `{"id":"` + strings.TrimPrefix(ev.GetName(), "events/") + `","type":"property.created","created":"` +
-		ev.GetCreateTime().AsTime().UTC().Format("2006-01-02T15:04:05Z") + `","data":{"property":{"id":"prop_9"}}}`
+	// Its created is the event's create_time as the API writes it.
+	created, err := protojson.Marshal(ev.GetCreateTime())
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantBody := `{"id":"` + strings.TrimPrefix(ev.GetName(), "events/") + `","type":"property.created","created":` +
+		string(created) + `,"data":{"property":{"id":"prop_9"}}}`
 	if full.GetBody() != wantBody {
 		t.Fatalf("GetDelivery body\n%s\nwant\n%s", full.GetBody(), wantBody)
 	}
