@@ -135,6 +135,10 @@ func init() {
 	endpointDescDevelopment := endpointFields[15].Descriptor()
 	// endpoint.DefaultDevelopment holds the default value on creation for the development field.
 	endpoint.DefaultDevelopment = endpointDescDevelopment.Default.(bool)
+	// endpointDescRevision is the schema descriptor for revision field.
+	endpointDescRevision := endpointFields[16].Descriptor()
+	// endpoint.DefaultRevision holds the default value on creation for the revision field.
+	endpoint.DefaultRevision = endpointDescRevision.Default.(int64)
 	// endpointDescID is the schema descriptor for id field.
 	endpointDescID := endpointFields[0].Descriptor()
 	// endpoint.IDValidator is a validator for the "id" field. It is called by the builders before save.

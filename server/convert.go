@@ -99,6 +99,7 @@ func endpointToProto(e *webhookd.Endpoint) *webhooksv1.Endpoint {
 		DisableTime:      timestampOrNil(e.DisableTime),
 		FailingSinceTime: timestampOrNil(e.FailingSince),
 		Development:      e.Development,
+		Etag:             endpointETag(e),
 	}
 }
 

@@ -141,19 +141,17 @@ func (s *WebhookService) listenedEndpoint(ctx context.Context, accountID string,
 	} else if ep, err = s.developmentEndpoint(ctx, accountID, types); err != nil {
 		return nil, err
 	}
-	changed := false
 	if len(types) > 0 && !slices.Equal(types, ep.EventTypes) {
-		ep.EventTypes, changed = types, true
+		ep.EventTypes, ep.UpdateTime = types, s.now()
+		if err := s.cfg.Store.UpdateEndpoint(ctx, accountID, ep); err != nil {
+			return nil, err
+		}
 	}
 	if ep.Disabled {
 		// Disabled while no one listened (auto-disable counts the "no
 		// listener connected" failures): connecting a listener is asking
 		// for deliveries again.
-		ep.Disabled, ep.DisabledReason, changed = false, "", true
-	}
-	if changed {
-		ep.UpdateTime = s.now()
-		if err := s.cfg.Store.UpdateEndpoint(ctx, accountID, ep); err != nil {
+		if ep, err = s.cfg.Store.EnableEndpoint(ctx, accountID, ep.ID, s.now()); err != nil {
 			return nil, err
 		}
 	}
@@ -188,7 +186,7 @@ func (s *WebhookService) developmentEndpoint(ctx context.Context, accountID stri
 		UpdateTime:  now,
 		Development: true,
 	}
-	err = s.cfg.Store.CreateEndpoint(ctx, ep)
+	err = s.cfg.Store.CreateEndpoint(ctx, ep, s.cfg.MaxEndpointsPerAccount)
 	if webhookd.KindOf(err) == webhookd.KindConflict {
 		// Another listener created it at the same time: use that one.
 		return s.cfg.Store.DevelopmentEndpoint(ctx, accountID)

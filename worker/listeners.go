@@ -7,7 +7,6 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"net/textproto"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -485,11 +484,9 @@ func (ln *Listener) exchange(fw *Forward, timeout time.Duration) (a Answer, answ
 // headers, then webhookd's own and both signatures (Sender.send).
 func (l *Listeners) requestHeaders(ep *webhookd.Endpoint, msgID string, ts time.Time, body []byte) map[string]string {
 	h := http.Header{}
-	for name, value := range ep.Headers {
-		if key := textproto.CanonicalMIMEHeaderKey(name); !isReservedHeader(key) {
-			h.Set(key, value)
-		}
-	}
+	// A header the sender would refuse is left out here: the local server
+	// should still see the delivery, and the endpoint's own attempts name it.
+	_ = setCustomHeaders(h, ep.Headers)
 	h.Set("Content-Type", "application/json")
 	h.Set("User-Agent", l.cfg.UserAgent)
 	Sign(h, msgID, ts, body, signingSecrets(ep, ts))

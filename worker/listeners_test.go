@@ -42,7 +42,7 @@ func startListenRig(t *testing.T, answerTimeout time.Duration) *listenRig {
 		EventTypes: []string{"property.created"}, Secret: webhookd.NewEndpointSecret(),
 		CreateTime: now, UpdateTime: now, Development: true,
 	}
-	if err := rig.store.CreateEndpoint(t.Context(), ep); err != nil {
+	if err := rig.store.CreateEndpoint(t.Context(), ep, 0); err != nil {
 		t.Fatal(err)
 	}
 	return &listenRig{engineRig: rig, listeners: l, endpoint: ep}

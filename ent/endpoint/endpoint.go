@@ -42,6 +42,8 @@ const (
 	FieldUpdateTime = "update_time"
 	// FieldDevelopment holds the string denoting the development field in the database.
 	FieldDevelopment = "development"
+	// FieldRevision holds the string denoting the revision field in the database.
+	FieldRevision = "revision"
 	// EdgeAccount holds the string denoting the account edge name in mutations.
 	EdgeAccount = "account"
 	// EdgeDeliveries holds the string denoting the deliveries edge name in mutations.
@@ -82,6 +84,7 @@ var Columns = []string{
 	FieldCreateTime,
 	FieldUpdateTime,
 	FieldDevelopment,
+	FieldRevision,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -107,6 +110,8 @@ var (
 	DefaultPreviousSecret string
 	// DefaultDevelopment holds the default value on creation for the "development" field.
 	DefaultDevelopment bool
+	// DefaultRevision holds the default value on creation for the "revision" field.
+	DefaultRevision int64
 	// IDValidator is a validator for the "id" field. It is called by the builders before save.
 	IDValidator func(string) error
 )
@@ -182,6 +187,11 @@ func ByUpdateTime(opts ...sql.OrderTermOption) OrderOption {
 // ByDevelopment orders the results by the development field.
 func ByDevelopment(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldDevelopment, opts...).ToFunc()
+}
+
+// ByRevision orders the results by the revision field.
+func ByRevision(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldRevision, opts...).ToFunc()
 }
 
 // ByAccountField orders the results by account field.

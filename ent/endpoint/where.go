@@ -130,6 +130,11 @@ func Development(v bool) predicate.Endpoint {
 	return predicate.Endpoint(sql.FieldEQ(FieldDevelopment, v))
 }
 
+// Revision applies equality check predicate on the "revision" field. It's identical to RevisionEQ.
+func Revision(v int64) predicate.Endpoint {
+	return predicate.Endpoint(sql.FieldEQ(FieldRevision, v))
+}
+
 // AccountIDEQ applies the EQ predicate on the "account_id" field.
 func AccountIDEQ(v string) predicate.Endpoint {
 	return predicate.Endpoint(sql.FieldEQ(FieldAccountID, v))
@@ -778,6 +783,46 @@ func DevelopmentEQ(v bool) predicate.Endpoint {
 // DevelopmentNEQ applies the NEQ predicate on the "development" field.
 func DevelopmentNEQ(v bool) predicate.Endpoint {
 	return predicate.Endpoint(sql.FieldNEQ(FieldDevelopment, v))
+}
+
+// RevisionEQ applies the EQ predicate on the "revision" field.
+func RevisionEQ(v int64) predicate.Endpoint {
+	return predicate.Endpoint(sql.FieldEQ(FieldRevision, v))
+}
+
+// RevisionNEQ applies the NEQ predicate on the "revision" field.
+func RevisionNEQ(v int64) predicate.Endpoint {
+	return predicate.Endpoint(sql.FieldNEQ(FieldRevision, v))
+}
+
+// RevisionIn applies the In predicate on the "revision" field.
+func RevisionIn(vs ...int64) predicate.Endpoint {
+	return predicate.Endpoint(sql.FieldIn(FieldRevision, vs...))
+}
+
+// RevisionNotIn applies the NotIn predicate on the "revision" field.
+func RevisionNotIn(vs ...int64) predicate.Endpoint {
+	return predicate.Endpoint(sql.FieldNotIn(FieldRevision, vs...))
+}
+
+// RevisionGT applies the GT predicate on the "revision" field.
+func RevisionGT(v int64) predicate.Endpoint {
+	return predicate.Endpoint(sql.FieldGT(FieldRevision, v))
+}
+
+// RevisionGTE applies the GTE predicate on the "revision" field.
+func RevisionGTE(v int64) predicate.Endpoint {
+	return predicate.Endpoint(sql.FieldGTE(FieldRevision, v))
+}
+
+// RevisionLT applies the LT predicate on the "revision" field.
+func RevisionLT(v int64) predicate.Endpoint {
+	return predicate.Endpoint(sql.FieldLT(FieldRevision, v))
+}
+
+// RevisionLTE applies the LTE predicate on the "revision" field.
+func RevisionLTE(v int64) predicate.Endpoint {
+	return predicate.Endpoint(sql.FieldLTE(FieldRevision, v))
 }
 
 // HasAccount applies the HasEdge predicate on the "account" edge.

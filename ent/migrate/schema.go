@@ -172,6 +172,7 @@ var (
 		{Name: "create_time", Type: field.TypeTime},
 		{Name: "update_time", Type: field.TypeTime},
 		{Name: "development", Type: field.TypeBool, Default: false},
+		{Name: "revision", Type: field.TypeInt64, Default: 1},
 		{Name: "account_id", Type: field.TypeString},
 	}
 	// EndpointsTable holds the schema information for the "endpoints" table.
@@ -182,7 +183,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "endpoints_accounts_endpoints",
-				Columns:    []*schema.Column{EndpointsColumns[15]},
+				Columns:    []*schema.Column{EndpointsColumns[16]},
 				RefColumns: []*schema.Column{AccountsColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
@@ -191,12 +192,12 @@ var (
 			{
 				Name:    "endpoint_account_id_id",
 				Unique:  false,
-				Columns: []*schema.Column{EndpointsColumns[15], EndpointsColumns[0]},
+				Columns: []*schema.Column{EndpointsColumns[16], EndpointsColumns[0]},
 			},
 			{
 				Name:    "endpoint_account_id",
 				Unique:  true,
-				Columns: []*schema.Column{EndpointsColumns[15]},
+				Columns: []*schema.Column{EndpointsColumns[16]},
 				Annotation: &entsql.IndexAnnotation{
 					Where: "development",
 				},

@@ -41,6 +41,11 @@ func (Endpoint) Fields() []ent.Field {
 		// The account's development endpoint (webhookctl listen): its
 		// deliveries go to connected listeners, never to url.
 		field.Bool("development").Default(false).Immutable(),
+		// Counts the writes that changed the endpoint's settings or state
+		// (every write that moves update_time). Writes that derive a value
+		// from what they read are guarded by it, and the API's etag is made
+		// from it, so a change made meanwhile is never overwritten.
+		field.Int64("revision").Default(1),
 	}
 }
 

@@ -29,7 +29,7 @@ func testDevelopmentEndpoint(t *testing.T, s store.Store, f *fixture) {
 
 	second := *dev
 	second.ID = f.ids.New(webhookd.PrefixEndpoint)
-	wantKind(t, "a second development endpoint", s.CreateEndpoint(ctx, &second), webhookd.KindConflict)
+	wantKind(t, "a second development endpoint", s.CreateEndpoint(ctx, &second, 0), webhookd.KindConflict)
 
 	other := f.account(t, s) // other accounts have their own
 	f.endpoint(t, s, other.ID, func(e *webhookd.Endpoint) { e.Development = true })

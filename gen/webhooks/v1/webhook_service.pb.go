@@ -383,7 +383,10 @@ func (x *ListEndpointsResponse) GetNextPageToken() string {
 // Request of UpdateEndpoint.
 type UpdateEndpointRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The endpoint with its `name` set and the fields to change.
+	// The endpoint with its `name` set and the fields to change. Set its
+	// `etag` to the one you read to make the update fail with `ABORTED`
+	// (HTTP 409) if the endpoint changed since; unset, the update applies to
+	// the endpoint as it is.
 	Endpoint *Endpoint `protobuf:"bytes,1,opt,name=endpoint,proto3" json:"endpoint,omitempty"`
 	// The fields to change: any of `url`, `description`, `event_types`,
 	// `headers`. When unset, every one of them that is set in `endpoint` is

@@ -65,7 +65,9 @@ type WebhookServiceClient interface {
 	GetEndpoint(ctx context.Context, in *GetEndpointRequest, opts ...grpc.CallOption) (*Endpoint, error)
 	// Lists endpoints, newest first.
 	ListEndpoints(ctx context.Context, in *ListEndpointsRequest, opts ...grpc.CallOption) (*ListEndpointsResponse, error)
-	// Changes the fields of an endpoint named in `update_mask`.
+	// Changes the fields of an endpoint named in `update_mask`. With
+	// `endpoint.etag` set, only if the endpoint has not changed since that
+	// etag was read (otherwise `ABORTED`).
 	UpdateEndpoint(ctx context.Context, in *UpdateEndpointRequest, opts ...grpc.CallOption) (*Endpoint, error)
 	// Deletes an endpoint with its delivery history. Pending deliveries to it
 	// are dropped.
@@ -371,7 +373,9 @@ type WebhookServiceServer interface {
 	GetEndpoint(context.Context, *GetEndpointRequest) (*Endpoint, error)
 	// Lists endpoints, newest first.
 	ListEndpoints(context.Context, *ListEndpointsRequest) (*ListEndpointsResponse, error)
-	// Changes the fields of an endpoint named in `update_mask`.
+	// Changes the fields of an endpoint named in `update_mask`. With
+	// `endpoint.etag` set, only if the endpoint has not changed since that
+	// etag was read (otherwise `ABORTED`).
 	UpdateEndpoint(context.Context, *UpdateEndpointRequest) (*Endpoint, error)
 	// Deletes an endpoint with its delivery history. Pending deliveries to it
 	// are dropped.
