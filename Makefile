@@ -21,6 +21,16 @@ generate: web/node_modules/.package-lock.json ## Regenerate gen/ from proto/ (bu
 	go generate ./ent/...
 	@# The dashboard's typed client: openapi-typescript over the OpenAPI 3.1 document.
 	cd web && npm run --silent generate
+	@# The TypeScript SDK: protoc-gen-es (pinned by sdk/typescript/package-lock.json)
+	@# over proto/, then openapi-typescript over the OpenAPI 3.1 document.
+	$(BUF) generate --template sdk/typescript/buf.gen.yaml
+	cd sdk/typescript && npm run --silent generate
+
+# The TypeScript SDK's npm packages, pinned by sdk/typescript/package-lock.json;
+# protoc-gen-es runs from its node_modules.
+generate: sdk/typescript/node_modules/.package-lock.json
+sdk/typescript/node_modules/.package-lock.json: sdk/typescript/package-lock.json sdk/typescript/package.json
+	cd sdk/typescript && npm ci
 
 # The dashboard's npm packages, pinned by web/package-lock.json.
 web/node_modules/.package-lock.json: web/package-lock.json web/package.json
