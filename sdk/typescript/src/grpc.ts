@@ -81,12 +81,12 @@ export class Client {
    */
   publishEvent(
     type: string,
-    data: JsonObject,
+    data: Record<string, unknown>,
     options: { account?: string; idempotencyKey?: string } & CallOptions = {},
   ): Promise<Event> {
     const { account, idempotencyKey, ...call } = options;
     return this.webhooks.publishEvent(
-      { account: account ?? "", idempotencyKey: idempotencyKey ?? "", event: { type, data } },
+      { account: account ?? "", idempotencyKey: idempotencyKey ?? "", event: { type, data: data as JsonObject } },
       call,
     );
   }
