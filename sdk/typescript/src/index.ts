@@ -12,6 +12,7 @@ export {
   verifyWebhook,
   signWebhook,
   webhookMiddleware,
+  verifiedWebhook,
   WebhookVerificationError,
   type VerifiedWebhook,
   type VerifyOptions,

@@ -257,6 +257,17 @@ export function webhookMiddleware(options: MiddlewareOptions): (req: WebhookRequ
   };
 }
 
+/**
+ * verifiedWebhook is what webhookMiddleware verified for req, typed (an
+ * Express Request does not know `req.webhook`); it throws when the
+ * middleware did not run for this route.
+ */
+export function verifiedWebhook(req: object): VerifiedWebhook {
+  const w = (req as WebhookRequest).webhook;
+  if (w === undefined) throw new Error("verifiedWebhook: webhookMiddleware did not run for this request");
+  return w;
+}
+
 async function rawBody(req: WebhookRequest, max: number): Promise<Buffer> {
   if (Buffer.isBuffer(req.rawBody)) return req.rawBody;
   if (Buffer.isBuffer(req.body)) return req.body;

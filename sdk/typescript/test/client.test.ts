@@ -173,3 +173,23 @@ describe("Client retries", () => {
     }
   });
 });
+
+it("the REST client imports nothing of Node, so browsers can load it", () => {
+  // Walk the compiled module graph from rest.js through its relative imports.
+  const seen = new Set<string>();
+  const bare = new Set<string>();
+  const visit = (url: URL) => {
+    if (seen.has(url.href)) return;
+    seen.add(url.href);
+    const js = readFileSync(url, "utf8");
+    for (const m of js.matchAll(/^(?:import|export)\s[^;]*?from\s+"([^"]+)"/gms)) {
+      const spec = m[1] ?? "";
+      if (spec.startsWith(".")) visit(new URL(spec, url));
+      else bare.add(spec);
+    }
+  };
+  visit(new URL("../src/rest.js", import.meta.url));
+  assert.ok(seen.size > 3, `only ${seen.size} modules found`);
+  const nodeOnly = [...bare].filter((s) => s.startsWith("node:") || s === "@connectrpc/connect-node" || !/^(@bufbuild\/protobuf|@connectrpc\/connect|openapi-fetch)(\/|$)/.test(s));
+  assert.deepEqual(nodeOnly, [], `rest.js reaches ${[...bare].join(", ")}`);
+});

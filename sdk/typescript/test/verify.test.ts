@@ -8,7 +8,7 @@ import type { AddressInfo } from "node:net";
 import { describe, it } from "node:test";
 import express from "express";
 import { Webhook } from "standardwebhooks";
-import { signWebhook, standardKey, verifyWebhook, webhookMiddleware, WebhookVerificationError, type WebhookRequest } from "../src/verify.js";
+import { signWebhook, standardKey, verifiedWebhook, verifyWebhook, webhookMiddleware, WebhookVerificationError, type WebhookRequest } from "../src/verify.js";
 
 // Made with worker.Sign(h, "evt_1", time.Unix(1764583200, 0), body,
 // []string{current, previous}) in webhookd's worker package.
@@ -122,7 +122,7 @@ describe("webhookMiddleware", () => {
     const seen: unknown[] = [];
     const app = express();
     const ok = (req: express.Request, res: express.Response) => {
-      seen.push((req as WebhookRequest).webhook?.payload);
+      seen.push(verifiedWebhook(req).payload);
       res.json({ received: true });
     };
     app.post("/raw", express.raw({ type: "application/json" }), webhookMiddleware({ secret }), ok);
@@ -163,6 +163,10 @@ describe("webhookMiddleware", () => {
       assert.match(((await r.json()) as { error: string }).error, /express\.raw/);
       assert.equal(seen.length, 0);
     });
+  });
+
+  it("verifiedWebhook refuses a request the middleware did not see", () => {
+    assert.throws(() => verifiedWebhook({}), /did not run/);
   });
 
   it("works with node:http alone", async () => {
