@@ -2,7 +2,8 @@
 //
 //   Client            gRPC, for Node (grpc.ts)
 //   RestClient        REST, for browsers and Node (rest.ts; also "@webhookd/sdk/rest")
-//   verifyWebhook     signature checks for receivers (verify.ts; also "@webhookd/sdk/verify")
+//   verifyWebhook     signature checks for receivers (verify.ts; also "@webhookd/sdk/verify";
+//                     verifyWebhookWeb, WebCrypto, in "@webhookd/sdk/verify/web")
 //   WebhookdError     what both clients throw (errors.ts)
 export { Client, grpcBaseUrl, type ClientOptions } from "./grpc.js";
 export { RestClient, unwrap, type RestClientOptions } from "./rest.js";
@@ -21,6 +22,7 @@ export {
   type MiddlewareOptions,
   type WebhookRequest,
 } from "./verify.js";
+export { verifyWebhookWeb } from "./verify-web.js";
 export { VERSION } from "./version.js";
 // The generated messages and services of the gRPC API.
 export * from "./gen/proto/webhooks/v1/resources_pb.js";

@@ -16,60 +16,34 @@
 // Both need the raw body, the exact bytes received: a body parsed and
 // serialised again may differ in spacing or key order.
 //
-// Only node:crypto is used, no other dependency.
-import { createHmac, timingSafeEqual } from "node:crypto";
+// Only node:crypto is used, no other dependency; verify-web.ts does the same
+// with WebCrypto for browsers and workers.
+import { createHmac } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import {
+  WebhookVerificationError,
+  anyMatch,
+  bodyBytes,
+  readSignedRequest,
+  secretList,
+  standardKeyBytes,
+  standardSignatures,
+  toBase64,
+  toHex,
+  verified,
+  type VerifiedWebhook,
+  type VerifyOptions,
+  type WebhookHeaders,
+} from "./signature.js";
 
-/** Request headers: a fetch Headers, or Node's / Express's req.headers. */
-export type WebhookHeaders = Headers | Record<string, string | string[] | undefined>;
-
-export type WebhookScheme = "standard" | "guide";
-
-export interface VerifyOptions {
-  /**
-   * How far the timestamp may be from now, in seconds, either way; older
-   * requests are refused as replays. Default 300 (5 minutes).
-   */
-  toleranceSeconds?: number;
-  /**
-   * Which scheme to check. "auto" (the default) checks Standard Webhooks
-   * when its headers are present and the guide's X-Webhook-Signature
-   * otherwise; webhookd sends both.
-   */
-  scheme?: WebhookScheme | "auto";
-  /** The current time in milliseconds; for tests. */
-  now?: () => number;
-}
-
-/** A request whose signature checked out. */
-export interface VerifiedWebhook {
-  /** The event id (webhook-id / X-Webhook-Id): the same on every attempt, to deduplicate. */
-  id: string;
-  /** When this attempt was signed. */
-  timestamp: Date;
-  /** The scheme that was checked. */
-  scheme: WebhookScheme;
-  /** The body parsed as JSON: `{"id", "type", "created", "data"}`. */
-  payload: unknown;
-}
-
-export type VerificationFailure =
-  | "missing_headers"
-  | "bad_timestamp"
-  | "timestamp_out_of_tolerance"
-  | "no_matching_signature"
-  | "bad_body";
-
-export class WebhookVerificationError extends Error {
-  readonly reason: VerificationFailure;
-  constructor(reason: VerificationFailure, message: string) {
-    super(message);
-    this.name = "WebhookVerificationError";
-    this.reason = reason;
-  }
-}
-
-const secretPrefix = "whsec_";
+export {
+  WebhookVerificationError,
+  type VerificationFailure,
+  type VerifiedWebhook,
+  type VerifyOptions,
+  type WebhookHeaders,
+  type WebhookScheme,
+} from "./signature.js";
 
 /**
  * verifyWebhook checks a request webhookd sent, with the endpoint's secret
@@ -83,32 +57,15 @@ export function verifyWebhook(
   body: string | Uint8Array,
   options: VerifyOptions = {},
 ): VerifiedWebhook {
-  const secrets = (typeof secret === "string" ? [secret] : [...secret]).filter((s) => s !== "");
-  if (secrets.length === 0) throw new TypeError("verifyWebhook: no secret given");
-  const raw = typeof body === "string" ? Buffer.from(body, "utf8") : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-  const get = headerGetter(headers);
-  const scheme = options.scheme ?? "auto";
-  const standard = scheme === "standard" || (scheme === "auto" && get("webhook-signature") !== undefined);
-
-  const id = standard ? get("webhook-id") : get("x-webhook-id");
-  const ts = standard ? get("webhook-timestamp") : get("x-webhook-timestamp");
-  const sig = standard ? get("webhook-signature") : get("x-webhook-signature");
-  if (ts === undefined || sig === undefined || (standard && id === undefined)) {
-    const names = standard ? "webhook-id, webhook-timestamp and webhook-signature" : "X-Webhook-Timestamp and X-Webhook-Signature";
-    throw new WebhookVerificationError("missing_headers", `the request lacks ${names}`);
-  }
-  const timestamp = checkTimestamp(ts, options);
-
-  const ok = standard ? matchStandard(secrets, id ?? "", ts, raw, sig) : matchGuide(secrets, ts, raw, sig);
+  const secrets = secretList(secret);
+  const raw = bodyBytes(body);
+  const req = readSignedRequest(headers, options);
+  const ok =
+    req.scheme === "standard"
+      ? anyMatch(standardSignatures(req.signature), secrets.map((s) => standardSignature(s, req.id, req.timestampText, raw)))
+      : anyMatch([new TextEncoder().encode(req.signature.trim().toLowerCase())], secrets.map((s) => new TextEncoder().encode(toHex(guideSignature(s, req.timestampText, raw)))));
   if (!ok) throw new WebhookVerificationError("no_matching_signature", "no signature matches the secret");
-
-  let payload: unknown;
-  try {
-    payload = JSON.parse(raw.toString("utf8"));
-  } catch {
-    throw new WebhookVerificationError("bad_body", "the signed body is not JSON");
-  }
-  return { id: id ?? "", timestamp, scheme: standard ? "standard" : "guide", payload };
+  return verified(req, raw);
 }
 
 /**
@@ -117,7 +74,7 @@ export function verifyWebhook(
  */
 export function signWebhook(secrets: string | readonly string[], id: string, timestamp: Date, body: string | Uint8Array): Record<string, string> {
   const list = typeof secrets === "string" ? [secrets] : [...secrets];
-  const raw = typeof body === "string" ? Buffer.from(body, "utf8") : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  const raw = bodyBytes(body);
   const ts = String(Math.floor(timestamp.getTime() / 1000));
   const headers: Record<string, string> = {
     "webhook-id": id,
@@ -127,89 +84,23 @@ export function signWebhook(secrets: string | readonly string[], id: string, tim
   };
   const [current] = list;
   if (current === undefined) return headers;
-  headers["x-webhook-signature"] = guideSignature(current, ts, raw).toString("hex");
-  headers["webhook-signature"] = list.map((s) => "v1," + standardSignature(s, id, ts, raw).toString("base64")).join(" ");
+  headers["x-webhook-signature"] = toHex(guideSignature(current, ts, raw));
+  headers["webhook-signature"] = list.map((s) => "v1," + toBase64(standardSignature(s, id, ts, raw))).join(" ");
   return headers;
 }
 
-function checkTimestamp(ts: string, options: VerifyOptions): Date {
-  if (!/^\d{1,15}$/.test(ts)) throw new WebhookVerificationError("bad_timestamp", `the timestamp ${JSON.stringify(ts)} is not Unix seconds`);
-  const seconds = Number(ts);
-  const now = (options.now ?? Date.now)() / 1000;
-  const tolerance = options.toleranceSeconds ?? 300;
-  if (Math.abs(now - seconds) > tolerance) {
-    throw new WebhookVerificationError("timestamp_out_of_tolerance", `the timestamp is ${Math.round(now - seconds)} s from now, more than ${tolerance} s`);
-  }
-  return new Date(seconds * 1000);
-}
-
-function matchStandard(secrets: string[], id: string, ts: string, body: Buffer, header: string): boolean {
-  const given: Buffer[] = [];
-  for (const part of header.split(" ")) {
-    const [version, value] = splitOnce(part, ",");
-    if (version === "v1" && value !== "") given.push(Buffer.from(value, "base64"));
-  }
-  let ok = false;
-  for (const secret of secrets) {
-    const expected = standardSignature(secret, id, ts, body);
-    // Every pair is compared, so the time taken says nothing about which matched.
-    for (const g of given) ok = equal(g, expected) || ok;
-  }
-  return ok;
-}
-
-function matchGuide(secrets: string[], ts: string, body: Buffer, header: string): boolean {
-  const given = Buffer.from(header.trim().toLowerCase(), "utf8");
-  let ok = false;
-  for (const secret of secrets) {
-    ok = equal(given, Buffer.from(guideSignature(secret, ts, body).toString("hex"), "utf8")) || ok;
-  }
-  return ok;
-}
-
-function guideSignature(secret: string, ts: string, body: Buffer): Buffer {
+// The guide's crypto.createHmac('sha256', secret): a string key is its UTF-8 bytes.
+function guideSignature(secret: string, ts: string, body: Uint8Array): Uint8Array {
   return createHmac("sha256", secret).update(ts).update(body).digest();
 }
 
-function standardSignature(secret: string, id: string, ts: string, body: Buffer): Buffer {
-  return createHmac("sha256", standardKey(secret)).update(`${id}.${ts}.`).update(body).digest();
+function standardSignature(secret: string, id: string, ts: string, body: Uint8Array): Uint8Array {
+  return createHmac("sha256", standardKeyBytes(secret)).update(`${id}.${ts}.`).update(body).digest();
 }
 
-/**
- * standardKey is the Standard Webhooks HMAC key of secret, as webhookd
- * derives it: the base64 decoding of what follows "whsec_" (strict base64,
- * as Go's base64.StdEncoding reads it), or the raw bytes otherwise.
- */
+/** standardKey is the Standard Webhooks HMAC key of secret; see standardKeyBytes. */
 export function standardKey(secret: string): Buffer {
-  if (secret.startsWith(secretPrefix)) {
-    const encoded = secret.slice(secretPrefix.length);
-    if (encoded.length > 0 && encoded.length % 4 === 0 && /^[A-Za-z0-9+/]+={0,2}$/.test(encoded)) {
-      const key = Buffer.from(encoded, "base64");
-      if (key.length > 0) return key;
-    }
-  }
-  return Buffer.from(secret, "utf8");
-}
-
-function equal(a: Buffer, b: Buffer): boolean {
-  return a.length === b.length && timingSafeEqual(a, b);
-}
-
-function splitOnce(s: string, sep: string): [string, string] {
-  const i = s.indexOf(sep);
-  return i < 0 ? [s, ""] : [s.slice(0, i), s.slice(i + 1)];
-}
-
-function headerGetter(headers: WebhookHeaders): (name: string) => string | undefined {
-  if (typeof Headers !== "undefined" && headers instanceof Headers) {
-    return (name) => headers.get(name) ?? undefined;
-  }
-  const lower = new Map<string, string>();
-  for (const [k, v] of Object.entries(headers as Record<string, string | string[] | undefined>)) {
-    if (v === undefined) continue;
-    lower.set(k.toLowerCase(), Array.isArray(v) ? v.join(", ") : v);
-  }
-  return (name) => lower.get(name);
+  return Buffer.from(standardKeyBytes(secret));
 }
 
 /** The request the middleware sees: Node's, with what body parsers add. */

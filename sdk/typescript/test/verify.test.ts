@@ -8,7 +8,8 @@ import type { AddressInfo } from "node:net";
 import { describe, it } from "node:test";
 import express from "express";
 import { Webhook } from "standardwebhooks";
-import { signWebhook, standardKey, verifiedWebhook, verifyWebhook, webhookMiddleware, WebhookVerificationError, type WebhookRequest } from "../src/verify.js";
+import { signWebhook, standardKey, verifiedWebhook, verifyWebhook, webhookMiddleware, WebhookVerificationError, type VerifiedWebhook, type VerifyOptions, type WebhookHeaders, type WebhookRequest } from "../src/verify.js";
+import { verifyWebhookWeb } from "../src/verify-web.js";
 
 // Made with worker.Sign(h, "evt_1", time.Unix(1764583200, 0), body,
 // []string{current, previous}) in webhookd's worker package.
@@ -30,23 +31,78 @@ const vector = {
 const at = (seconds: number) => () => seconds * 1000;
 const signedAt = at(vector.timestamp);
 
-describe("verifyWebhook", () => {
-  it("accepts webhookd's Standard Webhooks signatures with either secret of a rotation", () => {
-    for (const secret of [vector.current, vector.previous, [vector.previous, vector.current]]) {
-      const v = verifyWebhook(secret, vector.headers, vector.body, { now: signedAt });
-      assert.equal(v.scheme, "standard");
-      assert.equal(v.id, "evt_1");
-      assert.equal(v.timestamp.getTime(), vector.timestamp * 1000);
-      assert.deepEqual((v.payload as { data: unknown }).data, { name: "Café ☕" });
+// Both verifiers, node:crypto's and WebCrypto's, pass the same cases.
+type Verify = (secret: string | string[], headers: WebhookHeaders, body: string | Uint8Array, options?: VerifyOptions) => Promise<VerifiedWebhook>;
+const verifiers: Array<[string, Verify]> = [
+  ["verifyWebhook (node:crypto)", async (...args) => verifyWebhook(...args)],
+  ["verifyWebhookWeb (WebCrypto)", verifyWebhookWeb],
+];
+
+for (const [name, verify] of verifiers) {
+  describe(name, () => {
+    it("accepts webhookd's Standard Webhooks signatures with either secret of a rotation", async () => {
+      for (const secret of [vector.current, vector.previous, [vector.previous, vector.current]]) {
+        const v = await verify(secret, vector.headers, vector.body, { now: signedAt });
+        assert.equal(v.scheme, "standard");
+        assert.equal(v.id, "evt_1");
+        assert.equal(v.timestamp.getTime(), vector.timestamp * 1000);
+        assert.deepEqual((v.payload as { data: unknown }).data, { name: "Café ☕" });
+      }
+    });
+
+    it("accepts the guide's X-Webhook-Signature with the current secret only", async () => {
+      const v = await verify(vector.current, vector.headers, new TextEncoder().encode(vector.body), { now: signedAt, scheme: "guide" });
+      assert.equal(v.scheme, "guide");
+      await assertFails(verify(vector.previous, vector.headers, vector.body, { now: signedAt, scheme: "guide" }), "no_matching_signature");
+    });
+
+    it("agrees with the standardwebhooks package", async () => {
+      const now = new Date();
+      const theirs = new Webhook(vector.current).sign("msg_2", now, vector.body);
+      const headers = { "webhook-id": "msg_2", "webhook-timestamp": String(Math.floor(now.getTime() / 1000)), "webhook-signature": theirs };
+      assert.equal((await verify(vector.current, headers, vector.body)).id, "msg_2");
+    });
+
+    it("reads fetch Headers and Node's header objects alike", async () => {
+      const h = new Headers(vector.headers);
+      assert.equal((await verify(vector.current, h, vector.body, { now: signedAt })).id, "evt_1");
+      const upper = Object.fromEntries(Object.entries(vector.headers).map(([k, v]) => [k.toUpperCase(), [v]]));
+      assert.equal((await verify(vector.current, upper, vector.body, { now: signedAt })).id, "evt_1");
+    });
+
+    const failures: Array<{ name: string; secret?: string; headers?: Record<string, string>; body?: string | Uint8Array; now?: () => number; scheme?: "guide" | "standard"; reason: string }> = [
+      { name: "body changed", body: vector.body.replace("Café", "Cafe"), reason: "no_matching_signature" },
+      { name: "body re-serialised", body: JSON.stringify(JSON.parse(vector.body), null, 1), reason: "no_matching_signature" },
+      { name: "other secret", secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", reason: "no_matching_signature" },
+      { name: "id changed", headers: { ...vector.headers, "webhook-id": "evt_2" }, reason: "no_matching_signature" },
+      { name: "signature not base64", headers: { ...vector.headers, "webhook-signature": "v1,!!!" }, reason: "no_matching_signature" },
+      { name: "another version's signature", headers: { ...vector.headers, "webhook-signature": vector.headers["webhook-signature"]?.replaceAll("v1,", "v2,") ?? "" }, reason: "no_matching_signature" },
+      { name: "guide: body changed", scheme: "guide", body: vector.body + " ", reason: "no_matching_signature" },
+      { name: "guide: signature of another length", scheme: "guide", headers: { ...vector.headers, "x-webhook-signature": "abc" }, reason: "no_matching_signature" },
+      { name: "too old", now: at(vector.timestamp + 301), reason: "timestamp_out_of_tolerance" },
+      { name: "from the future", now: at(vector.timestamp - 301), reason: "timestamp_out_of_tolerance" },
+      { name: "timestamp not seconds", headers: { ...vector.headers, "webhook-timestamp": "2026-12-01T10:00:00Z" }, reason: "bad_timestamp" },
+      { name: "no signature headers", headers: { "content-type": "application/json" }, reason: "missing_headers" },
+      { name: "standard asked, only the guide's headers", scheme: "standard", headers: { "x-webhook-timestamp": "1764583200", "x-webhook-signature": "b3" }, reason: "missing_headers" },
+      { name: "signed, but not JSON", body: "not json", headers: signWebhook(vector.current, "evt_1", new Date(vector.timestamp * 1000), "not json"), reason: "bad_body" },
+      { name: "signed, but not UTF-8", body: new Uint8Array([0x7b, 0xff, 0x7d]), headers: signWebhook(vector.current, "evt_1", new Date(vector.timestamp * 1000), new Uint8Array([0x7b, 0xff, 0x7d])), reason: "bad_body" },
+    ];
+    for (const tc of failures) {
+      it(`refuses: ${tc.name}`, async () => {
+        await assertFails(
+          verify(tc.secret ?? vector.current, tc.headers ?? vector.headers, tc.body ?? vector.body, { now: tc.now ?? signedAt, ...(tc.scheme ? { scheme: tc.scheme } : {}) }),
+          tc.reason,
+        );
+      });
     }
-  });
 
-  it("accepts the guide's X-Webhook-Signature with the current secret only", () => {
-    const v = verifyWebhook(vector.current, vector.headers, Buffer.from(vector.body), { now: signedAt, scheme: "guide" });
-    assert.equal(v.scheme, "guide");
-    assertFails(() => verifyWebhook(vector.previous, vector.headers, vector.body, { now: signedAt, scheme: "guide" }), "no_matching_signature");
+    it("needs a secret", async () => {
+      await assert.rejects(verify([], vector.headers, vector.body), TypeError);
+    });
   });
+}
 
+describe("signWebhook", () => {
   it("signs exactly as webhookd does", () => {
     assert.deepEqual(signWebhook([vector.current, vector.previous], vector.id, new Date(vector.timestamp * 1000), vector.body), vector.headers);
   });
@@ -57,13 +113,9 @@ describe("verifyWebhook", () => {
     assert.equal(signWebhook(vector.current, vector.id, new Date(vector.timestamp * 1000), vector.body)["x-webhook-signature"], expected);
   });
 
-  it("agrees with the standardwebhooks package both ways", () => {
-    const now = new Date();
-    const ours = signWebhook(vector.current, "msg_1", now, vector.body);
+  it("is accepted by the standardwebhooks package", () => {
+    const ours = signWebhook(vector.current, "msg_1", new Date(), vector.body);
     assert.doesNotThrow(() => new Webhook(vector.current).verify(vector.body, ours));
-    const theirs = new Webhook(vector.current).sign("msg_2", now, vector.body);
-    const headers = { "webhook-id": "msg_2", "webhook-timestamp": String(Math.floor(now.getTime() / 1000)), "webhook-signature": theirs };
-    assert.equal(verifyWebhook(vector.current, headers, vector.body).id, "msg_2");
   });
 
   it("derives the Standard Webhooks key as webhookd does", () => {
@@ -73,44 +125,10 @@ describe("verifyWebhook", () => {
       assert.equal(standardKey(s).toString("utf8"), s);
     }
   });
-
-  it("reads fetch Headers and Node's header objects alike", () => {
-    const h = new Headers(vector.headers);
-    assert.equal(verifyWebhook(vector.current, h, vector.body, { now: signedAt }).id, "evt_1");
-    const upper = Object.fromEntries(Object.entries(vector.headers).map(([k, v]) => [k.toUpperCase(), [v]]));
-    assert.equal(verifyWebhook(vector.current, upper, vector.body, { now: signedAt }).id, "evt_1");
-  });
-
-  const failures: Array<{ name: string; secret?: string; headers?: Record<string, string>; body?: string; now?: () => number; scheme?: "guide" | "standard"; reason: string }> = [
-    { name: "body changed", body: vector.body.replace("Café", "Cafe"), reason: "no_matching_signature" },
-    { name: "body re-serialised", body: JSON.stringify(JSON.parse(vector.body), null, 1), reason: "no_matching_signature" },
-    { name: "other secret", secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", reason: "no_matching_signature" },
-    { name: "id changed", headers: { ...vector.headers, "webhook-id": "evt_2" }, reason: "no_matching_signature" },
-    { name: "guide: body changed", scheme: "guide", body: vector.body + " ", reason: "no_matching_signature" },
-    { name: "guide: signature of another length", scheme: "guide", headers: { ...vector.headers, "x-webhook-signature": "abc" }, reason: "no_matching_signature" },
-    { name: "too old", now: at(vector.timestamp + 301), reason: "timestamp_out_of_tolerance" },
-    { name: "from the future", now: at(vector.timestamp - 301), reason: "timestamp_out_of_tolerance" },
-    { name: "timestamp not seconds", headers: { ...vector.headers, "webhook-timestamp": "2026-12-01T10:00:00Z" }, reason: "bad_timestamp" },
-    { name: "no signature headers", headers: { "content-type": "application/json" }, reason: "missing_headers" },
-    { name: "standard asked, only the guide's headers", scheme: "standard", headers: { "x-webhook-timestamp": "1764583200", "x-webhook-signature": "b3" }, reason: "missing_headers" },
-    { name: "signed, but not JSON", body: "not json", headers: signWebhook(vector.current, "evt_1", new Date(vector.timestamp * 1000), "not json"), reason: "bad_body" },
-  ];
-  for (const tc of failures) {
-    it(`refuses: ${tc.name}`, () => {
-      assertFails(
-        () => verifyWebhook(tc.secret ?? vector.current, tc.headers ?? vector.headers, tc.body ?? vector.body, { now: tc.now ?? signedAt, ...(tc.scheme ? { scheme: tc.scheme } : {}) }),
-        tc.reason,
-      );
-    });
-  }
-
-  it("needs a secret", () => {
-    assert.throws(() => verifyWebhook([], vector.headers, vector.body), TypeError);
-  });
 });
 
-function assertFails(f: () => unknown, reason: string) {
-  assert.throws(f, (e: unknown) => e instanceof WebhookVerificationError && e.reason === reason);
+async function assertFails(p: Promise<unknown>, reason: string) {
+  await assert.rejects(p, (e: unknown) => e instanceof WebhookVerificationError && e.reason === reason);
 }
 
 describe("webhookMiddleware", () => {
