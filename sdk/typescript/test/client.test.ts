@@ -1,7 +1,7 @@
 // The clients' behaviour that needs no webhookd: addresses, the retry
 // policy, and retries against real loopback servers that fail on cue.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { describe, it } from "node:test";
@@ -60,6 +60,13 @@ describe("retryAfterMs", () => {
 it("VERSION is package.json's version", () => {
   const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
   assert.equal(VERSION, pkg.version);
+});
+
+// webhookd's version lives in the repository's VERSION file; the SDK's must
+// be the same number.
+const repoVersion = new URL("../../../../VERSION", import.meta.url);
+it("VERSION is webhookd's (the repository's VERSION file)", { skip: existsSync(repoVersion) ? false : `no ${repoVersion.pathname}` }, () => {
+  assert.equal(VERSION, readFileSync(repoVersion, "utf8").trim());
 });
 
 // serve answers each request with the next of answers (the last one
