@@ -21,6 +21,8 @@ generate: web/node_modules/.package-lock.json ## Regenerate gen/ from proto/ (bu
 	go generate ./ent/...
 	@# The dashboard's typed client: openapi-typescript over the OpenAPI 3.1 document.
 	cd web && npm run --silent generate
+	@# The Python SDK's stubs: Debian's protoc and grpc_python_plugin, versions checked.
+	sdk/python/generate.sh
 
 # The dashboard's npm packages, pinned by web/package-lock.json.
 web/node_modules/.package-lock.json: web/package-lock.json web/package.json
