@@ -77,11 +77,13 @@ class ClientTest(unittest.TestCase):
         port = self.server.add_insecure_port("127.0.0.1:0")
         self.server.start()
         self.sleeps = []
+        self.retries = []
         self.client = Client(
             f"127.0.0.1:{port}",
             "whk_test_token",
             retry=RetryPolicy(max_attempts=4, initial_backoff=0.01, max_backoff=0.05),
             sleep=self.sleeps.append,
+            on_retry=lambda err, delay: self.retries.append((err.code, err.retry_delay, delay)),
             timeout=10,
         )
 
@@ -131,6 +133,7 @@ class ClientTest(unittest.TestCase):
         self.assertEqual(len(self.sleeps), 1)
         self.assertGreaterEqual(self.sleeps[0], 1.5)
         self.assertLessEqual(self.sleeps[0], 1.5 * 1.1)
+        self.assertEqual(self.retries, [(grpc.StatusCode.RESOURCE_EXHAUSTED, 1.5, self.sleeps[0])])
 
     def test_resource_exhausted_without_retry_info_is_raised(self):
         # A size limit: the same request would fail again.

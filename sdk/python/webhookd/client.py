@@ -169,6 +169,8 @@ class Client:
     ``[::1]``), where webhookd listens in plaintext by default; ``tls=True``
     or ``False`` overrides that, and ``root_certificates`` (PEM) replaces the
     system's trust roots. ``timeout`` bounds each attempt, in seconds.
+    ``on_retry(error, delay)`` is called before each retry (to log it);
+    ``sleep`` waits ``delay`` seconds (a test may replace it).
 
     Failed calls raise :class:`webhookd.WebhookdError` subclasses; see
     :class:`RetryPolicy` for which are retried first. List methods return
@@ -188,6 +190,7 @@ class Client:
         timeout: Optional[float] = 30.0,
         retry: Optional[RetryPolicy] = None,
         options: Sequence[tuple] = (),
+        on_retry: Optional[Callable[[WebhookdError, float], None]] = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         if not target:
@@ -208,6 +211,7 @@ class Client:
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
         self._sleep = sleep
+        self._on_retry = on_retry
 
     def close(self) -> None:
         self._raw_channel.close()
@@ -229,6 +233,8 @@ class Client:
             delay = self._retry_delay(err, retries, safe)
             if delay is None:
                 raise err
+            if self._on_retry is not None:
+                self._on_retry(err, delay)
             self._sleep(delay)
             retries += 1
 
