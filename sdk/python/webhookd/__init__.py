@@ -6,6 +6,8 @@ The client needs grpcio and protobuf (Debian: python3-grpcio,
 python3-protobuf); :func:`verify` only the standard library.
 """
 
+from typing import Any
+
 from webhookd._version import __version__
 from webhookd.verify import (
     DEFAULT_TOLERANCE,
@@ -31,7 +33,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> Any:
     # The client and its errors import grpcio and protobuf only when used, so
     # that a receiver that only verifies webhooks needs neither.
     if name in ("Client", "RetryPolicy"):

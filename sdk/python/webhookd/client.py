@@ -9,7 +9,7 @@ import random
 import time
 import uuid
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Iterator, Mapping, Optional, Sequence, TypeVar, Union
+from typing import Any, Callable, Iterable, Iterator, Mapping, Optional, Sequence, Tuple, TypeVar, Union
 
 import grpc
 from google.protobuf import field_mask_pb2, struct_pb2, timestamp_pb2
@@ -102,16 +102,16 @@ class _AuthInterceptor(
             getattr(d, "compression", None),
         )
 
-    def intercept_unary_unary(self, continuation, client_call_details, request):
+    def intercept_unary_unary(self, continuation: Any, client_call_details: Any, request: Any) -> Any:
         return continuation(self._details(client_call_details), request)
 
-    def intercept_unary_stream(self, continuation, client_call_details, request):
+    def intercept_unary_stream(self, continuation: Any, client_call_details: Any, request: Any) -> Any:
         return continuation(self._details(client_call_details), request)
 
-    def intercept_stream_unary(self, continuation, client_call_details, request_iterator):
+    def intercept_stream_unary(self, continuation: Any, client_call_details: Any, request_iterator: Any) -> Any:
         return continuation(self._details(client_call_details), request_iterator)
 
-    def intercept_stream_stream(self, continuation, client_call_details, request_iterator):
+    def intercept_stream_stream(self, continuation: Any, client_call_details: Any, request_iterator: Any) -> Any:
         return continuation(self._details(client_call_details), request_iterator)
 
 
@@ -189,7 +189,7 @@ class Client:
         root_certificates: Optional[bytes] = None,
         timeout: Optional[float] = 30.0,
         retry: Optional[RetryPolicy] = None,
-        options: Sequence[tuple] = (),
+        options: Sequence[Tuple[str, Any]] = (),
         on_retry: Optional[Callable[[WebhookdError, float], None]] = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -337,7 +337,7 @@ class Client:
     def recover_endpoint(self, endpoint: str, since: Time) -> int:
         """Retries the endpoint's failed deliveries since ``since``; returns how many."""
         req = svc.RecoverEndpointRequest(name=endpoint, since=_timestamp(since))
-        return self._call(self.webhooks.RecoverEndpoint, req, safe=False).delivery_count
+        return int(self._call(self.webhooks.RecoverEndpoint, req, safe=False).delivery_count)
 
     # Events.
 
@@ -391,7 +391,7 @@ class Client:
         self,
         parent: str,
         *,
-        statuses: Iterable["res.Delivery.Status.ValueType"] = (),
+        statuses: Iterable["res.Delivery.Status"] = (),
         event_types: Iterable[str] = (),
         create_time_after: Optional[Time] = None,
         create_time_before: Optional[Time] = None,

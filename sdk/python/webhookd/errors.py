@@ -11,7 +11,7 @@ account's rate limit with a ``google.rpc.RetryInfo`` saying when to try again.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Tuple, Type
+from typing import Any, Dict, Iterable, List, Optional, Tuple, Type
 
 import grpc
 from google.protobuf import any_pb2
@@ -165,7 +165,7 @@ def from_rpc_error(err: grpc.RpcError) -> WebhookdError:
     )
 
 
-def _status_details(trailers) -> List[any_pb2.Any]:
+def _status_details(trailers: Iterable[Tuple[str, Any]]) -> List[any_pb2.Any]:
     for key, value in trailers:
         if key == _DETAILS_KEY and isinstance(value, bytes):
             st = status_pb2.Status()

@@ -26,7 +26,7 @@ import hashlib
 import hmac
 import time
 from dataclasses import dataclass
-from typing import Iterable, Literal, Mapping, Optional, Sequence, Union
+from typing import Callable, Dict, Iterable, Literal, Mapping, Optional, Sequence, Union
 
 __all__ = [
     "SCHEME_GUIDE",
@@ -37,10 +37,10 @@ __all__ = [
     "verify",
 ]
 
-SCHEME_GUIDE = "guide"
-SCHEME_STANDARD = "standard"
-
 Scheme = Literal["guide", "standard"]
+
+SCHEME_GUIDE: Scheme = "guide"
+SCHEME_STANDARD: Scheme = "standard"
 
 #: Seconds a request's timestamp may be off the receiver's clock, either way,
 #: before it is refused as a replay (Standard Webhooks' default).
@@ -181,8 +181,11 @@ def standard_key(secret: str) -> bytes:
     return secret.encode("utf-8")
 
 
-def _header_getter(headers: Mapping[str, str]):
-    lowered: Optional[dict] = None
+_Getter = Callable[[str], Optional[str]]
+
+
+def _header_getter(headers: Mapping[str, str]) -> _Getter:
+    lowered: Optional[Dict[str, str]] = None
 
     def get(name: str) -> Optional[str]:
         nonlocal lowered
@@ -198,7 +201,7 @@ def _header_getter(headers: Mapping[str, str]):
     return get
 
 
-def _required(get, name: str) -> str:
+def _required(get: _Getter, name: str) -> str:
     value = get(name)
     if value is None or value == "":
         raise WebhookVerificationError(f"missing {name} header")
