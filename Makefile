@@ -13,12 +13,13 @@ help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: generate
-generate: ## Regenerate gen/ from proto/ (buf) and ent/ from ent/schema (entc)
+generate: ## Regenerate gen/ from proto/ (buf), ent/ from ent/schema (entc) and the CLI reference in docs/cli
 	@# buf.gen.yaml cannot use "clean" (gen/openapiv2/openapiv2.go is hand-written),
 	@# so generated files are removed here: a deleted proto leaves nothing stale.
 	find gen -type f \( -name '*.pb.go' -o -name '*.pb.gw.go' -o -name '*.swagger.json' \) -delete
 	$(BUF) generate
 	go generate ./ent/...
+	go generate ./internal/cli/...
 
 .PHONY: lint
 lint: ## Check formatting (gofmt, buf format), go vet and buf lint
