@@ -96,12 +96,19 @@ func (p *printer) print(m proto.Message, human func(p *printer)) error {
 
 // table writes rows under headers, aligned in columns.
 func (p *printer) table(headers []string, rows [][]string) {
-	tw := tabwriter.NewWriter(p.out, 0, 4, 2, ' ', 0)
+	var buf bytes.Buffer
+	tw := tabwriter.NewWriter(&buf, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, strings.Join(headers, "\t"))
 	for _, row := range rows {
 		fmt.Fprintln(tw, strings.Join(row, "\t"))
 	}
 	_ = tw.Flush()
+	// An empty last cell leaves the padding of the column before it.
+	for _, line := range strings.SplitAfter(buf.String(), "\n") {
+		if line != "" {
+			fmt.Fprintln(p.out, strings.TrimRight(line, " \n"))
+		}
+	}
 }
 
 // fields writes label/value pairs, one a line, values aligned; empty

@@ -203,9 +203,8 @@ func sign(id string, ts int64, body []byte, secret string) http.Header {
 	return h
 }
 
-// parseTimestamp reads a Unix-seconds timestamp header and checks it against
-// the tolerance.
-func parseTimestamp(r *schemeResult, name, value string, now time.Time, tolerance time.Duration) (int64, bool) {
+// parseTimestamp reads a Unix-seconds timestamp header.
+func parseTimestamp(r *schemeResult, name, value string) (int64, bool) {
 	ts, err := strconv.ParseInt(value, 10, 64)
 	if err != nil || strconv.FormatInt(ts, 10) != value {
 		r.Problems = append(r.Problems, fmt.Sprintf("%s %q is not Unix seconds", name, value))
@@ -226,6 +225,10 @@ func timestampAge(ts int64, now time.Time, tolerance time.Duration) string {
 	return fmt.Sprintf("the timestamp is %s in the future, outside the %s tolerance: a clock is off", (-d).Truncate(time.Second), tolerance)
 }
 
+// notCanonical explains a body that differs from its canonical form but
+// does not verify in it either: reordered keys cannot be put back.
+const notCanonical = "the body is not in the form webhookd sent (webhookd sends JSON.stringify's form: no whitespace, keys in their original order), so it was re-serialised on the way, which alone breaks the signature"
+
 const wrongSecret = "the signature does not match: wrong secret (use this endpoint's current one: 'webhookctl endpoints secret ep_…'), or the body or timestamp changed after signing"
 
 func verifyGuide(h http.Header, body, canonical []byte, reserialised bool, secret string, now time.Time, tolerance time.Duration) schemeResult {
@@ -239,7 +242,7 @@ func verifyGuide(h http.Header, body, canonical []byte, reserialised bool, secre
 		r.Problems = append(r.Problems, fmt.Sprintf("%s and %s must both be present", worker.HeaderWebhookSignature, worker.HeaderWebhookTimestamp))
 		return r
 	}
-	ts, ok := parseTimestamp(&r, worker.HeaderWebhookTimestamp, tsHeader, now, tolerance)
+	ts, ok := parseTimestamp(&r, worker.HeaderWebhookTimestamp, tsHeader)
 	if !ok {
 		return r
 	}
@@ -259,6 +262,9 @@ func verifyGuide(h http.Header, body, canonical []byte, reserialised bool, secre
 		r.Problems = append(r.Problems, "the secret has leading or trailing whitespace (a newline from a file?): it verifies once trimmed")
 	default:
 		r.Problems = append(r.Problems, wrongSecret)
+		if reserialised {
+			r.Notes = append(r.Notes, notCanonical)
+		}
 		if strings.Contains(sig, ",") || strings.Contains(sig, " ") {
 			r.Notes = append(r.Notes, worker.HeaderWebhookSignature+" holds one hex signature; a v1,… value belongs in webhook-signature")
 		}
@@ -280,7 +286,7 @@ func verifyStandard(h http.Header, body, canonical []byte, reserialised bool, se
 		r.Problems = append(r.Problems, "webhook-id, webhook-timestamp and webhook-signature must all be present")
 		return r
 	}
-	ts, ok := parseTimestamp(&r, "webhook-timestamp", tsHeader, now, tolerance)
+	ts, ok := parseTimestamp(&r, "webhook-timestamp", tsHeader)
 	if !ok {
 		return r
 	}
@@ -304,6 +310,9 @@ func verifyStandard(h http.Header, body, canonical []byte, reserialised bool, se
 		r.Problems = append(r.Problems, "the secret has leading or trailing whitespace (a newline from a file?): it verifies once trimmed")
 	default:
 		r.Problems = append(r.Problems, wrongSecret)
+		if reserialised {
+			r.Notes = append(r.Notes, notCanonical)
+		}
 		if len(entries) > 1 {
 			r.Notes = append(r.Notes, fmt.Sprintf("the header carries %d signatures (a rotation's grace period): none matches this secret", len(entries)))
 		}
