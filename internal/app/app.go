@@ -121,6 +121,9 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, notice io.Writer)
 		// it) plus the rest of the request.
 		MaxRequestBytes: 2*cfg.MaxPayloadBytes + 64<<10,
 	}
+	if srvCfg.TLS, err = cfg.tlsConfig(); err != nil {
+		return nil, err
+	}
 	// With the worker role, the engine takes new deliveries itself (see
 	// worker.Engine.Dispatch); without it, they go to the schedule for
 	// the workers of other processes.

@@ -21,6 +21,10 @@ import (
 type Config struct {
 	HTTPAddr string
 	GRPCAddr string
+	// TLSCertFile and TLSKeyFile, given together, make both listeners
+	// serve TLS (tls.go); without them both serve plaintext.
+	TLSCertFile string
+	TLSKeyFile  string
 	// DataDir holds the SQLite file of the embedded default.
 	DataDir string
 	// DatabaseURL selects the database; empty means SQLite in DataDir.
@@ -102,6 +106,8 @@ func ParseConfig(args []string, getenv func(string) string, output io.Writer) (C
 	fs.SetOutput(output)
 	fs.StringVar(&c.HTTPAddr, "http-addr", "127.0.0.1:8080", "listen address of the REST API, health checks and OpenAPI document")
 	fs.StringVar(&c.GRPCAddr, "grpc-addr", "127.0.0.1:9090", "listen address of the gRPC API")
+	fs.StringVar(&c.TLSCertFile, "tls-cert-file", "", "PEM certificate chain both listeners serve TLS with, with --tls-key-file (default: plaintext)")
+	fs.StringVar(&c.TLSKeyFile, "tls-key-file", "", "PEM private key of --tls-cert-file")
 	fs.StringVar(&c.DataDir, "data-dir", "webhookd-data", "directory of the embedded SQLite database")
 	fs.StringVar(&c.DatabaseURL, "database-url", "", "database: postgres://… or sqlite:///path/file.db (default: SQLite file in --data-dir)")
 	fs.StringVar(&c.RedisURL, "redis-url", "", "Redis holding the delivery schedule: redis://host:port/db (default: embedded in-process server)")
@@ -170,6 +176,9 @@ func (c *Config) Validate() error {
 	}
 	if c.GRPCAddr == "" {
 		bad("grpc-addr", "required")
+	}
+	if err := c.validateTLS(); err != nil {
+		errs = append(errs, err)
 	}
 	if c.DatabaseURL == "" && c.DataDir == "" {
 		bad("data-dir", "required when --database-url is not set")

@@ -160,12 +160,11 @@ func (f *Factory) close() {
 // --ca-file) unless the server is on loopback or --plaintext is given:
 // an API key must not cross a network in the clear by accident.
 func dial(s settings, version string) (*grpc.ClientConn, error) {
-	host, _, err := net.SplitHostPort(s.Server)
+	host, plaintext, err := transport(s)
 	if err != nil {
-		return nil, usagef("--server %q: want host:port, e.g. %s", s.Server, DefaultServer)
+		return nil, err
 	}
 	var creds credentials.TransportCredentials
-	plaintext := s.Plaintext || (s.CAFile == "" && isLoopback(host))
 	if plaintext {
 		creds = insecure.NewCredentials()
 	} else {
@@ -196,6 +195,16 @@ func dial(s settings, version string) (*grpc.ClientConn, error) {
 		return nil, fmt.Errorf("connect to %s: %w", s.Server, err)
 	}
 	return conn, nil
+}
+
+// transport says whether dial connects to s.Server in plaintext: with
+// --plaintext, or to a loopback server unless --ca-file asks for TLS.
+func transport(s settings) (host string, plaintext bool, err error) {
+	host, port, err := net.SplitHostPort(s.Server)
+	if err != nil || host == "" || port == "" {
+		return "", false, usagef("--server %q: want host:port, e.g. %s", s.Server, DefaultServer)
+	}
+	return host, s.Plaintext || (s.CAFile == "" && isLoopback(host)), nil
 }
 
 // isLoopback reports whether host names this machine: localhost or a
