@@ -110,7 +110,9 @@ func parseHeaderFile(raw []byte) (http.Header, error) {
 	trimmed := bytes.TrimSpace(raw)
 	if bytes.HasPrefix(trimmed, []byte("{")) {
 		var m map[string]any
-		if err := json.Unmarshal(trimmed, &m); err != nil {
+		dec := json.NewDecoder(bytes.NewReader(trimmed))
+		dec.UseNumber() // a timestamp stays 1700000000, not 1.7e+09
+		if err := dec.Decode(&m); err != nil {
 			return nil, fmt.Errorf("not a JSON object of headers: %w", err)
 		}
 		for k, v := range m {
