@@ -90,7 +90,11 @@ func describeError(err error, server string) string {
 		switch d := d.(type) {
 		case *errdetails.BadRequest:
 			for _, v := range d.GetFieldViolations() {
-				fmt.Fprintf(&b, "\n  %s: %s", v.GetField(), v.GetDescription())
+				line := v.GetField() + ": " + v.GetDescription()
+				if line == st.Message() {
+					continue // the message says it already
+				}
+				fmt.Fprintf(&b, "\n  %s", line)
 			}
 		case *errdetails.RetryInfo:
 			if d.GetRetryDelay() != nil {

@@ -32,9 +32,14 @@ so that it stays out of the shell history.`,
 				return err
 			}
 			if !f.changed("api-key") && f.Getenv("WEBHOOKD_API_KEY") == "" {
-				fmt.Fprint(f.Err, "API key: ")
+				terminal := isTerminal(f.In)
+				if terminal {
+					fmt.Fprint(f.Err, "API key: ")
+				}
 				line, _ := bufio.NewReader(f.In).ReadString('\n')
-				fmt.Fprintln(f.Err)
+				if terminal {
+					fmt.Fprintln(f.Err)
+				}
 				s.APIKey = strings.TrimSpace(line)
 			}
 			if s.APIKey == "" {

@@ -41,7 +41,12 @@ func (f *Factory) useColor() bool {
 	if f.Getenv("NO_COLOR") != "" || f.Getenv("TERM") == "dumb" {
 		return false
 	}
-	file, ok := f.Out.(*os.File)
+	return isTerminal(f.Out)
+}
+
+// isTerminal reports whether v is a file that is a terminal.
+func isTerminal(v any) bool {
+	file, ok := v.(*os.File)
 	if !ok {
 		return false
 	}
