@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/mattn/go-isatty"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
@@ -44,14 +45,11 @@ func (f *Factory) useColor() bool {
 	return isTerminal(f.Out)
 }
 
-// isTerminal reports whether v is a file that is a terminal.
+// isTerminal reports whether v is a file that is a terminal. A character
+// device is not enough: /dev/null is one too.
 func isTerminal(v any) bool {
 	file, ok := v.(*os.File)
-	if !ok {
-		return false
-	}
-	info, err := file.Stat()
-	return err == nil && info.Mode()&os.ModeCharDevice != 0
+	return ok && isatty.IsTerminal(file.Fd())
 }
 
 // marshalJSON is m in the API's own JSON form, the one the REST API returns
