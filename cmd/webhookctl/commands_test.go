@@ -307,4 +307,7 @@ func testExitCodes(t *testing.T, admin, customer *cli) {
 	} {
 		customer.fails(2, []string{"--help"}, args...)
 	}
+	customer.fails(2, []string{`did you mean "endpoints"?`}, "endpoinst")
+	customer.fails(2, []string{`did you mean "list"?`}, "events", "lsit")
+	customer.fails(2, []string{`profile "nobody"`, "it has acme"}, "endpoints", "list", "--profile", "nobody")
 }

@@ -101,7 +101,11 @@ func (f *Factory) resolve(newProfile bool) (settings, error) {
 		var ok bool
 		p, ok = cfg.Profiles[s.Profile]
 		if !ok && explicit && !newProfile {
-			return s, usagef("profile %q is not in %s: create it with 'webhookctl login --profile %s'", s.Profile, path, s.Profile)
+			known := "it has none"
+			if names := cfg.profileNames(); len(names) > 0 {
+				known = "it has " + strings.Join(names, ", ")
+			}
+			return s, usagef("profile %q is not in %s (%s): create it with 'webhookctl login --profile %s'", s.Profile, path, known, s.Profile)
 		}
 	} else if explicit && !newProfile {
 		return s, usagef("--profile: %v", err)

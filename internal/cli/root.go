@@ -148,10 +148,16 @@ func newGroup(use, short, example string, aliases ...string) *cobra.Command {
 }
 
 func groupArgs(cmd *cobra.Command, args []string) error {
-	if len(args) > 0 {
-		return usagef("unknown command %q for %q", args[0], cmd.CommandPath())
+	if len(args) == 0 {
+		return nil
 	}
-	return nil
+	if cmd.SuggestionsMinimumDistance <= 0 {
+		cmd.SuggestionsMinimumDistance = 2 // cobra's default, set only on its own path
+	}
+	if suggestions := cmd.SuggestionsFor(args[0]); len(suggestions) > 0 {
+		return usagef("unknown command %q for %q; did you mean %q?", args[0], cmd.CommandPath(), suggestions[0])
+	}
+	return usagef("unknown command %q for %q", args[0], cmd.CommandPath())
 }
 
 // newHelpCommand replaces cobra's help command, so that it has an example
