@@ -119,13 +119,13 @@ func newEventsListCommand(f *Factory) *cobra.Command {
 			return f.printer().print(&webhooksv1.ListEventsResponse{Events: events, NextPageToken: next}, func(p *printer) {
 				rows := make([][]string, 0, len(events))
 				for _, e := range events {
-					test := ""
+					test := "no"
 					if e.GetTest() {
-						test = "test"
+						test = "yes"
 					}
 					rows = append(rows, []string{id(e.GetName()), e.GetType(), formatTime(e.GetCreateTime()), test})
 				}
-				p.table([]string{"ID", "TYPE", "CREATED", ""}, rows)
+				p.table([]string{"ID", "TYPE", "CREATED", "TEST"}, rows)
 			})
 		},
 	}

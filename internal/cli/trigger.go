@@ -83,7 +83,7 @@ answer with a 2xx.`,
 				}
 			}
 			if failed > 0 {
-				return fmt.Errorf("%s of %d did not answer with a 2xx", plural(failed, "endpoint", "endpoints"), len(results))
+				return fmt.Errorf("%s of %d did not answer with a 2xx in time", plural(failed, "endpoint", "endpoints"), len(results))
 			}
 			return nil
 		},
