@@ -117,7 +117,9 @@ check such as verify does not pass), 2 on bad usage.`,
 }
 
 // addCommands adds the top-level commands, one file per noun. A new noun
-// (listen, say) adds its constructor here.
+// (listen, say) adds its constructor here; a command that runs until
+// interrupted sets Annotations[noTimeoutAnnotation] so that --timeout
+// leaves it alone.
 func addCommands(root *cobra.Command, f *Factory) {
 	root.AddCommand(
 		newLoginCommand(f),
