@@ -8,6 +8,8 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/webhookd/webhookd/internal/cli/listen"
 )
 
 // Exit statuses of webhookctl.
@@ -61,7 +63,8 @@ func exitCode(err error) int {
 
 func isUsage(err error) bool {
 	var ue *usageError
-	if errors.As(err, &ue) {
+	var listenUsage *listen.UsageError
+	if errors.As(err, &ue) || errors.As(err, &listenUsage) {
 		return true
 	}
 	if _, ok := status.FromError(err); ok && status.Code(err) != codes.Unknown {

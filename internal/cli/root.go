@@ -130,6 +130,7 @@ func addCommands(root *cobra.Command, f *Factory) {
 		newAccountsCommand(f),
 		newAPIKeysCommand(f),
 		newTriggerCommand(f),
+		newListenCommand(f),
 		newVerifyCommand(f),
 		newVersionCommand(f),
 		newCompletionCommand(),
