@@ -235,11 +235,12 @@ var (
 	durationPattern = regexp.MustCompile(`"\d+(\.\d+)?s"|\b\d+ ms\b`)
 	portPattern     = regexp.MustCompile(`127\.0\.0\.1:\d+`)
 	spacesPattern   = regexp.MustCompile(`(\S) {2,}`)
+	etagPattern     = regexp.MustCompile(`"etag": "[A-Za-z0-9_-]+"`)
 )
 
 // normalise replaces what differs between runs: ids (numbered by first
 // appearance, so that a golden still shows which rows share an id),
-// tokens, secrets, times, durations and ports. Tables have their column
+// tokens, secrets, times, durations, ports and etags. Tables have their column
 // padding collapsed, since the widths follow those values (indentation at
 // the start of a line is kept).
 func normalise(out string, table bool) string {
@@ -265,6 +266,7 @@ func normalise(out string, table bool) string {
 		return "<n> ms"
 	})
 	out = portPattern.ReplaceAllString(out, "127.0.0.1:<port>")
+	out = etagPattern.ReplaceAllString(out, `"etag": "<etag>"`)
 	if table {
 		out = spacesPattern.ReplaceAllString(out, "$1  ")
 	}
