@@ -41,9 +41,9 @@ type heldClaim struct {
 	renewing sync.Mutex
 	mu       sync.Mutex
 	claim    Claim
-	due   time.Time // when the delivery was due: the reconciler counts from it
-	sent  bool      // the request may have gone out
-	lost  bool      // a renewal found the claim held by no one, or by another
+	due      time.Time // when the delivery was due: the reconciler counts from it
+	sent     bool      // the request may have gone out
+	lost     bool      // a renewal found the claim held by no one, or by another
 }
 
 func (h *heldClaim) current() Claim {
