@@ -1,0 +1,204 @@
+package worker_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/webhookd/webhookd"
+	"github.com/webhookd/webhookd/store"
+	"github.com/webhookd/webhookd/worker"
+)
+
+// pausingStore is a real store that stops the engine at one point of an
+// attempt until the test lets it go on: after it loaded the claimed
+// deliveries (a worker starved between its read and its request), or
+// before it records an attempt (a slow database). Only the first such call
+// pauses. This is the slowness of a loaded machine, put exactly where it
+// does harm instead of waited for.
+type pausingStore struct {
+	store.Store
+	afterLoad, beforeRecord bool
+	paused                  chan struct{} // closed once the call is paused
+	resume                  chan struct{} // closed by release
+	once, released          sync.Once
+}
+
+// newPausingStore wraps st. Tests release it in a cleanup registered after
+// the rig's, which therefore runs before the rig stops: a failed test does
+// not hang waiting for the paused call.
+func newPausingStore(st store.Store) *pausingStore {
+	return &pausingStore{Store: st, paused: make(chan struct{}), resume: make(chan struct{})}
+}
+
+// release lets the paused call go on.
+func (s *pausingStore) release() { s.released.Do(func() { close(s.resume) }) }
+
+func (s *pausingStore) pause() {
+	s.once.Do(func() {
+		close(s.paused)
+		<-s.resume
+	})
+}
+
+func (s *pausingStore) LoadDeliveryWorks(ctx context.Context, ids []string) (map[string]*store.DeliveryWork, error) {
+	works, err := s.Store.LoadDeliveryWorks(ctx, ids)
+	if s.afterLoad {
+		s.pause()
+	}
+	return works, err
+}
+
+func (s *pausingStore) RecordAttempts(ctx context.Context, records []store.AttemptRecord) ([]error, error) {
+	if s.beforeRecord {
+		s.pause()
+	}
+	return s.Store.RecordAttempts(ctx, records)
+}
+
+func (s *pausingStore) waitPaused(t *testing.T) {
+	t.Helper()
+	select {
+	case <-s.paused:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the engine never reached the pause")
+	}
+}
+
+// testLease is the lease of these tests: long enough that the renewal loop,
+// which runs on a real ticker, never fires unless a test asks for it.
+const testLease = time.Hour
+
+// countingReceiver answers 200 and counts the requests.
+func countingReceiver(t *testing.T) (*httptest.Server, *atomic.Int32) {
+	t.Helper()
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { hits.Add(1) }))
+	t.Cleanup(srv.Close)
+	return srv, &hits
+}
+
+// TestStaleClaimIsNotSent pauses a worker between loading a claimed
+// delivery and sending it until its lease has run out, lets a second worker
+// claim, send and record the delivery meanwhile, and then lets the first go
+// on. It must notice that its claim is stale and not send: the receiver
+// gets the event once. Before the engine checked its claim, the paused
+// worker sent the pending copy it had read, a duplicate.
+func TestStaleClaimIsNotSent(t *testing.T) {
+	t.Parallel()
+	var paused *pausingStore
+	rig := newEngineRig(t, func(c *worker.EngineConfig) {
+		paused = newPausingStore(c.Store)
+		paused.afterLoad = true
+		c.Store, c.Lease = paused, testLease
+	})
+	t.Cleanup(paused.release)
+	srv, hits := countingReceiver(t)
+	rig.endpoint(t, srv.URL)
+	d := rig.publish(t)
+	rig.run(t.Context())
+	paused.waitPaused(t) // the first worker holds the claim and a pending copy
+
+	rig.clock.Advance(testLease + time.Millisecond)
+	cfg := rig.cfg
+	cfg.Store = rig.store
+	second, err := worker.NewEngine(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stopSecond := context.WithCancel(t.Context())
+	secondDone := make(chan struct{})
+	go func() { _ = second.Run(ctx); close(secondDone) }()
+	if got := rig.waitAttempts(t, d.ID, 1); got.Status != webhookd.DeliverySucceeded {
+		t.Fatalf("after the second worker: status %s", got.Status)
+	}
+	stopSecond()
+	<-secondDone
+
+	paused.release()
+	rig.stop() // returns once the first worker's attempt is over
+	if n := hits.Load(); n != 1 {
+		t.Fatalf("receiver got the event %d times, want 1: the worker whose lease ran out sent it again", n)
+	}
+	if got := rig.waitAttempts(t, d.ID, 1); got.Status != webhookd.DeliverySucceeded {
+		t.Fatalf("status %s", got.Status)
+	}
+}
+
+// TestSlowAttemptKeepsItsLease holds an attempt's record back (a slow
+// database) while the clock passes the end of its lease, and checks that
+// the engine renewed the lease meanwhile: another worker claiming then gets
+// nothing, where before it got the delivery and sent it again. A hand-off,
+// which the schedule does not hold, is made a scheduled claim, so that the
+// reconciler leaves it alone too. Once recorded, the delivery leaves the
+// schedule: the settling uses the renewed lease.
+func TestSlowAttemptKeepsItsLease(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		handOff bool
+	}{
+		{"claimed from the schedule", false},
+		{"handed off", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var paused *pausingStore
+			rig := newEngineRig(t, func(c *worker.EngineConfig) {
+				paused = newPausingStore(c.Store)
+				paused.beforeRecord = true
+				c.Store, c.Lease = paused, testLease
+				c.RenewInterval = 10 * time.Millisecond // the loop runs; the fake clock says when a lease is old
+			})
+			t.Cleanup(paused.release)
+			srv, hits := countingReceiver(t)
+			rig.endpoint(t, srv.URL)
+			rig.run(t.Context())
+			var d *webhookd.Delivery
+			if tc.handOff {
+				d = rig.handOff(t)[0]
+			} else {
+				d = rig.publish(t)
+			}
+			paused.waitPaused(t) // sent, not recorded
+			if n := hits.Load(); n != 1 {
+				t.Fatalf("%d requests before the record, want 1", n)
+			}
+			start := rig.clock.Now()
+			rig.clock.Advance(testLease/2 + time.Second)
+			// Renewed: no longer due when the first lease would have ended.
+			waitFor(t, "the lease to be renewed", func() bool {
+				due, err := rig.schedule.Due(t.Context(), start.Add(testLease+time.Second).UnixMilli(), 10)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return !slices.Contains(due, d.ID) && scheduleLen(t, rig.schedule) == 1
+			})
+			rig.clock.Advance(testLease/2 + time.Second) // past the first lease
+			rig.engine.Reconcile(t.Context())            // any process's reconciler
+			now := rig.clock.Now()
+			claims, err := rig.schedule.Claim(t.Context(), now, now.Add(testLease), 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(claims) != 0 {
+				t.Fatalf("another worker claimed %v while the attempt was still being recorded", claims)
+			}
+
+			paused.release()
+			if got := rig.waitAttempts(t, d.ID, 1); got.Status != webhookd.DeliverySucceeded {
+				t.Fatalf("status %s", got.Status)
+			}
+			waitFor(t, "the delivery to leave the schedule", func() bool { return scheduleLen(t, rig.schedule) == 0 })
+			rig.stop()
+			if n := hits.Load(); n != 1 {
+				t.Fatalf("receiver got the event %d times, want 1", n)
+			}
+		})
+	}
+}
