@@ -49,7 +49,7 @@ type engineRig struct {
 	account  string
 	engine   *worker.Engine
 	cfg      worker.EngineConfig // the engine's, for another engine on the same store and schedule
-	stop     func() // stops the engine and waits for Run to return; idempotent
+	stop     func()              // stops the engine and waits for Run to return; idempotent
 }
 
 const rigTimeout = 300 * time.Millisecond
