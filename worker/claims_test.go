@@ -2,6 +2,8 @@ package worker_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -200,5 +202,132 @@ func TestSlowAttemptKeepsItsLease(t *testing.T) {
 				t.Fatalf("receiver got the event %d times, want 1", n)
 			}
 		})
+	}
+}
+
+// TestScheduleRenew checks which claims Renew extends, on every schedule
+// backend. Before a request (not sent) only a claim provably still held
+// counts; after it, keeping other workers off matters more, so a vanished
+// entry is added back and a due, unclaimed one taken over.
+func TestScheduleRenew(t *testing.T) {
+	t.Parallel()
+	base := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	lease := base.Add(time.Minute)
+	tests := []struct {
+		name string
+		// setup leaves the schedule as the case needs and returns the
+		// claim to renew.
+		setup    func(t *testing.T, s *worker.Schedule, id string) worker.Claim
+		sent     bool
+		wantHeld bool
+	}{
+		{"the claim's own lease, run out but claimed by no one since", claimed(base, lease), false, true},
+		{"claimed by another worker since", claimedAgain(base, lease), false, false},
+		{"claimed by another worker since, sent", claimedAgain(base, lease), true, false},
+		{"finished by another worker (no entry)", finishedByAnother(base, lease), false, false},
+		{"vanished (a Redis node restarted empty), sent", finishedByAnother(base, lease), true, true},
+		{"a hand-off, no entry", handOff(nil), false, true},
+		{"a hand-off the reconciler scheduled", handOff(&base), false, false},
+		{"a hand-off the reconciler scheduled, sent", handOff(&base), true, true},
+	}
+	for _, b := range scheduleBackends {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			r, err := worker.OpenRedis(t.Context(), worker.RedisConfig{URL: b.url(t), Cluster: b.cluster})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = r.Close() })
+			s, err := worker.NewSchedule(r.Client, worker.ScheduleConfig{Prefix: b.prefix(t), Shards: b.shards})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, tc := range tests {
+				id := fmt.Sprintf("dlv_renew%d", i)
+				c := tc.setup(t, s, id)
+				now := lease.Add(time.Second) // every lease here has run out
+				until := now.Add(time.Minute)
+				err := s.Renew(t.Context(), now, until, []worker.Renewal{{Claim: c, Sent: tc.sent}})[0]
+				if err != nil && !errors.Is(err, worker.ErrClaimLost) {
+					t.Fatalf("%s: %v", tc.name, err)
+				}
+				if held := err == nil; held != tc.wantHeld {
+					t.Fatalf("%s: held %v, want %v", tc.name, held, tc.wantHeld)
+				}
+				// A renewed claim holds the entry until the new lease; what
+				// is not renewed is left as it was.
+				claims, err := s.Claim(t.Context(), now, until, 100)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := slices.ContainsFunc(claims, func(c worker.Claim) bool { return c.DeliveryID == id }); got && tc.wantHeld {
+					t.Fatalf("%s: claimable after its renewal", tc.name)
+				}
+				for _, c := range claims { // leave nothing due for the next case
+					if err := s.Finish(t.Context(), c); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+		})
+	}
+}
+
+// claimed schedules id due at due and claims it until lease.
+func claimed(due, lease time.Time) func(*testing.T, *worker.Schedule, string) worker.Claim {
+	return func(t *testing.T, s *worker.Schedule, id string) worker.Claim {
+		t.Helper()
+		if err := s.Dispatch(t.Context(), []*webhookd.Delivery{{ID: id, NextAttemptTime: due}}); err != nil {
+			t.Fatal(err)
+		}
+		claims, err := s.Claim(t.Context(), due, lease, 1)
+		if err != nil || len(claims) != 1 || claims[0].DeliveryID != id {
+			t.Fatalf("Claim = %v, %v", claims, err)
+		}
+		return claims[0]
+	}
+}
+
+// claimedAgain is claimed, after which another worker claims id once the
+// lease ran out.
+func claimedAgain(due, lease time.Time) func(*testing.T, *worker.Schedule, string) worker.Claim {
+	return func(t *testing.T, s *worker.Schedule, id string) worker.Claim {
+		t.Helper()
+		c := claimed(due, lease)(t, s, id)
+		again, err := s.Claim(t.Context(), lease, lease.Add(time.Hour), 1)
+		if err != nil || len(again) != 1 {
+			t.Fatalf("second Claim = %v, %v", again, err)
+		}
+		return c
+	}
+}
+
+// finishedByAnother is claimedAgain, after which the other worker finishes.
+func finishedByAnother(due, lease time.Time) func(*testing.T, *worker.Schedule, string) worker.Claim {
+	return func(t *testing.T, s *worker.Schedule, id string) worker.Claim {
+		t.Helper()
+		c := claimed(due, lease)(t, s, id)
+		again, err := s.Claim(t.Context(), lease, lease.Add(time.Hour), 1)
+		if err != nil || len(again) != 1 {
+			t.Fatalf("second Claim = %v, %v", again, err)
+		}
+		if err := s.Finish(t.Context(), again[0]); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+}
+
+// handOff is a claim never scheduled; with reconciled set, the reconciler
+// has put the delivery in the schedule, due then.
+func handOff(reconciled *time.Time) func(*testing.T, *worker.Schedule, string) worker.Claim {
+	return func(t *testing.T, s *worker.Schedule, id string) worker.Claim {
+		t.Helper()
+		if reconciled != nil {
+			if _, err := s.AddMissing(t.Context(), []*webhookd.Delivery{{ID: id, NextAttemptTime: *reconciled}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return worker.Claim{DeliveryID: id}
 	}
 }
