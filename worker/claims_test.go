@@ -331,3 +331,60 @@ func handOff(reconciled *time.Time) func(*testing.T, *worker.Schedule, string) w
 		return worker.Claim{DeliveryID: id}
 	}
 }
+
+// failingRecords is a real store whose RecordAttempts fails, as during a
+// database outage, for outage from its first call.
+type failingRecords struct {
+	store.Store
+	outage time.Duration
+	mu     sync.Mutex
+	first  time.Time
+	failed int
+}
+
+func (s *failingRecords) RecordAttempts(ctx context.Context, records []store.AttemptRecord) ([]error, error) {
+	s.mu.Lock()
+	if s.first.IsZero() {
+		s.first = time.Now()
+	}
+	down := time.Since(s.first) < s.outage
+	if down {
+		s.failed++
+	}
+	s.mu.Unlock()
+	if down {
+		return nil, webhookd.Unavailable("database unavailable: cannot connect to it; retry shortly", errors.New("connection refused"))
+	}
+	return s.Store.RecordAttempts(ctx, records)
+}
+
+// TestAttemptIsRecordedAfterAnOutage sends an attempt just before the
+// database goes away for 2.5 s and checks that it is recorded once the
+// database answers again, rather than given up and sent again once its
+// lease runs out. The recorder used to retry for a quarter of a lease
+// (1.5 s here); now it retries for a lease (6 s), and its backoff has it
+// call again by 3.9 s.
+func TestAttemptIsRecordedAfterAnOutage(t *testing.T) {
+	t.Parallel()
+	var failing *failingRecords
+	rig := startEngineWith(t, func(c *worker.EngineConfig) {
+		failing = &failingRecords{Store: c.Store, outage: 2500 * time.Millisecond}
+		c.Store = failing
+	})
+	srv, hits := countingReceiver(t)
+	rig.endpoint(t, srv.URL)
+	d := rig.publish(t)
+	if got := rig.waitAttempts(t, d.ID, 1); got.Status != webhookd.DeliverySucceeded {
+		t.Fatalf("status %s", got.Status)
+	}
+	failing.mu.Lock()
+	failed := failing.failed
+	failing.mu.Unlock()
+	if failed == 0 {
+		t.Fatal("no record failed: the outage never happened")
+	}
+	rig.stop()
+	if n := hits.Load(); n != 1 {
+		t.Fatalf("receiver got the event %d times, want 1", n)
+	}
+}
