@@ -13,12 +13,22 @@ help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: generate
-generate: ## Regenerate gen/ from proto/ (buf) and ent/ from ent/schema (entc)
+generate: web/node_modules/.package-lock.json ## Regenerate gen/ from proto/ (buf), ent/ from ent/schema (entc) and the dashboard's API types
 	@# buf.gen.yaml cannot use "clean" (gen/openapiv2/openapiv2.go is hand-written),
 	@# so generated files are removed here: a deleted proto leaves nothing stale.
-	find gen -type f \( -name '*.pb.go' -o -name '*.pb.gw.go' -o -name '*.swagger.json' \) -delete
+	find gen -type f \( -name '*.pb.go' -o -name '*.pb.gw.go' -o -name '*.swagger.json' -o -name '*.openapi.json' \) -delete
 	$(BUF) generate
 	go generate ./ent/...
+	@# The dashboard's typed client: openapi-typescript over the OpenAPI 3.1 document.
+	cd web && npm run --silent generate
+
+# The dashboard's npm packages, pinned by web/package-lock.json.
+web/node_modules/.package-lock.json: web/package-lock.json web/package.json
+	cd web && npm ci
+
+.PHONY: web
+web: web/node_modules/.package-lock.json ## Build the dashboard into web/dist (committed, embedded in webhookd)
+	cd web && npm run --silent build
 
 .PHONY: lint
 lint: ## Check formatting (gofmt, buf format), go vet and buf lint
@@ -40,9 +50,14 @@ bench: ## Measure delivery throughput and latency (SQLite, then PostgreSQL + Red
 chaos: ## Kill a worker, a Redis Cluster node and PostgreSQL under load; fail if a delivery is lost (CHAOS_ARGS=-short: CI's short form)
 	scripts/chaos.sh $(CHAOS_ARGS)
 
+# VERSION is what `webhookd --version` prints and deliveries send as
+# User-Agent: webhookd/$(VERSION). Empty (no git), the binaries fall back to
+# the module version Go records.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null)
+
 .PHONY: build
-build: ## Build the binaries into bin/
-	go build -o bin/ ./cmd/...
+build: ## Build the binaries into bin/, stamped with VERSION (default: git describe)
+	go build -ldflags '-X github.com/webhookd/webhookd/internal/version.stamped=$(VERSION)' -o bin/ ./cmd/...
 
 .PHONY: run
 run: ## Run webhookd with its embedded defaults (SQLite, in-process Redis)

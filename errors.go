@@ -28,6 +28,9 @@ const (
 	KindUnavailable
 	// KindFailedPrecondition means the resource is not in a state that allows the action.
 	KindFailedPrecondition
+	// KindAborted means the resource changed since the caller read it (a
+	// stale etag); reading it again and redoing the change may succeed.
+	KindAborted
 )
 
 // String names the kind for logs.
@@ -47,6 +50,8 @@ func (k Kind) String() string {
 		return "unavailable"
 	case KindFailedPrecondition:
 		return "failed_precondition"
+	case KindAborted:
+		return "aborted"
 	default:
 		return "internal"
 	}
@@ -96,6 +101,16 @@ func NotFound(resource, id string) *Error {
 // Conflict reports a clash with current state.
 func Conflict(format string, args ...any) *Error {
 	return &Error{Kind: KindConflict, Message: fmt.Sprintf(format, args...)}
+}
+
+// FailedPrecondition reports that the resource's state does not allow the action.
+func FailedPrecondition(format string, args ...any) *Error {
+	return &Error{Kind: KindFailedPrecondition, Message: fmt.Sprintf(format, args...)}
+}
+
+// Aborted reports that a write lost a race: what it was based on changed.
+func Aborted(format string, args ...any) *Error {
+	return &Error{Kind: KindAborted, Message: fmt.Sprintf(format, args...)}
 }
 
 // Unavailable wraps a failure of a dependency the caller may retry.

@@ -62,6 +62,15 @@ type Endpoint struct {
 	PreviousSecretExpireTime time.Time
 	CreateTime               time.Time
 	UpdateTime               time.Time
+	// Development marks the account's development endpoint: its deliveries
+	// go to the listeners connected to it (webhookctl listen), never to URL.
+	Development bool
+	// Revision counts the writes that changed the endpoint's settings or
+	// state; the store sets it. A write that starts from a read (an update
+	// of its settings) names the revision it read and fails with
+	// KindAborted if the endpoint changed meanwhile. The API's etag is
+	// made from it.
+	Revision int64
 }
 
 // Subscribes reports whether the endpoint wants events of type eventType.

@@ -47,6 +47,10 @@ type Endpoint struct {
 	CreateTime time.Time `json:"create_time,omitempty"`
 	// UpdateTime holds the value of the "update_time" field.
 	UpdateTime time.Time `json:"update_time,omitempty"`
+	// Development holds the value of the "development" field.
+	Development bool `json:"development,omitempty"`
+	// Revision holds the value of the "revision" field.
+	Revision int64 `json:"revision,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the EndpointQuery when eager-loading is set.
 	Edges        EndpointEdges `json:"edges"`
@@ -91,8 +95,10 @@ func (*Endpoint) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case endpoint.FieldEventTypes, endpoint.FieldHeaders:
 			values[i] = new([]byte)
-		case endpoint.FieldDisabled:
+		case endpoint.FieldDisabled, endpoint.FieldDevelopment:
 			values[i] = new(sql.NullBool)
+		case endpoint.FieldRevision:
+			values[i] = new(sql.NullInt64)
 		case endpoint.FieldID, endpoint.FieldAccountID, endpoint.FieldURL, endpoint.FieldDescription, endpoint.FieldDisabledReason, endpoint.FieldSecret, endpoint.FieldPreviousSecret:
 			values[i] = new(sql.NullString)
 		case endpoint.FieldDisableTime, endpoint.FieldFailingSince, endpoint.FieldPreviousSecretExpireTime, endpoint.FieldCreateTime, endpoint.FieldUpdateTime:
@@ -209,6 +215,18 @@ func (_m *Endpoint) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.UpdateTime = value.Time
 			}
+		case endpoint.FieldDevelopment:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field development", values[i])
+			} else if value.Valid {
+				_m.Development = value.Bool
+			}
+		case endpoint.FieldRevision:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field revision", values[i])
+			} else if value.Valid {
+				_m.Revision = value.Int64
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -300,6 +318,12 @@ func (_m *Endpoint) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("update_time=")
 	builder.WriteString(_m.UpdateTime.Format(time.ANSIC))
+	builder.WriteString(", ")
+	builder.WriteString("development=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Development))
+	builder.WriteString(", ")
+	builder.WriteString("revision=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Revision))
 	builder.WriteByte(')')
 	return builder.String()
 }

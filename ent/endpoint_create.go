@@ -165,6 +165,34 @@ func (_c *EndpointCreate) SetUpdateTime(v time.Time) *EndpointCreate {
 	return _c
 }
 
+// SetDevelopment sets the "development" field.
+func (_c *EndpointCreate) SetDevelopment(v bool) *EndpointCreate {
+	_c.mutation.SetDevelopment(v)
+	return _c
+}
+
+// SetNillableDevelopment sets the "development" field if the given value is not nil.
+func (_c *EndpointCreate) SetNillableDevelopment(v *bool) *EndpointCreate {
+	if v != nil {
+		_c.SetDevelopment(*v)
+	}
+	return _c
+}
+
+// SetRevision sets the "revision" field.
+func (_c *EndpointCreate) SetRevision(v int64) *EndpointCreate {
+	_c.mutation.SetRevision(v)
+	return _c
+}
+
+// SetNillableRevision sets the "revision" field if the given value is not nil.
+func (_c *EndpointCreate) SetNillableRevision(v *int64) *EndpointCreate {
+	if v != nil {
+		_c.SetRevision(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *EndpointCreate) SetID(v string) *EndpointCreate {
 	_c.mutation.SetID(v)
@@ -242,6 +270,14 @@ func (_c *EndpointCreate) defaults() {
 		v := endpoint.DefaultPreviousSecret
 		_c.mutation.SetPreviousSecret(v)
 	}
+	if _, ok := _c.mutation.Development(); !ok {
+		v := endpoint.DefaultDevelopment
+		_c.mutation.SetDevelopment(v)
+	}
+	if _, ok := _c.mutation.Revision(); !ok {
+		v := endpoint.DefaultRevision
+		_c.mutation.SetRevision(v)
+	}
 }
 
 // check runs all checks and user-defined validators on the builder.
@@ -280,6 +316,12 @@ func (_c *EndpointCreate) check() error {
 	}
 	if _, ok := _c.mutation.UpdateTime(); !ok {
 		return &ValidationError{Name: "update_time", err: errors.New(`ent: missing required field "Endpoint.update_time"`)}
+	}
+	if _, ok := _c.mutation.Development(); !ok {
+		return &ValidationError{Name: "development", err: errors.New(`ent: missing required field "Endpoint.development"`)}
+	}
+	if _, ok := _c.mutation.Revision(); !ok {
+		return &ValidationError{Name: "revision", err: errors.New(`ent: missing required field "Endpoint.revision"`)}
 	}
 	if v, ok := _c.mutation.ID(); ok {
 		if err := endpoint.IDValidator(v); err != nil {
@@ -376,6 +418,14 @@ func (_c *EndpointCreate) createSpec() (*Endpoint, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.UpdateTime(); ok {
 		_spec.SetField(endpoint.FieldUpdateTime, field.TypeTime, value)
 		_node.UpdateTime = value
+	}
+	if value, ok := _c.mutation.Development(); ok {
+		_spec.SetField(endpoint.FieldDevelopment, field.TypeBool, value)
+		_node.Development = value
+	}
+	if value, ok := _c.mutation.Revision(); ok {
+		_spec.SetField(endpoint.FieldRevision, field.TypeInt64, value)
+		_node.Revision = value
 	}
 	if nodes := _c.mutation.AccountIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -630,6 +680,24 @@ func (u *EndpointUpsert) UpdateUpdateTime() *EndpointUpsert {
 	return u
 }
 
+// SetRevision sets the "revision" field.
+func (u *EndpointUpsert) SetRevision(v int64) *EndpointUpsert {
+	u.Set(endpoint.FieldRevision, v)
+	return u
+}
+
+// UpdateRevision sets the "revision" field to the value that was provided on create.
+func (u *EndpointUpsert) UpdateRevision() *EndpointUpsert {
+	u.SetExcluded(endpoint.FieldRevision)
+	return u
+}
+
+// AddRevision adds v to the "revision" field.
+func (u *EndpointUpsert) AddRevision(v int64) *EndpointUpsert {
+	u.Add(endpoint.FieldRevision, v)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
 // Using this option is equivalent to using:
 //
@@ -652,6 +720,9 @@ func (u *EndpointUpsertOne) UpdateNewValues() *EndpointUpsertOne {
 		}
 		if _, exists := u.create.mutation.CreateTime(); exists {
 			s.SetIgnore(endpoint.FieldCreateTime)
+		}
+		if _, exists := u.create.mutation.Development(); exists {
+			s.SetIgnore(endpoint.FieldDevelopment)
 		}
 	}))
 	return u
@@ -880,6 +951,27 @@ func (u *EndpointUpsertOne) UpdateUpdateTime() *EndpointUpsertOne {
 	})
 }
 
+// SetRevision sets the "revision" field.
+func (u *EndpointUpsertOne) SetRevision(v int64) *EndpointUpsertOne {
+	return u.Update(func(s *EndpointUpsert) {
+		s.SetRevision(v)
+	})
+}
+
+// AddRevision adds v to the "revision" field.
+func (u *EndpointUpsertOne) AddRevision(v int64) *EndpointUpsertOne {
+	return u.Update(func(s *EndpointUpsert) {
+		s.AddRevision(v)
+	})
+}
+
+// UpdateRevision sets the "revision" field to the value that was provided on create.
+func (u *EndpointUpsertOne) UpdateRevision() *EndpointUpsertOne {
+	return u.Update(func(s *EndpointUpsert) {
+		s.UpdateRevision()
+	})
+}
+
 // Exec executes the query.
 func (u *EndpointUpsertOne) Exec(ctx context.Context) error {
 	if len(u.create.conflict) == 0 {
@@ -1068,6 +1160,9 @@ func (u *EndpointUpsertBulk) UpdateNewValues() *EndpointUpsertBulk {
 			}
 			if _, exists := b.mutation.CreateTime(); exists {
 				s.SetIgnore(endpoint.FieldCreateTime)
+			}
+			if _, exists := b.mutation.Development(); exists {
+				s.SetIgnore(endpoint.FieldDevelopment)
 			}
 		}
 	}))
@@ -1294,6 +1389,27 @@ func (u *EndpointUpsertBulk) SetUpdateTime(v time.Time) *EndpointUpsertBulk {
 func (u *EndpointUpsertBulk) UpdateUpdateTime() *EndpointUpsertBulk {
 	return u.Update(func(s *EndpointUpsert) {
 		s.UpdateUpdateTime()
+	})
+}
+
+// SetRevision sets the "revision" field.
+func (u *EndpointUpsertBulk) SetRevision(v int64) *EndpointUpsertBulk {
+	return u.Update(func(s *EndpointUpsert) {
+		s.SetRevision(v)
+	})
+}
+
+// AddRevision adds v to the "revision" field.
+func (u *EndpointUpsertBulk) AddRevision(v int64) *EndpointUpsertBulk {
+	return u.Update(func(s *EndpointUpsert) {
+		s.AddRevision(v)
+	})
+}
+
+// UpdateRevision sets the "revision" field to the value that was provided on create.
+func (u *EndpointUpsertBulk) UpdateRevision() *EndpointUpsertBulk {
+	return u.Update(func(s *EndpointUpsert) {
+		s.UpdateRevision()
 	})
 }
 

@@ -212,6 +212,27 @@ func (_u *EndpointUpdate) SetNillableUpdateTime(v *time.Time) *EndpointUpdate {
 	return _u
 }
 
+// SetRevision sets the "revision" field.
+func (_u *EndpointUpdate) SetRevision(v int64) *EndpointUpdate {
+	_u.mutation.ResetRevision()
+	_u.mutation.SetRevision(v)
+	return _u
+}
+
+// SetNillableRevision sets the "revision" field if the given value is not nil.
+func (_u *EndpointUpdate) SetNillableRevision(v *int64) *EndpointUpdate {
+	if v != nil {
+		_u.SetRevision(*v)
+	}
+	return _u
+}
+
+// AddRevision adds value to the "revision" field.
+func (_u *EndpointUpdate) AddRevision(v int64) *EndpointUpdate {
+	_u.mutation.AddRevision(v)
+	return _u
+}
+
 // AddDeliveryIDs adds the "deliveries" edge to the Delivery entity by IDs.
 func (_u *EndpointUpdate) AddDeliveryIDs(ids ...string) *EndpointUpdate {
 	_u.mutation.AddDeliveryIDs(ids...)
@@ -352,6 +373,12 @@ func (_u *EndpointUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.UpdateTime(); ok {
 		_spec.SetField(endpoint.FieldUpdateTime, field.TypeTime, value)
+	}
+	if value, ok := _u.mutation.Revision(); ok {
+		_spec.SetField(endpoint.FieldRevision, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedRevision(); ok {
+		_spec.AddField(endpoint.FieldRevision, field.TypeInt64, value)
 	}
 	if _u.mutation.DeliveriesCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -600,6 +627,27 @@ func (_u *EndpointUpdateOne) SetNillableUpdateTime(v *time.Time) *EndpointUpdate
 	return _u
 }
 
+// SetRevision sets the "revision" field.
+func (_u *EndpointUpdateOne) SetRevision(v int64) *EndpointUpdateOne {
+	_u.mutation.ResetRevision()
+	_u.mutation.SetRevision(v)
+	return _u
+}
+
+// SetNillableRevision sets the "revision" field if the given value is not nil.
+func (_u *EndpointUpdateOne) SetNillableRevision(v *int64) *EndpointUpdateOne {
+	if v != nil {
+		_u.SetRevision(*v)
+	}
+	return _u
+}
+
+// AddRevision adds value to the "revision" field.
+func (_u *EndpointUpdateOne) AddRevision(v int64) *EndpointUpdateOne {
+	_u.mutation.AddRevision(v)
+	return _u
+}
+
 // AddDeliveryIDs adds the "deliveries" edge to the Delivery entity by IDs.
 func (_u *EndpointUpdateOne) AddDeliveryIDs(ids ...string) *EndpointUpdateOne {
 	_u.mutation.AddDeliveryIDs(ids...)
@@ -770,6 +818,12 @@ func (_u *EndpointUpdateOne) sqlSave(ctx context.Context) (_node *Endpoint, err 
 	}
 	if value, ok := _u.mutation.UpdateTime(); ok {
 		_spec.SetField(endpoint.FieldUpdateTime, field.TypeTime, value)
+	}
+	if value, ok := _u.mutation.Revision(); ok {
+		_spec.SetField(endpoint.FieldRevision, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedRevision(); ok {
+		_spec.AddField(endpoint.FieldRevision, field.TypeInt64, value)
 	}
 	if _u.mutation.DeliveriesCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -3652,6 +3652,9 @@ type EndpointMutation struct {
 	previous_secret_expire_time *time.Time
 	create_time                 *time.Time
 	update_time                 *time.Time
+	development                 *bool
+	revision                    *int64
+	addrevision                 *int64
 	clearedFields               map[string]struct{}
 	account                     *string
 	clearedaccount              bool
@@ -4338,6 +4341,98 @@ func (m *EndpointMutation) ResetUpdateTime() {
 	m.update_time = nil
 }
 
+// SetDevelopment sets the "development" field.
+func (m *EndpointMutation) SetDevelopment(b bool) {
+	m.development = &b
+}
+
+// Development returns the value of the "development" field in the mutation.
+func (m *EndpointMutation) Development() (r bool, exists bool) {
+	v := m.development
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDevelopment returns the old "development" field's value of the Endpoint entity.
+// If the Endpoint object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EndpointMutation) OldDevelopment(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDevelopment is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDevelopment requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDevelopment: %w", err)
+	}
+	return oldValue.Development, nil
+}
+
+// ResetDevelopment resets all changes to the "development" field.
+func (m *EndpointMutation) ResetDevelopment() {
+	m.development = nil
+}
+
+// SetRevision sets the "revision" field.
+func (m *EndpointMutation) SetRevision(i int64) {
+	m.revision = &i
+	m.addrevision = nil
+}
+
+// Revision returns the value of the "revision" field in the mutation.
+func (m *EndpointMutation) Revision() (r int64, exists bool) {
+	v := m.revision
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRevision returns the old "revision" field's value of the Endpoint entity.
+// If the Endpoint object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EndpointMutation) OldRevision(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRevision is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRevision requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRevision: %w", err)
+	}
+	return oldValue.Revision, nil
+}
+
+// AddRevision adds i to the "revision" field.
+func (m *EndpointMutation) AddRevision(i int64) {
+	if m.addrevision != nil {
+		*m.addrevision += i
+	} else {
+		m.addrevision = &i
+	}
+}
+
+// AddedRevision returns the value that was added to the "revision" field in this mutation.
+func (m *EndpointMutation) AddedRevision() (r int64, exists bool) {
+	v := m.addrevision
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetRevision resets all changes to the "revision" field.
+func (m *EndpointMutation) ResetRevision() {
+	m.revision = nil
+	m.addrevision = nil
+}
+
 // ClearAccount clears the "account" edge to the Account entity.
 func (m *EndpointMutation) ClearAccount() {
 	m.clearedaccount = true
@@ -4453,7 +4548,7 @@ func (m *EndpointMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *EndpointMutation) Fields() []string {
-	fields := make([]string, 0, 14)
+	fields := make([]string, 0, 16)
 	if m.account != nil {
 		fields = append(fields, endpoint.FieldAccountID)
 	}
@@ -4496,6 +4591,12 @@ func (m *EndpointMutation) Fields() []string {
 	if m.update_time != nil {
 		fields = append(fields, endpoint.FieldUpdateTime)
 	}
+	if m.development != nil {
+		fields = append(fields, endpoint.FieldDevelopment)
+	}
+	if m.revision != nil {
+		fields = append(fields, endpoint.FieldRevision)
+	}
 	return fields
 }
 
@@ -4532,6 +4633,10 @@ func (m *EndpointMutation) Field(name string) (ent.Value, bool) {
 		return m.CreateTime()
 	case endpoint.FieldUpdateTime:
 		return m.UpdateTime()
+	case endpoint.FieldDevelopment:
+		return m.Development()
+	case endpoint.FieldRevision:
+		return m.Revision()
 	}
 	return nil, false
 }
@@ -4569,6 +4674,10 @@ func (m *EndpointMutation) OldField(ctx context.Context, name string) (ent.Value
 		return m.OldCreateTime(ctx)
 	case endpoint.FieldUpdateTime:
 		return m.OldUpdateTime(ctx)
+	case endpoint.FieldDevelopment:
+		return m.OldDevelopment(ctx)
+	case endpoint.FieldRevision:
+		return m.OldRevision(ctx)
 	}
 	return nil, fmt.Errorf("unknown Endpoint field %s", name)
 }
@@ -4676,6 +4785,20 @@ func (m *EndpointMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetUpdateTime(v)
 		return nil
+	case endpoint.FieldDevelopment:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDevelopment(v)
+		return nil
+	case endpoint.FieldRevision:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRevision(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Endpoint field %s", name)
 }
@@ -4683,13 +4806,21 @@ func (m *EndpointMutation) SetField(name string, value ent.Value) error {
 // AddedFields returns all numeric fields that were incremented/decremented during
 // this mutation.
 func (m *EndpointMutation) AddedFields() []string {
-	return nil
+	var fields []string
+	if m.addrevision != nil {
+		fields = append(fields, endpoint.FieldRevision)
+	}
+	return fields
 }
 
 // AddedField returns the numeric value that was incremented/decremented on a field
 // with the given name. The second boolean return value indicates that this field
 // was not set, or was not defined in the schema.
 func (m *EndpointMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case endpoint.FieldRevision:
+		return m.AddedRevision()
+	}
 	return nil, false
 }
 
@@ -4698,6 +4829,13 @@ func (m *EndpointMutation) AddedField(name string) (ent.Value, bool) {
 // type.
 func (m *EndpointMutation) AddField(name string, value ent.Value) error {
 	switch name {
+	case endpoint.FieldRevision:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRevision(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Endpoint numeric field %s", name)
 }
@@ -4793,6 +4931,12 @@ func (m *EndpointMutation) ResetField(name string) error {
 		return nil
 	case endpoint.FieldUpdateTime:
 		m.ResetUpdateTime()
+		return nil
+	case endpoint.FieldDevelopment:
+		m.ResetDevelopment()
+		return nil
+	case endpoint.FieldRevision:
+		m.ResetRevision()
 		return nil
 	}
 	return fmt.Errorf("unknown Endpoint field %s", name)

@@ -131,6 +131,14 @@ func init() {
 	endpointDescPreviousSecret := endpointFields[11].Descriptor()
 	// endpoint.DefaultPreviousSecret holds the default value on creation for the previous_secret field.
 	endpoint.DefaultPreviousSecret = endpointDescPreviousSecret.Default.(string)
+	// endpointDescDevelopment is the schema descriptor for development field.
+	endpointDescDevelopment := endpointFields[15].Descriptor()
+	// endpoint.DefaultDevelopment holds the default value on creation for the development field.
+	endpoint.DefaultDevelopment = endpointDescDevelopment.Default.(bool)
+	// endpointDescRevision is the schema descriptor for revision field.
+	endpointDescRevision := endpointFields[16].Descriptor()
+	// endpoint.DefaultRevision holds the default value on creation for the revision field.
+	endpoint.DefaultRevision = endpointDescRevision.Default.(int64)
 	// endpointDescID is the schema descriptor for id field.
 	endpointDescID := endpointFields[0].Descriptor()
 	// endpoint.IDValidator is a validator for the "id" field. It is called by the builders before save.

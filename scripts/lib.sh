@@ -38,7 +38,7 @@ pg_bin_dir() {
 	fi
 }
 
-# install_missing_packages [test|bench|chaos]: only test needs Node.js.
+# install_missing_packages [test|bench|chaos]: only test needs Node.js and Chromium.
 install_missing_packages() {
 	local mode=${1:-test} pkgs=()
 	command -v git >/dev/null || pkgs+=(git)
@@ -49,9 +49,12 @@ install_missing_packages() {
 	[[ -n $(pg_bin_dir) ]] || pkgs+=(postgresql)
 	# The payload and signature tests check our bodies and signatures against
 	# Node.js, the guide's receiver runtime; npm installs the receiver's packages.
+	# The dashboard is built with npm and tested in Debian's Chromium
+	# (web/e2e_test.go); no browser is ever downloaded.
 	if [[ $mode == test ]]; then
 		command -v node >/dev/null || pkgs+=(nodejs)
 		command -v npm >/dev/null || pkgs+=(npm)
+		[[ -x /usr/bin/chromium ]] || pkgs+=(chromium)
 	fi
 	# Go reaches the module proxy over HTTPS.
 	[[ -e /etc/ssl/certs/ca-certificates.crt ]] || pkgs+=(ca-certificates)

@@ -16,8 +16,9 @@
 #
 # Static checks run first, each under its own heading, and the first failure
 # stops the run: gofmt, go vet, buf lint, buf format, generated code is fresh,
-# buf breaking against the previous commit. Given arguments, the script skips
-# them and passes the arguments to go test, for a quick loop while developing.
+# the dashboard build (web/dist) is fresh, buf breaking against the previous
+# commit. Given arguments, the script skips them and passes the arguments to
+# go test, for a quick loop while developing.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -62,6 +63,22 @@ check_generated() {
 	fi
 }
 
+# check_web rebuilds the dashboard (web/dist, embedded in webhookd) from
+# web/src with the packages of web/package-lock.json; like gen/, the
+# committed build must be exactly what the sources give.
+check_web() {
+	step "dashboard build is fresh (make web)"
+	local before after
+	before=$(tree_snapshot)
+	make --no-print-directory web || die "make web"
+	after=$(tree_snapshot)
+	if [[ $before != "$after" ]]; then
+		git status --porcelain
+		git diff --stat "$before" "$after"
+		die "make web changed the files above: run it and commit the result"
+	fi
+}
+
 check_breaking() {
 	step "buf breaking against the previous commit"
 	local prev
@@ -95,6 +112,7 @@ if (($# == 0)); then
 	fi
 	if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
 		check_generated
+		check_web
 		check_breaking
 	else
 		step "generated code, buf breaking: skipped, not a git work tree"

@@ -1,12 +1,15 @@
 package server_test
 
 import (
+	"bytes"
+	"net/http"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
@@ -46,13 +49,17 @@ var apiCases = []struct {
 	{"event type catalog", testEventTypes},
 	{"endpoint CRUD", testEndpointCRUD},
 	{"update with field mask", testUpdateEndpoint},
+	{"etag guards updates", testEndpointETag},
+	{"list filters are bounded", testListFilterLimits},
 	{"enable and disable", testEnableDisable},
 	{"secret reveal and rotation", testSecrets},
 	{"pagination", testPagination},
 	{"idempotent publish", testIdempotentPublish},
 	{"fan-out to subscribed enabled endpoints", testFanOut},
 	{"event filters", testEventFilters},
+	{"publish answers the data as stored", testPublishEchoesStored},
 	{"validation errors name the field", testValidation},
+	{"undecodable and unstorable input names the field", testMalformedInput},
 	{"authentication", testAuthentication},
 	{"admin API", testAdmin},
 }
@@ -196,6 +203,134 @@ func testUpdateEndpoint(t *testing.T, c *client) {
 	}
 	if !proto.Equal(got2, got) {
 		t.Fatal("a refused update changed the endpoint")
+	}
+}
+
+func testEndpointETag(t *testing.T, c *client) {
+	tn := c.newTenant(t)
+	ep := c.createEndpoint(t, tn, propertyCreated)
+	get := func() *webhooksv1.Endpoint {
+		t.Helper()
+		got, err := c.ws.GetEndpoint(tn.ctx, &webhooksv1.GetEndpointRequest{Name: ep.GetName()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	update := func(etag, description string) (*webhooksv1.Endpoint, error) {
+		return c.ws.UpdateEndpoint(tn.ctx, &webhooksv1.UpdateEndpointRequest{
+			Endpoint:   &webhooksv1.Endpoint{Name: ep.GetName(), Description: description, Etag: etag},
+			UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"description"}},
+		})
+	}
+	first := ep.GetEtag()
+	if first == "" || get().GetEtag() != first {
+		t.Fatalf("create answered etag %q, get %q; want the same, not empty", first, get().GetEtag())
+	}
+	list, err := c.ws.ListEndpoints(tn.ctx, &webhooksv1.ListEndpointsRequest{})
+	if err != nil || len(list.GetEndpoints()) != 1 || list.GetEndpoints()[0].GetEtag() != first {
+		t.Fatalf("list = %v, %v; want the endpoint with etag %q", list, err, first)
+	}
+
+	// The current etag: the update goes through and the etag changes.
+	updated, err := update(first, "first edit")
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := updated.GetEtag()
+	if second == first || second != get().GetEtag() || updated.GetDescription() != "first edit" {
+		t.Fatalf("after an update: etag %q (before %q, stored %q), description %q", second, first, get().GetEtag(), updated.GetDescription())
+	}
+	// A stale etag: ABORTED, nothing changes.
+	_, err = update(first, "lost edit")
+	wantCode(t, err, codes.Aborted)
+	if st, _ := status.FromError(err); !strings.Contains(st.Message(), "changed since") {
+		t.Errorf("stale etag: message %q does not say the endpoint changed", st.Message())
+	}
+	if got := get(); got.GetDescription() != "first edit" || got.GetEtag() != second {
+		t.Fatalf("a refused update changed the endpoint: %v", got)
+	}
+
+	// Rotating the secret and disabling change the etag too.
+	if _, err := c.ws.RotateEndpointSecret(tn.ctx, &webhooksv1.RotateEndpointSecretRequest{Name: ep.GetName() + "/secret"}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = update(second, "after rotation")
+	wantCode(t, err, codes.Aborted)
+	third := get().GetEtag()
+	off, err := c.ws.DisableEndpoint(tn.ctx, &webhooksv1.DisableEndpointRequest{Name: ep.GetName()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if off.GetEtag() == third || off.GetEtag() == second {
+		t.Fatalf("disabling kept etag %q", off.GetEtag())
+	}
+	// An update (with its etag) does not re-enable the disabled endpoint.
+	updated, err = update(off.GetEtag(), "while disabled")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if updated.GetState() != webhooksv1.Endpoint_DISABLED {
+		t.Fatalf("an update enabled the endpoint: %v", updated)
+	}
+
+	// A resource read, changed and sent back whole updates, etag included.
+	whole := get()
+	whole.Description = "sent back whole"
+	whole.Secret = nil
+	updated, err = c.ws.UpdateEndpoint(tn.ctx, &webhooksv1.UpdateEndpointRequest{Endpoint: whole})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if updated.GetDescription() != "sent back whole" {
+		t.Fatalf("after sending the endpoint back: %v", updated)
+	}
+	// Without an etag, the update applies to the endpoint as it is.
+	if _, err := update("", "no etag"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = update("not-an-etag", "x")
+	wantInvalid(t, err, "endpoint.etag")
+}
+
+func testListFilterLimits(t *testing.T, c *client) {
+	tn := c.newTenant(t)
+	ep := c.createEndpoint(t, tn, propertyCreated)
+	types := func(n int) []string {
+		out := make([]string, n)
+		for i := range out {
+			out[i] = "property.created"
+		}
+		return out
+	}
+	statuses := func(n int) []webhooksv1.Delivery_Status {
+		out := make([]webhooksv1.Delivery_Status, n)
+		for i := range out {
+			out[i] = webhooksv1.Delivery_FAILED
+		}
+		return out
+	}
+	// 100 values are allowed, 101 are not.
+	if _, err := c.ws.ListEvents(tn.ctx, &webhooksv1.ListEventsRequest{EventTypes: types(100)}); err != nil {
+		t.Fatalf("ListEvents(100 event types): %v", err)
+	}
+	_, err := c.ws.ListEvents(tn.ctx, &webhooksv1.ListEventsRequest{EventTypes: types(101)})
+	wantInvalid(t, err, "event_types")
+	if _, err := c.ws.ListDeliveries(tn.ctx, &webhooksv1.ListDeliveriesRequest{Parent: ep.GetName(), Statuses: statuses(100), EventTypes: types(100)}); err != nil {
+		t.Fatalf("ListDeliveries(100 statuses, 100 event types): %v", err)
+	}
+	_, err = c.ws.ListDeliveries(tn.ctx, &webhooksv1.ListDeliveriesRequest{Parent: ep.GetName(), Statuses: statuses(101)})
+	wantInvalid(t, err, "statuses")
+	_, err = c.ws.ListDeliveries(tn.ctx, &webhooksv1.ListDeliveriesRequest{Parent: ep.GetName(), EventTypes: types(101)})
+	wantInvalid(t, err, "event_types")
+	if c.routesByName {
+		// Thousands (within the request size limit) are refused the same way.
+		many := make([]string, 4000)
+		for i := range many {
+			many[i] = "a"
+		}
+		_, err = c.ws.ListEvents(tn.ctx, &webhooksv1.ListEventsRequest{EventTypes: many})
+		wantInvalid(t, err, "event_types")
 	}
 }
 
@@ -396,6 +531,21 @@ func testFanOut(t *testing.T, c *client) {
 	if full.GetName() != d.GetName() || full.GetAttemptCount() != 0 || len(full.GetAttempts()) != 0 {
 		t.Fatalf("GetDelivery = %v", full)
 	}
+	// The body is the envelope the engine sends, byte for byte; lists
+	// leave it out.
+	// Its created is the event's create_time as the API writes it.
+	created, err := protojson.Marshal(ev.GetCreateTime())
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantBody := `{"id":"` + strings.TrimPrefix(ev.GetName(), "events/") + `","type":"property.created","created":` +
+		string(created) + `,"data":{"property":{"id":"prop_9"}}}`
+	if full.GetBody() != wantBody {
+		t.Fatalf("GetDelivery body\n%s\nwant\n%s", full.GetBody(), wantBody)
+	}
+	if d.GetBody() != "" {
+		t.Fatalf("ListDeliveries carries a body: %s", d.GetBody())
+	}
 	if n := len(deliveriesOf(t, c, tn, subscribed.GetName(), webhooksv1.Delivery_PENDING)); n != 1 {
 		t.Fatalf("pending filter: %d deliveries, want 1", n)
 	}
@@ -454,6 +604,12 @@ func testValidation(t *testing.T, c *client) {
 		{"unknown event type", &webhooksv1.Endpoint{Url: guideURL, EventTypes: []string{propertyCreated, "property.demolished"}}, "endpoint.event_types[1]"},
 		{"reserved header", &webhooksv1.Endpoint{Url: guideURL, EventTypes: []string{propertyCreated}, Headers: map[string]string{"X-Webhook-Signature": "forged"}}, "endpoint.headers"},
 		{"header with newline", &webhooksv1.Endpoint{Url: guideURL, EventTypes: []string{propertyCreated}, Headers: map[string]string{"X-Team": "a\r\nb"}}, "endpoint.headers"},
+		{"header with a control character", &webhooksv1.Endpoint{Url: guideURL, EventTypes: []string{propertyCreated}, Headers: map[string]string{"X-Team": "a\x01b"}}, "endpoint.headers"},
+		{"header with DEL", &webhooksv1.Endpoint{Url: guideURL, EventTypes: []string{propertyCreated}, Headers: map[string]string{"X-Team": "a\x7f"}}, "endpoint.headers"},
+		{"headers differing in case", &webhooksv1.Endpoint{Url: guideURL, EventTypes: []string{propertyCreated}, Headers: map[string]string{"X-Team": "a", "x-team": "b"}}, "endpoint.headers"},
+		{"Proxy-Authorization header", &webhooksv1.Endpoint{Url: guideURL, EventTypes: []string{propertyCreated}, Headers: map[string]string{"Proxy-Authorization": "Basic abc"}}, "endpoint.headers"},
+		{"port 0", &webhooksv1.Endpoint{Url: "https://your-app.com:0/hook", EventTypes: []string{propertyCreated}}, "endpoint.url"},
+		{"port 65536", &webhooksv1.Endpoint{Url: "https://your-app.com:65536/hook", EventTypes: []string{propertyCreated}}, "endpoint.url"},
 	}
 	for _, tc := range endpointCases {
 		_, err := c.ws.CreateEndpoint(tn.ctx, &webhooksv1.CreateEndpointRequest{Endpoint: tc.ep})
@@ -576,4 +732,242 @@ func testAdmin(t *testing.T, c *client) {
 	}
 	_, err = c.admin.CreateAccount(ctx, &webhooksv1.CreateAccountRequest{Account: &webhooksv1.Account{DisplayName: " "}})
 	wantInvalid(t, err, "account.display_name")
+}
+
+// wireWith is m's protobuf encoding with placeholder, a string set in one
+// of its fields, replaced by bad, which the encoder would refuse (invalid
+// UTF-8). Both have the same length, so the field's length prefix holds.
+func wireWith(t *testing.T, m proto.Message, placeholder, bad string) []byte {
+	t.Helper()
+	if len(placeholder) != len(bad) {
+		t.Fatalf("placeholder %q and replacement %q differ in length", placeholder, bad)
+	}
+	b, err := proto.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Count(b, []byte(placeholder)) != 1 {
+		t.Fatalf("placeholder %q is not in the encoding exactly once", placeholder)
+	}
+	return bytes.Replace(b, []byte(placeholder), []byte(bad), 1)
+}
+
+func mustWire(t *testing.T, m proto.Message) []byte {
+	t.Helper()
+	b, err := proto.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// nestedData is event data nested depth objects deep, {"a":{"a":…}}, as a
+// Struct and as JSON: deep enough for the gateway's JSON decoder to accept
+// and protobuf's decoder (three messages per level) to refuse.
+func nestedData(depth int) (*structpb.Struct, string) {
+	s := &structpb.Struct{Fields: map[string]*structpb.Value{}}
+	for range depth - 1 {
+		s = &structpb.Struct{Fields: map[string]*structpb.Value{"a": structpb.NewStructValue(s)}}
+	}
+	return s, strings.Repeat(`{"a":`, depth-1) + "{}" + strings.Repeat("}", depth-1)
+}
+
+// testMalformedInput sends what cannot be decoded or stored — NUL bytes,
+// invalid UTF-8 in the path, the query and the body, JSON the gateway
+// refuses, nesting past protobuf's limit — and expects INVALID_ARGUMENT
+// (400) with a BadRequest field violation naming the field, never a 500,
+// and nothing stored.
+func testMalformedInput(t *testing.T, c *client) {
+	tn := c.newTenant(t)
+	ep := c.createEndpoint(t, tn, propertyCreated)
+	epID := strings.TrimPrefix(ep.GetName(), "endpoints/")
+	small, _ := structpb.NewStruct(map[string]any{"a": 1})
+	nul := "a\x00b"
+
+	typed := []struct {
+		name  string
+		call  func() error
+		field string
+	}{
+		{"NUL in a description", func() error {
+			_, err := c.ws.CreateEndpoint(tn.ctx, &webhooksv1.CreateEndpointRequest{Endpoint: &webhooksv1.Endpoint{
+				Url: guideURL, EventTypes: []string{propertyCreated}, Description: nul}})
+			return err
+		}, "endpoint.description"},
+		{"NUL in an event type", func() error {
+			_, err := c.ws.CreateEndpoint(tn.ctx, &webhooksv1.CreateEndpointRequest{Endpoint: &webhooksv1.Endpoint{
+				Url: guideURL, EventTypes: []string{propertyCreated, "property.sold\x00"}}})
+			return err
+		}, "endpoint.event_types[1]"},
+		{"NUL in a header value", func() error {
+			_, err := c.ws.CreateEndpoint(tn.ctx, &webhooksv1.CreateEndpointRequest{Endpoint: &webhooksv1.Endpoint{
+				Url: guideURL, EventTypes: []string{propertyCreated}, Headers: map[string]string{"X-Team": nul}}})
+			return err
+		}, "endpoint.headers"},
+		{"NUL in an updated description", func() error {
+			_, err := c.ws.UpdateEndpoint(tn.ctx, &webhooksv1.UpdateEndpointRequest{
+				Endpoint: &webhooksv1.Endpoint{Name: ep.GetName(), Description: nul}})
+			return err
+		}, "endpoint.description"},
+		{"NUL in a disable reason", func() error {
+			_, err := c.ws.DisableEndpoint(tn.ctx, &webhooksv1.DisableEndpointRequest{Name: ep.GetName(), Reason: nul})
+			return err
+		}, "reason"},
+		{"NUL in an idempotency key", func() error {
+			_, err := c.ws.PublishEvent(tn.ctx, &webhooksv1.PublishEventRequest{
+				Event: &webhooksv1.Event{Type: propertyCreated, Data: small}, IdempotencyKey: nul})
+			return err
+		}, "idempotency_key"},
+		{"NUL in an event filter", func() error {
+			_, err := c.ws.ListEvents(tn.ctx, &webhooksv1.ListEventsRequest{EventTypes: []string{nul}})
+			return err
+		}, "event_types[0]"},
+		{"NUL in a delivery filter", func() error {
+			_, err := c.ws.ListDeliveries(tn.ctx, &webhooksv1.ListDeliveriesRequest{Parent: ep.GetName(), EventTypes: []string{nul}})
+			return err
+		}, "event_types[0]"},
+		{"NUL in a page token", func() error {
+			_, err := c.ws.ListEndpoints(tn.ctx, &webhooksv1.ListEndpointsRequest{PageToken: nul})
+			return err
+		}, "page_token"},
+		{"NUL in an account display name", func() error {
+			_, err := c.admin.CreateAccount(adminCtx(t), &webhooksv1.CreateAccountRequest{Account: &webhooksv1.Account{DisplayName: nul}})
+			return err
+		}, "account.display_name"},
+		{"NUL in an API key display name", func() error {
+			_, err := c.admin.CreateApiKey(adminCtx(t), &webhooksv1.CreateApiKeyRequest{ApiKey: &webhooksv1.ApiKey{
+				Account: tn.account, DisplayName: nul}})
+			return err
+		}, "api_key.display_name"},
+	}
+	for _, tc := range typed {
+		err := tc.call()
+		t.Run(tc.name, func(t *testing.T) { wantInvalid(t, err, tc.field) })
+	}
+
+	const (
+		webhooks   = "/webhooks.v1.WebhookService/"
+		endpointJS = `{"url":"` + guideURL + `","eventTypes":["property.created"],`
+	)
+	deep, deepJSON := nestedData(4000)
+	raw := []struct {
+		name      string
+		req       rawRequest
+		grpcField string // "" when the input has no gRPC form
+		restField string // "" when it has no REST form
+	}{
+		{"invalid UTF-8 in a path", rawRequest{
+			grpcMethod: webhooks + "GetEndpoint",
+			grpcBody:   wireWith(t, &webhooksv1.GetEndpointRequest{Name: "endpoints/ep_@@"}, "@@", "\xff\xfe"),
+			httpMethod: http.MethodGet, httpPath: "/v1/endpoints/ep_%ff%fe",
+		}, "name", "name"},
+		{"NUL in a path", rawRequest{
+			grpcMethod: webhooks + "GetEndpoint",
+			grpcBody:   mustWire(t, &webhooksv1.GetEndpointRequest{Name: "endpoints/" + epID + "\x00"}),
+			httpMethod: http.MethodGet, httpPath: "/v1/endpoints/" + epID + "%00",
+		}, "name", "name"},
+		{"invalid UTF-8 in a query filter", rawRequest{
+			grpcMethod: webhooks + "ListEvents",
+			grpcBody:   wireWith(t, &webhooksv1.ListEventsRequest{EventTypes: []string{"@"}}, "@", "\xff"),
+			httpMethod: http.MethodGet, httpPath: "/v1/events?event_types=%ff",
+		}, "event_types[0]", "event_types[0]"},
+		{"invalid UTF-8 in an idempotency key", rawRequest{
+			grpcMethod: webhooks + "PublishEvent",
+			grpcBody: wireWith(t, &webhooksv1.PublishEventRequest{
+				Event: &webhooksv1.Event{Type: propertyCreated, Data: small}, IdempotencyKey: "key-@"}, "key-@", "key-\xff"),
+			httpMethod: http.MethodPost, httpPath: "/v1/events?idempotency_key=key-%ff",
+			httpBody: `{"type":"property.created","data":{"a":1}}`,
+		}, "idempotency_key", "idempotency_key"},
+		{"invalid UTF-8 in a description", rawRequest{
+			grpcMethod: webhooks + "CreateEndpoint",
+			grpcBody: wireWith(t, &webhooksv1.CreateEndpointRequest{Endpoint: &webhooksv1.Endpoint{
+				Url: guideURL, EventTypes: []string{propertyCreated}, Description: "bad @"}}, "bad @", "bad \xff"),
+			httpMethod: http.MethodPost, httpPath: "/v1/endpoints", httpBody: endpointJS + "\"description\":\"bad \xff\"}",
+		}, "endpoint.description", "body"},
+		{"invalid UTF-8 in a header value", rawRequest{
+			grpcMethod: webhooks + "CreateEndpoint",
+			grpcBody: wireWith(t, &webhooksv1.CreateEndpointRequest{Endpoint: &webhooksv1.Endpoint{
+				Url: guideURL, EventTypes: []string{propertyCreated}, Headers: map[string]string{"X-Team": "bad @"}}}, "bad @", "bad \xff"),
+			httpMethod: http.MethodPost, httpPath: "/v1/endpoints", httpBody: endpointJS + "\"headers\":{\"X-Team\":\"bad \xff\"}}",
+		}, "endpoint.headers", "body"},
+		{"a lone surrogate", rawRequest{
+			httpMethod: http.MethodPost, httpPath: "/v1/endpoints", httpBody: endpointJS + `"description":"\ud800"}`,
+		}, "", "body"},
+		{"a duplicate key", rawRequest{
+			httpMethod: http.MethodPost, httpPath: "/v1/endpoints", httpBody: endpointJS + `"description":"a","description":"b"}`,
+		}, "", "body"},
+		{"malformed JSON", rawRequest{
+			httpMethod: http.MethodPost, httpPath: "/v1/endpoints", httpBody: endpointJS,
+		}, "", "body"},
+		{"an unparsable query value", rawRequest{
+			httpMethod: http.MethodGet, httpPath: "/v1/endpoints?page_size=many",
+		}, "", "page_size"},
+		{"a malformed protobuf encoding", rawRequest{
+			grpcMethod: webhooks + "CreateEndpoint", grpcBody: []byte{0x0a, 0x7f, 0x01},
+		}, "account", ""}, // field 1, whose length runs past the end
+		{"nesting past protobuf's limit", rawRequest{
+			grpcMethod: webhooks + "PublishEvent",
+			grpcBody:   mustWire(t, &webhooksv1.PublishEventRequest{Event: &webhooksv1.Event{Type: propertyCreated, Data: deep}}),
+			httpMethod: http.MethodPost, httpPath: "/v1/events", httpBody: `{"type":"property.created","data":` + deepJSON + "}",
+		}, "event.data", "event.data"},
+	}
+	for _, tc := range raw {
+		field := tc.grpcField
+		if c.transport == "rest" {
+			field = tc.restField
+		}
+		if field == "" {
+			continue // no such input on this transport
+		}
+		err := c.raw(tn.ctx, tc.req)
+		t.Run(tc.name, func(t *testing.T) { wantInvalid(t, err, field) })
+	}
+
+	list, err := c.ws.ListEndpoints(tn.ctx, &webhooksv1.ListEndpointsRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list.GetEndpoints()) != 1 {
+		t.Fatalf("%d endpoints stored, want only the one created first", len(list.GetEndpoints()))
+	}
+	if got := list.GetEndpoints()[0]; !proto.Equal(got, func() *webhooksv1.Endpoint { e := proto.Clone(ep).(*webhooksv1.Endpoint); e.Secret = nil; return e }()) {
+		t.Fatalf("the endpoint changed: %v, created as %v", got, ep)
+	}
+	events, err := c.ws.ListEvents(tn.ctx, &webhooksv1.ListEventsRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(events.GetEvents()) != 0 {
+		t.Fatalf("refused publishes stored %d events", len(events.GetEvents()))
+	}
+}
+
+// TestEndpointLimit checks --max-endpoints-per-account over both transports:
+// past the limit a create fails with FAILED_PRECONDITION (HTTP 400) saying
+// so, and deleting an endpoint makes room. The store's conformance suite
+// covers racing creates on both databases.
+func TestEndpointLimit(t *testing.T) {
+	t.Parallel()
+	a := startApp(t, backends[0].databaseURL(t), "--max-endpoints-per-account=2")
+	for name, c := range transports(t, a) {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			tn := c.newTenant(t)
+			first := c.createEndpoint(t, tn, propertyCreated)
+			c.createEndpoint(t, tn, propertyCreated)
+			_, err := c.ws.CreateEndpoint(tn.ctx, &webhooksv1.CreateEndpointRequest{
+				Endpoint: &webhooksv1.Endpoint{Url: guideURL, EventTypes: []string{propertyCreated}},
+			})
+			wantCode(t, err, codes.FailedPrecondition)
+			if st, _ := status.FromError(err); !strings.Contains(st.Message(), "has 2 endpoints, the most it may have") {
+				t.Errorf("message %q does not explain the limit", st.Message())
+			}
+			// Another account has its own allowance.
+			c.createEndpoint(t, c.newTenant(t), propertyCreated)
+			if _, err := c.ws.DeleteEndpoint(tn.ctx, &webhooksv1.DeleteEndpointRequest{Name: first.GetName()}); err != nil {
+				t.Fatal(err)
+			}
+			c.createEndpoint(t, tn, propertyCreated)
+		})
+	}
 }

@@ -85,7 +85,13 @@ func (a *Authenticator) Authenticate(ctx context.Context, token string) (*Princi
 // which the gateway forwards as "authorization" metadata.
 func bearerToken(ctx context.Context) string {
 	md, _ := metadata.FromIncomingContext(ctx)
-	for _, v := range md.Get("authorization") {
+	return bearerFrom(md.Get("authorization"))
+}
+
+// bearerFrom extracts the token of the first "Bearer …" among the values
+// of an Authorization header.
+func bearerFrom(values []string) string {
+	for _, v := range values {
 		scheme, token, ok := strings.Cut(strings.TrimSpace(v), " ")
 		if ok && strings.EqualFold(scheme, "bearer") {
 			return strings.TrimSpace(token)

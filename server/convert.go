@@ -98,6 +98,8 @@ func endpointToProto(e *webhookd.Endpoint) *webhooksv1.Endpoint {
 		UpdateTime:       timestampOrNil(e.UpdateTime),
 		DisableTime:      timestampOrNil(e.DisableTime),
 		FailingSinceTime: timestampOrNil(e.FailingSince),
+		Development:      e.Development,
+		Etag:             endpointETag(e),
 	}
 }
 

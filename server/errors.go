@@ -4,12 +4,17 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/http"
+	"strconv"
 	"time"
+
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/webhookd/webhookd"
@@ -33,6 +38,8 @@ func codeOf(kind webhookd.Kind) codes.Code {
 		return codes.Unavailable
 	case webhookd.KindFailedPrecondition:
 		return codes.FailedPrecondition
+	case webhookd.KindAborted:
+		return codes.Aborted
 	default:
 		return codes.Internal
 	}
@@ -115,4 +122,21 @@ func rateLimited(rate float64, wait time.Duration) error {
 		st = withDetails
 	}
 	return st.Err()
+}
+
+// writeStatus answers an HTTP request that the gateway never saw (refused
+// or failed in webhookd's HTTP middleware) in the gateway's own form: the
+// HTTP status of the code, the status as JSON, and Retry-After when the
+// status says when to retry.
+func writeStatus(w http.ResponseWriter, err error) {
+	st := status.Convert(err)
+	for _, d := range st.Details() {
+		if ri, ok := d.(*errdetails.RetryInfo); ok {
+			w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(ri.GetRetryDelay().AsDuration())))
+		}
+	}
+	body, _ := protojson.Marshal(st.Proto())
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(runtime.HTTPStatusFromCode(st.Code()))
+	_, _ = w.Write(body)
 }

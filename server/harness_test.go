@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/emptypb"
 
 	webhooksv1 "github.com/webhookd/webhookd/gen/webhooks/v1"
 	"github.com/webhookd/webhookd/internal/app"
@@ -93,7 +94,33 @@ type client struct {
 	// whatever resource name it carries (gRPC). Over REST the name is the
 	// URL path, so a name of the wrong kind reaches another method.
 	routesByName bool
+	// transport is "grpc" or "rest"; raw sends a request in that
+	// transport's form of a rawRequest.
+	transport string
+	raw       func(ctx context.Context, r rawRequest) error
 }
+
+// rawRequest is a request the generated clients refuse to encode (a string
+// that is not UTF-8, JSON that no encoder writes), in the form each
+// transport carries it. A transport whose form is empty has no such
+// request (gRPC has no duplicate JSON keys).
+type rawRequest struct {
+	grpcMethod string // "/webhooks.v1.WebhookService/GetEndpoint"
+	grpcBody   []byte // the request's protobuf encoding
+	httpMethod string
+	httpPath   string // path and query as sent, %-escapes included
+	httpBody   string
+}
+
+// rawCodec sends and receives gRPC messages as the bytes they are.
+type rawCodec struct{}
+
+func (rawCodec) Marshal(v any) ([]byte, error) { return *v.(*[]byte), nil }
+func (rawCodec) Unmarshal(b []byte, v any) error {
+	*v.(*[]byte) = append([]byte(nil), b...)
+	return nil
+}
+func (rawCodec) Name() string { return "proto" }
 
 // transports returns the gRPC and REST clients of a running webhookd.
 func transports(t *testing.T, a *app.App) map[string]*client {
@@ -104,9 +131,16 @@ func transports(t *testing.T, a *app.App) map[string]*client {
 	}
 	t.Cleanup(func() { _ = cc.Close() })
 	rest := &restClient{base: "http://" + a.HTTPAddr(), http: &http.Client{Timeout: 30 * time.Second}}
+	rawGRPC := func(ctx context.Context, r rawRequest) error {
+		var reply []byte
+		return cc.Invoke(ctx, r.grpcMethod, &r.grpcBody, &reply, grpc.ForceCodec(rawCodec{}))
+	}
+	rawREST := func(ctx context.Context, r rawRequest) error {
+		return rest.send(ctx, r.httpMethod, r.httpPath, []byte(r.httpBody), &emptypb.Empty{})
+	}
 	return map[string]*client{
-		"grpc": {ws: webhooksv1.NewWebhookServiceClient(cc), admin: webhooksv1.NewAdminServiceClient(cc), routesByName: true},
-		"rest": {ws: rest, admin: rest},
+		"grpc": {ws: webhooksv1.NewWebhookServiceClient(cc), admin: webhooksv1.NewAdminServiceClient(cc), routesByName: true, transport: "grpc", raw: rawGRPC},
+		"rest": {ws: rest, admin: rest, transport: "rest", raw: rawREST},
 	}
 }
 

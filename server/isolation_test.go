@@ -91,13 +91,21 @@ var isolationRows = []isolationRow{
 		return one(ignore(f.c.ws.RecoverEndpoint(f.intruder.ctx, &webhooksv1.RecoverEndpointRequest{Name: f.endpoint,
 			Since: timestamppb.New(time.Now().Add(-time.Hour))})))
 	}, notFound},
-	// ListenEndpoint answers UNIMPLEMENTED to everyone until webhookctl
-	// exists, so it reaches nothing; listenOwner (below) fails this test
-	// the day it works for the owner, so that this row then demands
-	// NOT_FOUND.
+	// The deprecated ListenEndpoint answers UNIMPLEMENTED to everyone
+	// (ListenEndpointDeliveries replaced it), so it reaches nothing;
+	// listenOwner (below) fails this test should it ever work for the
+	// owner, so that this row then demands NOT_FOUND.
 	{"WebhookService/ListenEndpoint", func(t *testing.T, f *isolationFixture) []error {
 		return one(f.listen(t, f.intruder))
 	}, []codes.Code{codes.NotFound, codes.Unimplemented}},
+	// The owner's endpoint is not the intruder's to listen to, whether or
+	// not it is a development endpoint. There is no REST binding.
+	{"WebhookService/ListenEndpointDeliveries", func(t *testing.T, f *isolationFixture) []error {
+		if _, ok := f.c.ws.(*restClient); ok {
+			return nil
+		}
+		return one(f.listenDeliveries(t, f.intruder))
+	}, notFound},
 	{"WebhookService/PublishEvent", func(t *testing.T, f *isolationFixture) []error {
 		d, _ := structpb.NewStruct(map[string]any{"x": 1})
 		return one(ignore(f.c.ws.PublishEvent(f.intruder.ctx, &webhooksv1.PublishEventRequest{Account: f.owner.account,
@@ -297,6 +305,26 @@ func (f *isolationFixture) listen(t *testing.T, tn tenant) error {
 	defer cancel()
 	stream, err := f.c.ws.ListenEndpoint(ctx, &webhooksv1.ListenEndpointRequest{Name: f.endpoint})
 	if err != nil {
+		return err
+	}
+	_, err = stream.Recv()
+	return err
+}
+
+// listenDeliveries opens the ListenEndpointDeliveries stream as tn for the
+// fixture's endpoint and returns its first error.
+func (f *isolationFixture) listenDeliveries(t *testing.T, tn tenant) error {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(tn.ctx, 10*time.Second)
+	defer cancel()
+	stream, err := f.c.ws.ListenEndpointDeliveries(ctx)
+	if err != nil {
+		return err
+	}
+	if err := stream.Send(&webhooksv1.ListenEndpointDeliveriesRequest{Message: &webhooksv1.ListenEndpointDeliveriesRequest_Start_{
+		Start: &webhooksv1.ListenEndpointDeliveriesRequest_Start{Endpoint: f.endpoint},
+	}}); err != nil {
+		_, err = stream.Recv()
 		return err
 	}
 	_, err = stream.Recv()

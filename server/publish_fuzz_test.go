@@ -71,6 +71,15 @@ func FuzzPublishEventData(f *testing.F) {
 		if err := protojson.Unmarshal(data, back); err != nil || !proto.Equal(back, in.GetData()) {
 			t.Fatalf("data changed meaning: %v -> %q -> %v (%v)", in.GetData(), data, back, err)
 		}
+		// The publish response echoes the request's data made asStored; it
+		// must show what GetEvent shows (proto.Equal above takes -0 for 0).
+		echo := proto.Clone(in.GetData()).(*structpb.Struct)
+		asStored(echo)
+		echoJSON, err1 := protojson.Marshal(echo)
+		storedJSON, err2 := protojson.Marshal(back)
+		if err1 != nil || err2 != nil || !bytes.Equal(echoJSON, storedJSON) {
+			t.Fatalf("the publish response would show %s, the stored data is %s (%v, %v)", echoJSON, storedJSON, err1, err2)
+		}
 
 		envelope := worker.Envelope(&webhookd.Event{ID: "evt_01m8cm00vv4swx8hfpp0a2wvzh", Type: "property.created", CreateTime: created, Data: data})
 		again, err := payload.Canonicalize(envelope)

@@ -238,8 +238,10 @@ func retryAfterSeconds(wait time.Duration) int {
 
 // gatewayErrorHandler is the gateway's error handler: the default one, plus
 // a Retry-After header (whole seconds) when the status says when to retry,
-// as a rate-limited call's does.
+// as a rate-limited call's does, and the field violation of a request the
+// gateway could not decode (gatewayDecodeError).
 func gatewayErrorHandler(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
+	err = gatewayDecodeError(err)
 	if st, ok := status.FromError(err); ok {
 		for _, d := range st.Details() {
 			if ri, ok := d.(*errdetails.RetryInfo); ok {

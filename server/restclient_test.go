@@ -44,6 +44,7 @@ var httpStatusOf = map[codes.Code]int{
 	codes.PermissionDenied:   http.StatusForbidden,
 	codes.NotFound:           http.StatusNotFound,
 	codes.AlreadyExists:      http.StatusConflict,
+	codes.Aborted:            http.StatusConflict,
 	codes.ResourceExhausted:  http.StatusTooManyRequests,
 	codes.FailedPrecondition: http.StatusBadRequest,
 	codes.Unimplemented:      http.StatusNotImplemented,
@@ -60,19 +61,27 @@ func bearerFrom(ctx context.Context) string {
 }
 
 func (c *restClient) do(ctx context.Context, method, path string, query url.Values, body proto.Message, out proto.Message) error {
-	var reader io.Reader
+	var raw []byte
 	if body != nil {
-		raw, err := protojson.Marshal(body)
-		if err != nil {
+		var err error
+		if raw, err = protojson.Marshal(body); err != nil {
 			return err
 		}
-		reader = bytes.NewReader(raw)
 	}
-	u := c.base + path
 	if len(query) > 0 {
-		u += "?" + query.Encode()
+		path += "?" + query.Encode()
 	}
-	req, err := http.NewRequestWithContext(ctx, method, u, reader)
+	return c.send(ctx, method, path, raw, out)
+}
+
+// send makes one call with body as it is (none when nil) and decodes the
+// answer into out, or returns the error status it carries.
+func (c *restClient) send(ctx context.Context, method, pathAndQuery string, body []byte, out proto.Message) error {
+	var reader io.Reader
+	if body != nil {
+		reader = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+pathAndQuery, reader)
 	if err != nil {
 		return err
 	}
@@ -201,6 +210,10 @@ func (c *restClient) ListenEndpoint(context.Context, *webhooksv1.ListenEndpointR
 	return nil, status.Error(codes.Unimplemented, "the REST test client does not stream")
 }
 
+func (c *restClient) ListenEndpointDeliveries(context.Context, ...grpc.CallOption) (grpc.BidiStreamingClient[webhooksv1.ListenEndpointDeliveriesRequest, webhooksv1.ListenEndpointDeliveriesResponse], error) {
+	return nil, status.Error(codes.Unimplemented, "ListenEndpointDeliveries has no REST binding")
+}
+
 func (c *restClient) PublishEvent(ctx context.Context, in *webhooksv1.PublishEventRequest, _ ...grpc.CallOption) (*webhooksv1.Event, error) {
 	q := url.Values{}
 	setIf(q, "account", in.GetAccount())
@@ -227,6 +240,7 @@ func (c *restClient) ListEvents(ctx context.Context, in *webhooksv1.ListEventsRe
 	if ts := in.GetCreateTimeBefore(); ts != nil {
 		q.Set("create_time_before", ts.AsTime().Format("2006-01-02T15:04:05.999999999Z07:00"))
 	}
+	setIf(q, "after_event", in.GetAfterEvent())
 	out := &webhooksv1.ListEventsResponse{}
 	return out, c.do(ctx, http.MethodGet, "/v1/events", q, nil, out)
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -10,10 +11,13 @@ import (
 	"time"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/net/netutil"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/reflection"
 	"google.golang.org/protobuf/encoding/protojson"
 
@@ -39,18 +43,63 @@ type Config struct {
 	// RateLimit limits calls per account after authentication; nil does
 	// not limit.
 	RateLimit *RateLimiter
+	// AuthFailures limits failed authentication per client address; nil
+	// does not limit.
+	AuthFailures *AuthFailureLimiter
 	// ReadinessInterval is how often gRPC health re-checks Ready; 5s when zero.
 	ReadinessInterval time.Duration
 	// Metrics serves /metrics (Prometheus); nil leaves it out.
 	Metrics http.Handler
+	// Dashboard serves every path the API and health checks do not (the
+	// customer dashboard, package web) when the API is served; nil leaves
+	// it out.
+	Dashboard http.Handler
+
+	// GRPCListener and HTTPListener, when set, are served instead of
+	// listening on GRPCAddr and HTTPAddr: webhookd binds its addresses
+	// before it touches its data, so that an address it cannot use fails
+	// the start with nothing created. New owns them from the call on, and
+	// closes them if it fails.
+	GRPCListener net.Listener
+	HTTPListener net.Listener
+	// Registerer receives the server's own series (recovered panics); nil
+	// keeps them unregistered.
+	Registerer prometheus.Registerer
+
+	// Bounds on client connections (transport_limits.go); zero takes the
+	// default of the same name, e.g. DefaultHTTPReadTimeout.
+	//
+	// HTTPReadHeaderTimeout and HTTPReadTimeout bound reading a request's
+	// headers and the whole request; HTTPWriteTimeout bounds a request from
+	// its headers to the end of its answer; HTTPIdleTimeout closes idle
+	// keep-alive connections.
+	HTTPReadHeaderTimeout time.Duration
+	HTTPReadTimeout       time.Duration
+	HTTPWriteTimeout      time.Duration
+	HTTPIdleTimeout       time.Duration
+	// HTTPMaxHeaderBytes bounds a request's headers (431 beyond).
+	HTTPMaxHeaderBytes int
+	// HTTPMaxConns bounds the HTTP connections open at once; further
+	// clients wait to be accepted.
+	HTTPMaxConns int
+	// GRPCHandshakeTimeout bounds a new gRPC connection's setup;
+	// GRPCMaxConnectionIdle closes a connection without calls for this
+	// long; GRPCKeepaliveTime and GRPCKeepaliveTimeout ping silent
+	// connections and close those that do not answer; clients pinging more
+	// often than GRPCKeepaliveMinTime are disconnected.
+	GRPCHandshakeTimeout  time.Duration
+	GRPCMaxConnectionIdle time.Duration
+	GRPCKeepaliveTime     time.Duration
+	GRPCKeepaliveTimeout  time.Duration
+	GRPCKeepaliveMinTime  time.Duration
 }
 
 // Validate reports the first missing or invalid setting.
 func (c *Config) Validate() error {
 	switch {
-	case c.GRPCAddr == "":
+	case c.GRPCAddr == "" && c.GRPCListener == nil:
 		return errors.New("server: GRPCAddr is required")
-	case c.HTTPAddr == "":
+	case c.HTTPAddr == "" && c.HTTPListener == nil:
 		return errors.New("server: HTTPAddr is required")
 	case c.Logger == nil:
 		return errors.New("server: Logger is required")
@@ -60,6 +109,11 @@ func (c *Config) Validate() error {
 		return errors.New("server: Auth is required with the API")
 	case c.MaxRequestBytes <= 0:
 		return errors.New("server: MaxRequestBytes must be positive")
+	case c.HTTPReadHeaderTimeout < 0 || c.HTTPReadTimeout < 0 || c.HTTPWriteTimeout < 0 || c.HTTPIdleTimeout < 0 ||
+		c.GRPCHandshakeTimeout < 0 || c.GRPCMaxConnectionIdle < 0 || c.GRPCKeepaliveTime < 0 || c.GRPCKeepaliveTimeout < 0 || c.GRPCKeepaliveMinTime < 0:
+		return errors.New("server: timeouts must not be negative")
+	case c.HTTPMaxHeaderBytes < 0 || c.HTTPMaxConns < 0:
+		return errors.New("server: HTTPMaxHeaderBytes and HTTPMaxConns must not be negative")
 	}
 	return nil
 }
@@ -74,6 +128,9 @@ type Server struct {
 	httpServer *http.Server
 	health     *health.Server
 	gatewayCC  *grpc.ClientConn
+	// gatewayMark is a random value the gateway's calls carry, so that the
+	// gRPC server tells them from other clients (see AuthFailureLimiter).
+	gatewayMark string
 }
 
 // New binds both listeners (so their addresses are known before Serve) and
@@ -83,43 +140,78 @@ type Server struct {
 const grpcStreamWorkers = 64
 
 func New(ctx context.Context, cfg Config) (*Server, error) {
+	s := &Server{cfg: cfg, health: health.NewServer(), grpcLis: cfg.GRPCListener, httpLis: cfg.HTTPListener}
+	closeListeners := func() {
+		for _, l := range []net.Listener{s.grpcLis, s.httpLis} {
+			if l != nil {
+				_ = l.Close()
+			}
+		}
+	}
 	if err := cfg.Validate(); err != nil {
+		closeListeners()
 		return nil, err
 	}
-	s := &Server{cfg: cfg, health: health.NewServer()}
+	cfg.setTransportDefaults()
+	s.cfg = cfg
+	s.gatewayMark = rand.Text()
 	var err error
-	if s.grpcLis, err = net.Listen("tcp", cfg.GRPCAddr); err != nil {
-		return nil, fmt.Errorf("grpc-addr %s: %w", cfg.GRPCAddr, err)
+	if s.grpcLis == nil {
+		if s.grpcLis, err = net.Listen("tcp", cfg.GRPCAddr); err != nil {
+			closeListeners()
+			return nil, fmt.Errorf("grpc-addr %s: %w", cfg.GRPCAddr, err)
+		}
 	}
-	if s.httpLis, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
-		_ = s.grpcLis.Close()
-		return nil, fmt.Errorf("http-addr %s: %w", cfg.HTTPAddr, err)
+	if s.httpLis == nil {
+		if s.httpLis, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
+			closeListeners()
+			return nil, fmt.Errorf("http-addr %s: %w", cfg.HTTPAddr, err)
+		}
 	}
+	s.httpLis = netutil.LimitListener(s.httpLis, cfg.HTTPMaxConns)
 
+	recovery, err := newPanicRecovery(cfg.Logger, cfg.Registerer)
+	if err != nil {
+		closeListeners()
+		return nil, err
+	}
+	recoverUnary, recoverStream := recovery.interceptors()
 	errUnary, errStream := errorInterceptors(cfg.Logger)
+	unary := []grpc.UnaryServerInterceptor{recoverUnary}
+	stream := []grpc.StreamServerInterceptor{recoverStream}
 	opts := []grpc.ServerOption{
 		grpc.MaxRecvMsgSize(cfg.MaxRequestBytes),
+		// Decodes the API's requests so that a failure names the field
+		// (decode.go); other services decode as with gRPC's default.
+		grpc.ForceServerCodecV2(newRequestCodec()),
 		// Calls are served by long-lived goroutines (more start when all
 		// are busy) instead of one new goroutine each, whose stack grew
 		// several times over in every call: a fifth of the CPU gRPC took
 		// under make bench's publishing load.
 		grpc.NumStreamWorkers(grpcStreamWorkers),
 	}
+	opts = append(opts, cfg.grpcConnectionOptions()...)
 	if cfg.Auth != nil {
+		// Errors are mapped before authentication runs so that its
+		// failures are mapped the same way as handler failures.
+		unary = append(unary, errUnary)
+		stream = append(stream, errStream)
+		if cfg.AuthFailures != nil {
+			// Around authentication: it sees whether authentication failed.
+			failUnary, failStream := cfg.AuthFailures.interceptors(s.gatewayMark)
+			unary, stream = append(unary, failUnary), append(stream, failStream)
+		}
 		authUnary, authStream := cfg.Auth.interceptors()
-		unary := []grpc.UnaryServerInterceptor{errUnary, authUnary}
-		stream := []grpc.StreamServerInterceptor{errStream, authStream}
+		unary, stream = append(unary, authUnary), append(stream, authStream)
 		if cfg.RateLimit != nil {
 			// After authentication: the limit is the caller's account's.
 			rateUnary, rateStream := cfg.RateLimit.interceptors()
 			unary, stream = append(unary, rateUnary), append(stream, rateStream)
 		}
-		opts = append(opts,
-			// Errors are mapped outermost so that authentication failures
-			// are mapped the same way as handler failures.
-			grpc.ChainUnaryInterceptor(unary...),
-			grpc.ChainStreamInterceptor(stream...))
 	}
+	// Panics are recovered outermost, whichever interceptor or handler
+	// panicked.
+	opts = append(opts, grpc.ChainUnaryInterceptor(unary...), grpc.ChainStreamInterceptor(stream...))
 	s.grpcServer = grpc.NewServer(opts...)
 	healthpb.RegisterHealthServer(s.grpcServer, s.health)
 	reflection.Register(s.grpcServer)
@@ -127,19 +219,29 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 
 	mux := http.NewServeMux()
 	if cfg.Webhooks != nil {
-		webhooksv1.RegisterWebhookServiceServer(s.grpcServer, cfg.Webhooks)
-		webhooksv1.RegisterAdminServiceServer(s.grpcServer, cfg.Admin)
+		// Registered through decodeCheckedService, so that every request is
+		// decoded and its strings checked before interceptors and handlers.
+		s.grpcServer.RegisterService(decodeCheckedService(&webhooksv1.WebhookService_ServiceDesc, cfg.Logger), cfg.Webhooks)
+		s.grpcServer.RegisterService(decodeCheckedService(&webhooksv1.AdminService_ServiceDesc, cfg.Logger), cfg.Admin)
 		gateway, err := s.newGateway(ctx)
 		if err != nil {
 			_ = s.grpcLis.Close()
 			_ = s.httpLis.Close()
 			return nil, err
 		}
-		mux.Handle("/v1/", limitRequestBody(gateway, cfg.MaxRequestBytes))
+		// A body is read only for a caller with a valid key.
+		var api http.Handler = s.authenticateBeforeBody(limitRequestBody(gateway, cfg.MaxRequestBytes))
+		if cfg.AuthFailures != nil {
+			api = cfg.AuthFailures.httpMiddleware(api)
+		}
+		mux.Handle("/v1/", api)
 		mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
 			_, _ = w.Write(openapiv2.Document)
 		})
+		if cfg.Dashboard != nil {
+			mux.Handle("/", cfg.Dashboard)
+		}
 	}
 	if cfg.Metrics != nil {
 		mux.Handle("GET /metrics", cfg.Metrics)
@@ -150,8 +252,12 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	})
 	mux.HandleFunc("GET /readyz", s.serveReady)
 	s.httpServer = &http.Server{
-		Handler:           mux,
-		ReadHeaderTimeout: 10 * time.Second,
+		Handler:           recovery.middleware(mux),
+		ReadHeaderTimeout: cfg.HTTPReadHeaderTimeout,
+		ReadTimeout:       cfg.HTTPReadTimeout,
+		WriteTimeout:      cfg.HTTPWriteTimeout,
+		IdleTimeout:       cfg.HTTPIdleTimeout,
+		MaxHeaderBytes:    cfg.HTTPMaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
 	}
 	return s, nil
@@ -165,9 +271,18 @@ func (s *Server) newGateway(ctx context.Context) (http.Handler, error) {
 	if dial.IP == nil || dial.IP.IsUnspecified() {
 		dial.IP = net.IPv4(127, 0, 0, 1)
 	}
+	checkUnary, checkStream := gatewayClientInterceptors(s.cfg.Logger)
 	cc, err := grpc.NewClient(dial.String(),
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64<<20), grpc.MaxCallSendMsgSize(s.cfg.MaxRequestBytes)),
+		grpc.WithUnaryInterceptor(checkUnary),
+		grpc.WithStreamInterceptor(checkStream),
+		grpc.WithChainUnaryInterceptor(func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+			return invoker(metadata.AppendToOutgoingContext(ctx, gatewayMarkKey, s.gatewayMark), method, req, reply, cc, opts...)
+		}),
+		grpc.WithChainStreamInterceptor(func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+			return streamer(metadata.AppendToOutgoingContext(ctx, gatewayMarkKey, s.gatewayMark), desc, cc, method, opts...)
+		}),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("gateway connection: %w", err)
@@ -176,12 +291,12 @@ func (s *Server) newGateway(ctx context.Context) (http.Handler, error) {
 	mux := runtime.NewServeMux(
 		runtime.WithErrorHandler(gatewayErrorHandler),
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.HTTPBodyMarshaler{
-			Marshaler: &runtime.JSONPb{
+			Marshaler: bodyDecoding{&runtime.JSONPb{
 				MarshalOptions: protojson.MarshalOptions{EmitDefaultValues: true},
 				// Unknown fields are refused, so a misspelt field is an
 				// error rather than a silently ignored setting.
 				UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
-			},
+			}},
 		}),
 	)
 	if err := webhooksv1.RegisterWebhookServiceHandler(ctx, mux, cc); err != nil {

@@ -3,8 +3,8 @@ package server
 import (
 	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/webhookd/webhookd"
 )
@@ -14,12 +14,13 @@ import (
 const (
 	maxURLBytes          = 2048
 	maxDescriptionBytes  = 1024
-	maxHeaders           = 20
-	maxHeaderNameBytes   = 256
-	maxHeaderValueBytes  = 4096
 	maxIdempotencyKey    = 255
 	maxDisplayNameBytes  = 200
 	maxDisableReasonSize = 200
+	// maxFilterValues bounds the values of one list filter (event types,
+	// statuses): each becomes a bound variable of the query, and a call
+	// naming tens of thousands would fail in the database instead of here.
+	maxFilterValues = 100
 )
 
 // validateEndpointURL accepts absolute http(s) URLs with a host and no user
@@ -58,10 +59,10 @@ func validateEndpointURL(field, raw string, allowHTTP bool) error {
 		return err
 	}
 	if port := u.Port(); port != "" {
-		for _, c := range port {
-			if c < '0' || c > '9' {
-				return webhookd.Invalid(field, "has an invalid port")
-			}
+		// Port 0 and ports past 65535 cannot be dialled: such an endpoint
+		// would fail every attempt. (url.Parse has checked the digits.)
+		if n, err := strconv.ParseUint(port, 10, 16); err != nil || n == 0 {
+			return webhookd.Invalid(field, "port %s is out of range (1 to 65535)", port)
 		}
 	}
 	return nil
@@ -95,49 +96,11 @@ func validateEndpointHost(field, host string) error {
 		"write the address as four decimal parts (such as 192.0.2.10) or use a hostname", host)
 }
 
-// reservedHeader reports headers webhookd sets itself (or that HTTP
-// transports own), which endpoint headers must not replace.
-func reservedHeader(name string) bool {
-	n := strings.ToLower(name)
-	switch n {
-	case "content-type", "content-length", "user-agent", "host", "connection",
-		"transfer-encoding", "te", "trailer", "upgrade", "keep-alive", "proxy-connection", "expect":
-		return true
-	}
-	return strings.HasPrefix(n, "x-webhook-") || strings.HasPrefix(n, "webhook-")
-}
-
-func validHeaderName(name string) bool {
-	if name == "" {
-		return false
-	}
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
-		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
-		default:
-			return false
-		}
-	}
-	return true
-}
-
+// validateHeaders applies webhookd.CheckCustomHeaders, the rules the
+// sender applies too, so that an accepted header is one that is sent.
 func validateHeaders(field string, headers map[string]string) error {
-	if len(headers) > maxHeaders {
-		return webhookd.Invalid(field, "at most %d headers", maxHeaders)
-	}
-	for name, value := range headers {
-		switch {
-		case len(name) > maxHeaderNameBytes || !validHeaderName(name):
-			return webhookd.Invalid(field, "%q is not a valid header name", name)
-		case reservedHeader(name):
-			return webhookd.Invalid(field, "%q is set by webhookd and cannot be overridden", name)
-		case len(value) > maxHeaderValueBytes:
-			return webhookd.Invalid(field, "value of %q is longer than %d bytes", name, maxHeaderValueBytes)
-		case strings.ContainsAny(value, "\r\n\x00") || !utf8.ValidString(value):
-			return webhookd.Invalid(field, "value of %q must not contain line breaks or NUL", name)
-		}
+	if err := webhookd.CheckCustomHeaders(headers); err != nil {
+		return webhookd.Invalid(field, "%s", err.Error())
 	}
 	return nil
 }
@@ -145,6 +108,14 @@ func validateHeaders(field string, headers map[string]string) error {
 func validateLength(field, value string, max int) error {
 	if len(value) > max {
 		return webhookd.Invalid(field, "longer than %d bytes", max)
+	}
+	return nil
+}
+
+// validateFilterValues refuses a list filter with more than maxFilterValues values.
+func validateFilterValues(field string, n int) error {
+	if n > maxFilterValues {
+		return webhookd.Invalid(field, "at most %d values per call, got %d", maxFilterValues, n)
 	}
 	return nil
 }

@@ -34,6 +34,14 @@ func TestValidateEndpointURL(t *testing.T) {
 		{" https://your-app.com/", false, false},
 		{"https://your-app.com/a b", false, false},
 		{"https://your-app.com:port/", false, false},
+		{"https://your-app.com:1/", false, true},
+		{"https://your-app.com:65535/", false, true},
+		{"https://your-app.com:0/", false, false},
+		{"https://your-app.com:00/", false, false},
+		{"https://your-app.com:65536/", false, false},
+		{"https://your-app.com:99999999999/", false, false},
+		{"https://[2001:db8::1]:0/", false, false},
+		{"https://your-app.com:/", false, true}, // an empty port is the scheme's
 		{"https://your-app.com/" + strings.Repeat("a", 2048), false, false},
 		// Numeric hosts: only dotted decimal; whether the address may be
 		// reached is the SSRF guard's call at connect time.
@@ -140,7 +148,16 @@ func TestValidateHeaders(t *testing.T) {
 		{map[string]string{"Content-Type": "text/plain"}, false},
 		{map[string]string{"Bad Header": "x"}, false},
 		{map[string]string{"X-Ok": "line\nbreak"}, false},
-		{map[string]string{"X-Ok": strings.Repeat("v", maxHeaderValueBytes+1)}, false},
+		{map[string]string{"X-Ok": "tab\tand spaces and caf\u00e9"}, true},
+		{map[string]string{"X-Ok": "ctl\x01"}, false},
+		{map[string]string{"X-Ok": "del\x7f"}, false},
+		{map[string]string{"X-Ok": "nul\x00"}, false},
+		{map[string]string{"X-Ok": "bad utf-8 \xff"}, false},
+		{map[string]string{"X-Team": "a", "x-team": "b"}, false},
+		{map[string]string{"Proxy-Authorization": "Basic abc"}, false},
+		{map[string]string{"proxy-connection": "close"}, false},
+		{map[string]string{"Keep-Alive": "timeout=5"}, false},
+		{map[string]string{"X-Ok": strings.Repeat("v", webhookd.MaxCustomHeaderValueBytes+1)}, false},
 	}
 	for _, tc := range tests {
 		if err := validateHeaders("endpoint.headers", tc.headers); (err == nil) != tc.ok {
@@ -148,7 +165,7 @@ func TestValidateHeaders(t *testing.T) {
 		}
 	}
 	many := map[string]string{}
-	for i := range maxHeaders + 1 {
+	for i := range webhookd.MaxCustomHeaders + 1 {
 		many["X-H"+strings.Repeat("a", i)] = "v"
 	}
 	if validateHeaders("endpoint.headers", many) == nil {

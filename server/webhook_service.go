@@ -18,6 +18,7 @@ import (
 	webhooksv1 "github.com/webhookd/webhookd/gen/webhooks/v1"
 	"github.com/webhookd/webhookd/payload"
 	"github.com/webhookd/webhookd/store"
+	"github.com/webhookd/webhookd/worker"
 )
 
 // Dispatcher hands freshly committed deliveries to the delivery engine so
@@ -52,6 +53,28 @@ type WebhookServiceConfig struct {
 	// TestEventWait bounds how long SendTestEvent with wait waits for the
 	// attempt (default 15s: the request timeout plus room for a busy queue).
 	TestEventWait time.Duration
+	// Listeners serves ListenEndpointDeliveries; nil answers UNAVAILABLE.
+	Listeners *worker.Listeners
+	// MaxEndpointsPerAccount is the most endpoints one account may have;
+	// zero: no limit.
+	MaxEndpointsPerAccount int
+	// Attempts wakes SendTestEvent's waiters when this process's engine
+	// records their attempt; nil (no worker role) leaves them to polling.
+	Attempts AttemptWatcher
+	// TestEventPoll is the first interval at which SendTestEvent with wait
+	// reads the delivery back, for attempts made by another process; it
+	// doubles after each read up to the larger of itself and 2s.
+	// Default 100ms.
+	TestEventPoll time.Duration
+}
+
+// AttemptWatcher tells waiters that a delivery's attempt was recorded
+// (worker.Engine.WatchAttempts). Only attempts made by this process are
+// seen, so waiters also read the database now and then.
+type AttemptWatcher interface {
+	// WatchAttempts returns a channel that receives a value whenever an
+	// attempt of delivery id is recorded, and a function ending the watch.
+	WatchAttempts(id string) (recorded <-chan struct{}, stop func())
 }
 
 // Validate reports the first missing or out-of-range setting.
@@ -67,12 +90,18 @@ func (c *WebhookServiceConfig) Validate() error {
 		return errors.New("webhook service: MaxPayloadBytes must be positive")
 	case c.SecretGracePeriod < 0:
 		return errors.New("webhook service: SecretGracePeriod must not be negative")
+	case c.MaxEndpointsPerAccount < 0:
+		return errors.New("webhook service: MaxEndpointsPerAccount must not be negative")
+
+	case c.TestEventWait < 0 || c.TestEventPoll < 0:
+		return errors.New("webhook service: TestEventWait and TestEventPoll must not be negative")
 	}
 	return nil
 }
 
-// WebhookService implements webhooks.v1.WebhookService. ListenEndpoint (the
-// local-development stream) answers UNIMPLEMENTED until webhookctl exists.
+// WebhookService implements webhooks.v1.WebhookService. The deprecated
+// ListenEndpoint answers UNIMPLEMENTED; ListenEndpointDeliveries (listen.go)
+// replaces it.
 type WebhookService struct {
 	webhooksv1.UnimplementedWebhookServiceServer
 	cfg      WebhookServiceConfig
@@ -94,6 +123,9 @@ func NewWebhookService(cfg WebhookServiceConfig) (*WebhookService, error) {
 	}
 	if cfg.TestEventWait == 0 {
 		cfg.TestEventWait = 15 * time.Second
+	}
+	if cfg.TestEventPoll == 0 {
+		cfg.TestEventPoll = 100 * time.Millisecond
 	}
 	return &WebhookService{
 		cfg:      cfg,
@@ -211,8 +243,12 @@ func (s *WebhookService) checkEventTypes(ctx context.Context, field string, type
 
 // checkEndpoint validates the customer-settable fields of an endpoint.
 func (s *WebhookService) checkEndpoint(ctx context.Context, e *webhookd.Endpoint) error {
-	if err := validateEndpointURL("endpoint.url", e.URL, s.cfg.AllowHTTPEndpoints); err != nil {
-		return err
+	// A development endpoint's URL is never requested (its deliveries go
+	// to listeners), so the rules that guard requests do not apply to it.
+	if !e.Development {
+		if err := validateEndpointURL("endpoint.url", e.URL, s.cfg.AllowHTTPEndpoints); err != nil {
+			return err
+		}
 	}
 	if err := validateLength("endpoint.description", e.Description, maxDescriptionBytes); err != nil {
 		return err
@@ -248,7 +284,7 @@ func (s *WebhookService) CreateEndpoint(ctx context.Context, req *webhooksv1.Cre
 	if err := s.checkEndpoint(ctx, e); err != nil {
 		return nil, err
 	}
-	if err := s.cfg.Store.CreateEndpoint(ctx, e); err != nil {
+	if err := s.cfg.Store.CreateEndpoint(ctx, e, s.cfg.MaxEndpointsPerAccount); err != nil {
 		return nil, err
 	}
 	pb := endpointToProto(e)
@@ -296,9 +332,19 @@ func (s *WebhookService) ListEndpoints(ctx context.Context, req *webhooksv1.List
 var updatableEndpointFields = []string{"url", "description", "event_types", "headers"}
 
 // ignoredEndpointFields may appear in a mask but are never changed by UpdateEndpoint.
-var ignoredEndpointFields = []string{"name", "account", "state", "disabled_reason", "secret", "create_time", "update_time"}
+var ignoredEndpointFields = []string{"name", "account", "state", "disabled_reason", "secret", "create_time", "update_time",
+	"disable_time", "failing_since_time", "etag", "development"}
 
-// UpdateEndpoint changes the fields named by the update mask.
+// maxUpdateTries bounds how often UpdateEndpoint without an etag starts
+// over after another write to the endpoint committed between its read and
+// its write.
+const maxUpdateTries = 5
+
+// UpdateEndpoint changes the fields named by the update mask. It reads the
+// endpoint, applies the mask and writes the settings back only if the
+// endpoint's revision is still the one read. On a lost race it starts over
+// from a fresh read, unless the caller sent an etag: then the caller's copy
+// is stale and the call fails with ABORTED.
 func (s *WebhookService) UpdateEndpoint(ctx context.Context, req *webhooksv1.UpdateEndpointRequest) (*webhooksv1.Endpoint, error) {
 	in := req.GetEndpoint()
 	if in == nil {
@@ -308,30 +354,46 @@ func (s *WebhookService) UpdateEndpoint(ctx context.Context, req *webhooksv1.Upd
 	if err != nil {
 		return nil, err
 	}
-	e, err := s.getEndpoint(ctx, "endpoint.name", in.GetName())
-	if err != nil {
+	etag := in.GetEtag()
+	if err := validateETag("endpoint.etag", etag); err != nil {
 		return nil, err
 	}
-	for _, p := range paths {
-		switch p {
-		case "url":
-			e.URL = in.GetUrl()
-		case "description":
-			e.Description = in.GetDescription()
-		case "event_types":
-			e.EventTypes = in.GetEventTypes()
-		case "headers":
-			e.Headers = in.GetHeaders()
+	for try := 1; ; try++ {
+		e, err := s.getEndpoint(ctx, "endpoint.name", in.GetName())
+		if err != nil {
+			return nil, err
+		}
+		if etag != "" && etag != endpointETag(e) {
+			return nil, endpointChangedSince(e.ID, etag)
+		}
+		for _, p := range paths {
+			switch p {
+			case "url":
+				e.URL = in.GetUrl()
+			case "description":
+				e.Description = in.GetDescription()
+			case "event_types":
+				e.EventTypes = in.GetEventTypes()
+			case "headers":
+				e.Headers = in.GetHeaders()
+			}
+		}
+		if err := s.checkEndpoint(ctx, e); err != nil {
+			return nil, err
+		}
+		e.UpdateTime = s.now()
+		err = s.cfg.Store.UpdateEndpoint(ctx, scope(ctx), e)
+		switch {
+		case err == nil:
+			return endpointToProto(e), nil
+		case webhookd.KindOf(err) != webhookd.KindAborted:
+			return nil, err
+		case etag != "":
+			return nil, endpointChangedSince(e.ID, etag)
+		case try == maxUpdateTries:
+			return nil, err
 		}
 	}
-	if err := s.checkEndpoint(ctx, e); err != nil {
-		return nil, err
-	}
-	e.UpdateTime = s.now()
-	if err := s.cfg.Store.UpdateEndpoint(ctx, scope(ctx), e); err != nil {
-		return nil, err
-	}
-	return endpointToProto(e), nil
 }
 
 // endpointUpdatePaths returns the fields to change: the mask's paths, "*"
@@ -389,23 +451,17 @@ func (s *WebhookService) DeleteEndpoint(ctx context.Context, req *webhooksv1.Del
 	return &emptypb.Empty{}, nil
 }
 
-// setEndpointDisabled is the shared body of EnableEndpoint and DisableEndpoint.
-func (s *WebhookService) setEndpointDisabled(ctx context.Context, name string, disabled bool, reason string) (*webhooksv1.Endpoint, error) {
-	e, err := s.getEndpoint(ctx, "name", name)
+// EnableEndpoint makes an endpoint receive events again.
+func (s *WebhookService) EnableEndpoint(ctx context.Context, req *webhooksv1.EnableEndpointRequest) (*webhooksv1.Endpoint, error) {
+	id, err := parseName("name", req.GetName(), collEndpoints, webhookd.PrefixEndpoint)
 	if err != nil {
 		return nil, err
 	}
-	e.Disabled, e.DisabledReason = disabled, reason
-	e.UpdateTime = s.now()
-	if err := s.cfg.Store.UpdateEndpoint(ctx, scope(ctx), e); err != nil {
+	e, err := s.cfg.Store.EnableEndpoint(ctx, scope(ctx), id, s.now())
+	if err != nil {
 		return nil, err
 	}
 	return endpointToProto(e), nil
-}
-
-// EnableEndpoint makes an endpoint receive events again.
-func (s *WebhookService) EnableEndpoint(ctx context.Context, req *webhooksv1.EnableEndpointRequest) (*webhooksv1.Endpoint, error) {
-	return s.setEndpointDisabled(ctx, req.GetName(), false, "")
 }
 
 // DisableEndpoint stops deliveries to an endpoint.
@@ -413,11 +469,19 @@ func (s *WebhookService) DisableEndpoint(ctx context.Context, req *webhooksv1.Di
 	if err := validateLength("reason", req.GetReason(), maxDisableReasonSize); err != nil {
 		return nil, err
 	}
+	id, err := parseName("name", req.GetName(), collEndpoints, webhookd.PrefixEndpoint)
+	if err != nil {
+		return nil, err
+	}
 	reason := req.GetReason()
 	if reason == "" {
 		reason = "disabled through the API"
 	}
-	return s.setEndpointDisabled(ctx, req.GetName(), true, reason)
+	e, err := s.cfg.Store.DisableEndpoint(ctx, scope(ctx), id, reason, s.now())
+	if err != nil {
+		return nil, err
+	}
+	return endpointToProto(e), nil
 }
 
 // GetEndpointSecret reveals an endpoint's secret.
@@ -439,16 +503,9 @@ func (s *WebhookService) RotateEndpointSecret(ctx context.Context, req *webhooks
 	if err != nil {
 		return nil, err
 	}
-	e, err := s.cfg.Store.GetEndpoint(ctx, scope(ctx), id)
-	if err != nil {
-		return nil, err
-	}
 	now := s.now()
-	e.PreviousSecret = e.Secret
-	e.PreviousSecretExpireTime = now.Add(s.cfg.SecretGracePeriod)
-	e.Secret = webhookd.NewEndpointSecret()
-	e.UpdateTime = now
-	if err := s.cfg.Store.UpdateEndpoint(ctx, scope(ctx), e); err != nil {
+	e, err := s.cfg.Store.RotateEndpointSecret(ctx, scope(ctx), id, webhookd.NewEndpointSecret(), now, now.Add(s.cfg.SecretGracePeriod))
+	if err != nil {
 		return nil, err
 	}
 	return endpointSecretToProto(e, now), nil
@@ -460,6 +517,21 @@ func (s *WebhookService) encodeData(field string, data *structpb.Struct) ([]byte
 	if data == nil {
 		return nil, webhookd.Invalid(field, "required: the event's JSON object")
 	}
+	body, err := canonicalData(field, data)
+	if err != nil {
+		return nil, err
+	}
+	if len(body) > s.cfg.MaxPayloadBytes {
+		return nil, webhookd.Invalid(field, "is %d bytes; at most %d are allowed", len(body), s.cfg.MaxPayloadBytes)
+	}
+	return body, nil
+}
+
+// canonicalData is the one route from a payload to its stored bytes, so
+// that every event's body has the same key order whatever it came from:
+// protojson writes a Struct's keys sorted, then the canonicaliser moves
+// integer-like ones first, as JavaScript orders them.
+func canonicalData(field string, data *structpb.Struct) ([]byte, error) {
 	raw, err := protojson.Marshal(data)
 	if err != nil {
 		return nil, webhookd.Invalid(field, "cannot be encoded as JSON: %v", err)
@@ -468,10 +540,34 @@ func (s *WebhookService) encodeData(field string, data *structpb.Struct) ([]byte
 	if err != nil {
 		return nil, webhookd.Invalid(field, "%v", err)
 	}
-	if len(body) > s.cfg.MaxPayloadBytes {
-		return nil, webhookd.Invalid(field, "is %d bytes; at most %d are allowed", len(body), s.cfg.MaxPayloadBytes)
-	}
 	return body, nil
+}
+
+// asStored makes a payload mean exactly what its stored bytes mean: JSON,
+// as JSON.stringify writes it, has no negative zero (-0 is written 0), and
+// that is the one value canonicalData does not keep. A Struct holds only
+// doubles, strings, booleans, nulls, lists and objects, and every double but
+// -0 survives the round trip through its shortest JavaScript form. It changes
+// data in place.
+func asStored(data *structpb.Struct) {
+	for _, v := range data.GetFields() {
+		asStoredValue(v)
+	}
+}
+
+func asStoredValue(v *structpb.Value) {
+	switch k := v.GetKind().(type) {
+	case *structpb.Value_NumberValue:
+		if k.NumberValue == 0 {
+			k.NumberValue = 0 // +0, whichever zero it was
+		}
+	case *structpb.Value_StructValue:
+		asStored(k.StructValue)
+	case *structpb.Value_ListValue:
+		for _, e := range k.ListValue.GetValues() {
+			asStoredValue(e)
+		}
+	}
 }
 
 // PublishEvent stores an event and its deliveries, then dispatches them.
@@ -517,7 +613,10 @@ func (s *WebhookService) PublishEvent(ctx context.Context, req *webhooksv1.Publi
 	}
 	s.dispatch(ctx, stored, deliveries)
 	// The request's data is what was stored (canonical JSON of the same
-	// values), so the response reuses it instead of decoding the stored bytes.
+	// values) but for its negative zeros, so the response reuses it, made
+	// to match, instead of decoding the stored bytes: it shows what a
+	// receiver and GetEvent will see.
+	asStored(in.GetData())
 	pb := eventMetaToProto(stored)
 	pb.Data = in.GetData()
 	return pb, nil
@@ -566,6 +665,9 @@ func timeKey(t time.Time) string {
 
 // ListEvents lists events newest first with filters.
 func (s *WebhookService) ListEvents(ctx context.Context, req *webhooksv1.ListEventsRequest) (*webhooksv1.ListEventsResponse, error) {
+	if err := validateFilterValues("event_types", len(req.GetEventTypes())); err != nil {
+		return nil, err
+	}
 	accountID, err := s.readAccount(ctx, "account", req.GetAccount())
 	if err != nil {
 		return nil, err
@@ -575,7 +677,15 @@ func (s *WebhookService) ListEvents(ctx context.Context, req *webhooksv1.ListEve
 		return nil, err
 	}
 	f := store.EventFilter{AccountID: accountID, Types: req.GetEventTypes(), CreatedAfter: after, CreatedBefore: before}
-	query := append([]string{"events", accountID, timeKey(after), timeKey(before)}, f.Types...)
+	if name := req.GetAfterEvent(); name != "" {
+		// Only the id's shape is checked: it is compared, not looked up, so
+		// a cursor outlives its event's retention and reveals nothing of
+		// other accounts.
+		if f.AfterID, err = parseName("after_event", name, collEvents, webhookd.PrefixEvent); err != nil {
+			return nil, err
+		}
+	}
+	query := append([]string{"events", accountID, timeKey(after), timeKey(before), f.AfterID}, f.Types...)
 	items, next, err := listPage(req.GetPageSize(), req.GetPageToken(), query,
 		func(e *webhookd.Event) string { return e.ID },
 		func(p store.Page) ([]*webhookd.Event, error) { return s.cfg.Store.ListEvents(ctx, f, p) })
@@ -599,7 +709,15 @@ func (s *WebhookService) GetDelivery(ctx context.Context, req *webhooksv1.GetDel
 	if err != nil {
 		return nil, err
 	}
-	return deliveryToProto(d), nil
+	ev, err := s.cfg.Store.GetEvent(ctx, d.AccountID, d.EventID)
+	if err != nil {
+		return nil, err
+	}
+	pb := deliveryToProto(d)
+	// The body is built by the engine's own function, so what the
+	// dashboard shows is what the receiver got and the signature covers.
+	pb.Body = string(worker.Envelope(ev))
+	return pb, nil
 }
 
 var deliveryStatusFromProto = map[webhooksv1.Delivery_Status]webhookd.DeliveryStatus{
@@ -610,6 +728,12 @@ var deliveryStatusFromProto = map[webhooksv1.Delivery_Status]webhookd.DeliverySt
 
 // ListDeliveries lists the deliveries of an endpoint or an event.
 func (s *WebhookService) ListDeliveries(ctx context.Context, req *webhooksv1.ListDeliveriesRequest) (*webhooksv1.ListDeliveriesResponse, error) {
+	if err := validateFilterValues("statuses", len(req.GetStatuses())); err != nil {
+		return nil, err
+	}
+	if err := validateFilterValues("event_types", len(req.GetEventTypes())); err != nil {
+		return nil, err
+	}
 	f := store.DeliveryFilter{AccountID: scope(ctx), EventTypes: req.GetEventTypes()}
 	parent := req.GetParent()
 	if endpointID, err := parseName("parent", parent, collEndpoints, webhookd.PrefixEndpoint); err == nil {

@@ -132,7 +132,8 @@ func recordEndpointHealthTx(ctx context.Context, tx *ent.Tx, hs []endpointHealth
 			u.SetDisabled(true).
 				SetDisabledReason(autoDisableReason(*fs)).
 				SetDisableTime(h.lastFail).
-				SetUpdateTime(h.lastFail)
+				SetUpdateTime(h.lastFail).
+				AddRevision(1)
 		}
 		if err := u.Exec(ctx); err != nil && !ent.IsNotFound(err) {
 			return classify(err, "recording endpoint health")
@@ -158,7 +159,8 @@ const endpointHealthCTE = `ep AS (UPDATE endpoints AS p SET failing_since = ` + 
 	disabled_reason = CASE WHEN ` + disableSQL + ` THEN '` + autoDisableReasonPrefix + `' ||
 		to_char(` + failingSinceSQL + ` AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') ELSE p.disabled_reason END,
 	disable_time = CASE WHEN ` + disableSQL + ` THEN eh.last_fail ELSE p.disable_time END,
-	update_time = CASE WHEN ` + disableSQL + ` THEN eh.last_fail ELSE p.update_time END
+	update_time = CASE WHEN ` + disableSQL + ` THEN eh.last_fail ELSE p.update_time END,
+	revision = CASE WHEN ` + disableSQL + ` THEN p.revision + 1 ELSE p.revision END
 	FROM eh WHERE p.id = eh.id AND (` + failingSinceSQL + ` IS DISTINCT FROM p.failing_since OR ` + disableSQL + `) RETURNING 1)`
 
 // failingSinceSQL and disableSQL are endpointHealth.next in SQL.
@@ -167,34 +169,3 @@ const (
 	WHEN eh.last_ok IS NULL THEN COALESCE(p.failing_since, eh.first_fail) ELSE eh.first_fail END)`
 	disableSQL = `COALESCE(NOT p.disabled AND ` + failingSinceSQL + ` <= eh.cutoff, false)`
 )
-
-// updateDisableState completes UpdateEndpoint's update u of e: the disable
-// time follows the disabled flag (kept while the endpoint stays disabled,
-// set to e.UpdateTime when it is disabled without one), and re-enabling a
-// disabled endpoint restarts its failure clock, so that auto-disable gives
-// it a full period again.
-func (s *entStore) updateDisableState(ctx context.Context, accountID string, e *webhookd.Endpoint, u *ent.EndpointUpdate) error {
-	if e.Disabled {
-		if e.DisableTime.IsZero() {
-			e.DisableTime = e.UpdateTime
-		}
-		e.DisableTime = dbTime(e.DisableTime)
-		u.SetDisableTime(e.DisableTime)
-		return nil
-	}
-	e.DisableTime = time.Time{}
-	u.ClearDisableTime()
-	// Guarded by disabled = true: only an enable clears the clock, not
-	// any other change to an enabled endpoint.
-	n, err := s.client.Endpoint.Update().
-		Where(append(endpointOf(accountID, e.ID), endpoint.Disabled(true))...).
-		ClearFailingSince().
-		Save(ctx)
-	if err != nil {
-		return classify(err, "updating endpoint")
-	}
-	if n > 0 {
-		e.FailingSince = time.Time{}
-	}
-	return nil
-}

@@ -94,6 +94,8 @@ func toEndpoint(r *ent.Endpoint) *webhookd.Endpoint {
 		PreviousSecretExpireTime: domainTime(r.PreviousSecretExpireTime),
 		CreateTime:               r.CreateTime.UTC(),
 		UpdateTime:               r.UpdateTime.UTC(),
+		Development:              r.Development,
+		Revision:                 r.Revision,
 	}
 	// Empty and absent read back alike, whatever the backend stored.
 	if len(e.EventTypes) == 0 {

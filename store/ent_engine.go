@@ -518,7 +518,7 @@ func loadDeliveryWorksPostgres(ctx context.Context, db *sql.DB, deliveryIDs []st
 	d.next_attempt_time, d.next_trigger, d.last_error, d.last_response_status, d.create_time, d.update_time,
 	e.type, e.data, e.idempotency_key, e.test, e.create_time,
 	p.url, p.description, p.event_types, p.headers, p.disabled, p.disabled_reason, p.disable_time, p.failing_since, p.secret,
-	p.previous_secret, p.previous_secret_expire_time, p.create_time, p.update_time
+	p.previous_secret, p.previous_secret_expire_time, p.create_time, p.update_time, p.revision, p.development
 	FROM deliveries d JOIN events e ON e.id = d.event_id JOIN endpoints p ON p.id = d.endpoint_id
 	WHERE d.id = ANY($1)`, deliveryIDs)
 	if err != nil {
@@ -542,7 +542,7 @@ func loadDeliveryWorksPostgres(ctx context.Context, db *sql.DB, deliveryIDs []st
 			&next, &trigger, &d.LastError, &d.LastResponseStatus, &d.CreateTime, &d.UpdateTime,
 			&e.Type, &e.Data, &idempotencyKey, &e.Test, &e.CreateTime,
 			&p.URL, &p.Description, &eventTypesJSON, &headersRaw, &p.Disabled, &p.DisabledReason, &disableTime, &failingSince, &p.Secret,
-			&p.PreviousSecret, &prevExpire, &p.CreateTime, &p.UpdateTime)
+			&p.PreviousSecret, &prevExpire, &p.CreateTime, &p.UpdateTime, &p.Revision, &p.Development)
 		if err != nil {
 			return nil, classify(err, "loading delivery work")
 		}

@@ -47,7 +47,7 @@ func testAttemptsOfDelivery(t *testing.T, databaseURL string) {
 	if err := s.CreateAccount(ctx, acct); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.CreateEndpoint(ctx, ep); err != nil {
+	if err := s.CreateEndpoint(ctx, ep, 0); err != nil {
 		t.Fatal(err)
 	}
 	_, deliveries, _, err := s.PublishEvent(ctx, ev, ids.New)

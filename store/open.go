@@ -12,6 +12,7 @@ import (
 
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
+	"github.com/jackc/pgx/v5"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
 	_ "modernc.org/sqlite"             // registers the pure-Go "sqlite" database/sql driver
 
@@ -50,8 +51,25 @@ func (c Config) Validate() error {
 	if c.DatabaseURL == "" {
 		return webhookd.Invalid("database-url", "is required (sqlite:///path/file.db or postgres://…)")
 	}
-	if _, err := backendOf(c.DatabaseURL); err != nil {
+	kind, err := backendOf(c.DatabaseURL)
+	if err != nil {
 		return err
+	}
+	switch kind {
+	case backendSQLite:
+		path, query := sqlitePath(c.DatabaseURL)
+		if path == "" || path == "file:" {
+			return webhookd.Invalid("database-url", "names no SQLite file")
+		}
+		if _, err := url.ParseQuery(query); err != nil {
+			return webhookd.Invalid("database-url", "malformed query: %v", err)
+		}
+	case backendPostgres:
+		// pgx's own parser, so that what it would refuse at connect time is
+		// refused before webhookd starts; its errors hide the password.
+		if _, err := pgx.ParseConfig(c.DatabaseURL); err != nil {
+			return webhookd.Invalid("database-url", "%v", err)
+		}
 	}
 	if c.MaxConns < 0 {
 		return webhookd.Invalid("database-max-conns", "must not be negative")
@@ -133,12 +151,7 @@ func Open(ctx context.Context, cfg Config) (Store, error) {
 // openSQLite opens a SQLite file through modernc.org/sqlite, which needs no
 // cgo, so the default build is one static binary.
 func openSQLite(databaseURL string) (*sql.DB, error) {
-	path, query, _ := strings.Cut(databaseURL, "?")
-	if rest, ok := strings.CutPrefix(path, "sqlite://"); ok {
-		path = rest // "/abs/file.db" from sqlite:///abs/file.db, "rel.db" from sqlite://rel.db
-	} else if strings.HasPrefix(strings.ToLower(path), "sqlite:") {
-		path = path[len("sqlite:"):]
-	}
+	path, query := sqlitePath(databaseURL)
 	if path == "" || path == "file:" {
 		return nil, webhookd.Invalid("database-url", "names no SQLite file")
 	}
@@ -178,6 +191,17 @@ func openSQLite(databaseURL string) (*sql.DB, error) {
 	db.SetMaxIdleConns(1)
 	db.SetConnMaxLifetime(0)
 	return db, nil
+}
+
+// sqlitePath splits a SQLite URL into the file (or file: URI) and the query.
+func sqlitePath(databaseURL string) (path, query string) {
+	path, query, _ = strings.Cut(databaseURL, "?")
+	if rest, ok := strings.CutPrefix(path, "sqlite://"); ok {
+		path = rest // "/abs/file.db" from sqlite:///abs/file.db, "rel.db" from sqlite://rel.db
+	} else if strings.HasPrefix(strings.ToLower(path), "sqlite:") {
+		path = path[len("sqlite:"):]
+	}
+	return path, query
 }
 
 func openPostgres(databaseURL string, maxConns int) (*sql.DB, error) {

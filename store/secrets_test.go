@@ -174,7 +174,7 @@ func testSecretsAtRest(t *testing.T, databaseURL string) {
 		if previous != "" {
 			ep.PreviousSecretExpireTime = now.Add(time.Hour)
 		}
-		if err := s.CreateEndpoint(ctx, ep); err != nil {
+		if err := s.CreateEndpoint(ctx, ep, 0); err != nil {
 			t.Fatal(err)
 		}
 		return ep
@@ -225,10 +225,10 @@ func testSecretsAtRest(t *testing.T, databaseURL string) {
 	}
 	wantOpen(s, ep.ID, secret, previous)
 
-	// UpdateEndpoint seals too (a rotation writes both columns).
+	// A rotation seals too (it writes both columns).
 	rotated := *ep
 	rotated.Secret, rotated.PreviousSecret = webhookd.NewEndpointSecret(), secret
-	if err := s.UpdateEndpoint(ctx, acct.ID, &rotated); err != nil {
+	if _, err := s.RotateEndpointSecret(ctx, acct.ID, ep.ID, rotated.Secret, time.Now(), time.Now().Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	if v, p := raw(s, ep.ID); strings.Contains(v+p, rotated.Secret) || strings.Contains(v+p, secret) || !strings.HasPrefix(v, "v1:old:") {

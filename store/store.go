@@ -27,6 +27,10 @@ type EventFilter struct {
 	Types         []string
 	CreatedAfter  time.Time // exclusive
 	CreatedBefore time.Time // exclusive
+	// AfterID keeps events with a greater id: published after that event,
+	// since ids sort by time. Unlike CreatedAfter it is a cursor no two
+	// events share, and the event it names need not exist.
+	AfterID string
 }
 
 // DeliveryFilter narrows a listing of deliveries. Zero fields do not filter.
@@ -97,12 +101,40 @@ type Store interface {
 	// ListEventTypes returns the whole catalog ordered by name.
 	ListEventTypes(ctx context.Context) ([]*webhookd.EventType, error)
 
-	CreateEndpoint(ctx context.Context, e *webhookd.Endpoint) error
+	// CreateEndpoint inserts e and sets e.Revision to 1. limit, when
+	// positive, is the most endpoints e's account may have: if it has that
+	// many already, nothing is written and the error is
+	// webhookd.KindFailedPrecondition. Concurrent creates cannot overshoot it.
+	CreateEndpoint(ctx context.Context, e *webhookd.Endpoint, limit int) error
 	GetEndpoint(ctx context.Context, accountID, id string) (*webhookd.Endpoint, error)
 	ListEndpoints(ctx context.Context, accountID string, p Page) ([]*webhookd.Endpoint, error)
-	// UpdateEndpoint writes every mutable field of e (url, description, event
-	// types, headers, disabled state, secrets, update time).
+
+	// Each write to an existing endpoint changes only what its name says,
+	// so concurrent ones (an edit, a rotation, a 410 Gone, auto-disable)
+	// never undo each other, and each adds one to the endpoint's revision.
+
+	// UpdateEndpoint writes e's settings — url, description, event types,
+	// headers — and update time, nothing else, if the stored endpoint's
+	// revision is still e.Revision (the one it was read with); then
+	// e.Revision is the new one. Otherwise nothing is written and the error
+	// is webhookd.KindAborted: read it again and redo the change.
 	UpdateEndpoint(ctx context.Context, accountID string, e *webhookd.Endpoint) error
+	// DevelopmentEndpoint returns the account's development endpoint
+	// (webhookctl listen), KindNotFound when it has none yet. An account has
+	// at most one: CreateEndpoint of a second answers KindConflict.
+	DevelopmentEndpoint(ctx context.Context, accountID string) (*webhookd.Endpoint, error)
+	// DisableEndpoint disables the endpoint with reason at time at (an
+	// endpoint disabled already keeps its disable time and takes the new
+	// reason) and returns it as written.
+	DisableEndpoint(ctx context.Context, accountID, id, reason string, at time.Time) (*webhookd.Endpoint, error)
+	// EnableEndpoint enables a disabled endpoint at time at, clearing its
+	// reason, disable time and failure clock, and returns it; an enabled
+	// endpoint is returned unchanged.
+	EnableEndpoint(ctx context.Context, accountID, id string, at time.Time) (*webhookd.Endpoint, error)
+	// RotateEndpointSecret makes secret the endpoint's secret and the one it
+	// replaces (the stored one at the time of the write) its previous
+	// secret until previousExpire, and returns the endpoint as written.
+	RotateEndpointSecret(ctx context.Context, accountID, id, secret string, at, previousExpire time.Time) (*webhookd.Endpoint, error)
 	// DeleteEndpoint removes the endpoint and its deliveries and attempts.
 	DeleteEndpoint(ctx context.Context, accountID, id string) error
 

@@ -86,9 +86,8 @@ func TestAutoDisable(t *testing.T) {
 		t.Fatalf("receiver got %d requests, want 5", n)
 	}
 
-	// Re-enabling (what EnableEndpoint does) clears the reason and the clock.
-	got.Disabled, got.DisabledReason, got.UpdateTime = false, "", rig.clock.Now()
-	if err := rig.store.UpdateEndpoint(t.Context(), "", got); err != nil {
+	// Re-enabling clears the reason and the clock.
+	if _, err := rig.store.EnableEndpoint(t.Context(), "", got.ID, rig.clock.Now()); err != nil {
 		t.Fatal(err)
 	}
 	if got := getEndpoint(); got.Disabled || got.DisabledReason != "" || !got.DisableTime.IsZero() || !got.FailingSince.IsZero() {

@@ -127,6 +127,7 @@ type Engine struct {
 	handed    chan struct{}  // signalled when a hand-off is queued
 	soon      chan struct{}  // signalled when a delivery put back shortly is due
 	endpoints endpointCache
+	watchers  attemptWatchers // see WatchAttempts
 }
 
 // outcome is an attempt (or a decision to fail without one) waiting for the
@@ -416,6 +417,9 @@ func (e *Engine) attempt(ctx context.Context, h *heldClaim, work *store.Delivery
 		e.claims.done(h)
 		return nil
 	}
+	if ep.Development {
+		return e.attemptListened(ctx, log, c, work, now) // no URL: see listen.go
+	}
 	if !e.limiter.acquire(ep.ID, endpointBusyWait) {
 		// The endpoint is busy with as many attempts as it may have: come
 		// back shortly instead of holding a worker.
@@ -437,36 +441,9 @@ func (e *Engine) attempt(ctx context.Context, h *heldClaim, work *store.Delivery
 	// A cancelled attempt (shutdown) says nothing about the endpoint.
 	e.limiter.release(ep.ID, !res.OK() && !res.Canceled)
 	done := e.now()
-	a := &webhookd.Attempt{
-		ID:             e.cfg.IDs.New(webhookd.PrefixAttempt),
-		DeliveryID:     d.ID,
-		Number:         d.AttemptCount + 1,
-		Trigger:        trigger,
-		StartTime:      now,
-		Duration:       res.Duration,
-		ResponseStatus: res.StatusCode,
-		ResponseBody:   res.BodyExcerpt,
-		Error:          res.Err,
-	}
-	d.AttemptCount = a.Number
-	d.LastResponseStatus = res.StatusCode
-	d.LastError = res.Err
-	d.UpdateTime = done
-	switch {
-	case res.OK():
-		d.Status, d.NextAttemptTime = webhookd.DeliverySucceeded, time.Time{}
-	case res.Gone:
-		d.Status, d.NextAttemptTime = webhookd.DeliveryFailed, time.Time{}
+	a := concludeAttempt(d, ev, e.cfg.IDs.New(webhookd.PrefixAttempt), trigger, now, done, res, e.cfg.Retry)
+	if res.Gone {
 		e.disableGone(ctx, log, ep, done)
-	case ev.Test:
-		// A test shows the receiver's answer once; it is not retried.
-		d.Status, d.NextAttemptTime = webhookd.DeliveryFailed, time.Time{}
-	default:
-		if next, ok := e.cfg.Retry.Next(d.AttemptCount, done, res.RetryAfter); ok {
-			d.Status, d.NextAttemptTime, d.NextTrigger = webhookd.DeliveryPending, next, webhookd.TriggerRetry
-		} else {
-			d.Status, d.NextAttemptTime = webhookd.DeliveryFailed, time.Time{}
-		}
 	}
 	return &outcome{held: h, log: log, attempt: a, delivery: d, event: ev, result: res, done: done}
 }
@@ -516,15 +493,18 @@ func (e *Engine) recordBatch(ctx context.Context, batch []*outcome) {
 		return
 	}
 	settlements := make([]Settlement, 0, len(batch))
+	recorded := make([]string, 0, len(batch))
 	for i, o := range batch {
 		claim := e.claims.done(o.held)
 		switch err := errs[i]; {
 		case err == nil:
+			recorded = append(recorded, o.delivery.ID)
 		case webhookd.KindOf(err) == webhookd.KindConflict:
 			// Another worker recorded this attempt first (its lease had run
 			// out); the receiver got the event twice, which at-least-once
 			// delivery allows and the event id lets it ignore.
 			o.log.InfoContext(ctx, "attempt already recorded by another worker")
+			recorded = append(recorded, o.delivery.ID)
 			continue
 		default:
 			o.log.WarnContext(ctx, "recording attempt failed; the delivery comes due again after its lease", "error", err)
@@ -539,6 +519,9 @@ func (e *Engine) recordBatch(ctx context.Context, batch []*outcome) {
 			e.cfg.Metrics.attempt(o.attempt, o.result, o.event, o.done)
 		}
 	}
+	// The attempts are in the database: waiters may read them now, before
+	// the schedule round trip.
+	e.watchers.recorded(recorded)
 	if err := e.cfg.Schedule.Settle(ctx, settlements); err != nil {
 		// The database is right; a finished delivery left in the schedule
 		// is dropped when next claimed, a missing one is put back by the
@@ -572,15 +555,13 @@ func (e *Engine) finish(ctx context.Context, log *slog.Logger, c Claim) {
 }
 
 // disableGone disables an endpoint whose receiver answered 410 Gone: it
-// said it will never accept events again.
-func (e *Engine) disableGone(ctx context.Context, log *slog.Logger, current *webhookd.Endpoint, now time.Time) {
-	// A copy: the endpoint read is shared with other attempts (endpointCache).
-	ep := *current
-	ep.Disabled = true
-	ep.DisabledReason = "the endpoint answered 410 Gone"
-	ep.UpdateTime = now
+// said it will never accept events again. Only the disabled state is
+// written: the copy of the endpoint the attempt was made with may be older
+// than the stored one (a secret rotated or settings changed during the
+// request), and writing it back would undo those changes.
+func (e *Engine) disableGone(ctx context.Context, log *slog.Logger, ep *webhookd.Endpoint, now time.Time) {
 	e.endpoints.forget(ep.ID)
-	if err := e.cfg.Store.UpdateEndpoint(ctx, "", &ep); err != nil {
+	if _, err := e.cfg.Store.DisableEndpoint(ctx, "", ep.ID, "the endpoint answered 410 Gone", now); err != nil {
 		log.WarnContext(ctx, "disabling endpoint after 410 Gone failed", "endpoint", ep.ID, "error", err)
 		return
 	}

@@ -148,7 +148,7 @@ func (r *engineRig) endpoint(t *testing.T, url string) *webhookd.Endpoint {
 		EventTypes: []string{"property.created"}, Secret: webhookd.NewEndpointSecret(),
 		CreateTime: r.clock.Now(), UpdateTime: r.clock.Now(),
 	}
-	if err := r.store.CreateEndpoint(t.Context(), ep); err != nil {
+	if err := r.store.CreateEndpoint(t.Context(), ep, 0); err != nil {
 		t.Fatal(err)
 	}
 	return ep
@@ -337,6 +337,54 @@ func TestFailures(t *testing.T) {
 	}
 }
 
+// TestGoneKeepsConcurrentChanges checks that disabling an endpoint after a
+// 410 Gone changes only its state: a secret rotation and an edit made
+// while the request was in flight survive it.
+func TestGoneKeepsConcurrentChanges(t *testing.T) {
+	t.Parallel()
+	rig := startEngine(t)
+	arrived, answer := make(chan struct{}), make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		close(arrived)
+		<-answer
+		w.WriteHeader(http.StatusGone)
+	}))
+	defer srv.Close()
+	ep := rig.endpoint(t, srv.URL+"/hook")
+	d := rig.publish(t)
+	<-arrived
+	rotated, err := rig.store.RotateEndpointSecret(t.Context(), "", ep.ID, webhookd.NewEndpointSecret(), rig.clock.Now(), rig.clock.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited := *rotated
+	edited.Description = "edited during the request"
+	if err := rig.store.UpdateEndpoint(t.Context(), "", &edited); err != nil {
+		t.Fatal(err)
+	}
+	close(answer)
+	rig.waitAttempts(t, d.ID, 1)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got, err := rig.store.GetEndpoint(t.Context(), "", ep.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Disabled {
+			if !strings.Contains(got.DisabledReason, "410") || got.Secret != rotated.Secret || got.PreviousSecret != ep.Secret ||
+				got.Description != edited.Description {
+				t.Fatalf("after the 410: reason %q, secret %q (previous %q), description %q; want the 410, the rotated secret %q (previous %q), %q",
+					got.DisabledReason, got.Secret, got.PreviousSecret, got.Description, rotated.Secret, ep.Secret, edited.Description)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("endpoint still enabled 10s after answering 410 Gone")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 // TestDisabledEndpointIsNotAttempted checks that a delivery due for a
 // disabled endpoint fails without a request, and RecoverEndpoint-style
 // rescheduling sends it once the endpoint is enabled again.
@@ -354,8 +402,7 @@ func TestDisabledEndpointIsNotAttempted(t *testing.T) {
 		t.Fatalf("publish: %v, %d deliveries", err, len(ds))
 	}
 	d := ds[0]
-	ep.Disabled, ep.DisabledReason = true, "maintenance"
-	if err := rig.store.UpdateEndpoint(t.Context(), "", ep); err != nil {
+	if _, err := rig.store.DisableEndpoint(t.Context(), "", ep.ID, "maintenance", rig.clock.Now()); err != nil {
 		t.Fatal(err)
 	}
 	if err := rig.schedule.Dispatch(t.Context(), ds); err != nil {
@@ -381,8 +428,7 @@ func TestDisabledEndpointIsNotAttempted(t *testing.T) {
 	if hits.Load() != 0 {
 		t.Fatal("a disabled endpoint got a request")
 	}
-	ep.Disabled = false
-	if err := rig.store.UpdateEndpoint(t.Context(), "", ep); err != nil {
+	if _, err := rig.store.EnableEndpoint(t.Context(), "", ep.ID, rig.clock.Now()); err != nil {
 		t.Fatal(err)
 	}
 	recovered, err := rig.store.RecoverEndpoint(t.Context(), "", ep.ID, rig.clock.Now().Add(-time.Hour), rig.clock.Now())

@@ -7,15 +7,13 @@ import (
 	"github.com/webhookd/webhookd/payload"
 )
 
-// createdLayout is the envelope's "created" format: RFC 3339 in UTC with
-// whole seconds, as in the guide's examples ("2023-06-15T10:30:00Z").
-// Sub-second digits are dropped rather than rounded so the envelope never
-// claims a later second than the event's.
-const createdLayout = "2006-01-02T15:04:05Z"
+// createdLayout is the envelope's "created" format before trailing zero
+// groups are cut (see appendCreated): RFC 3339 in UTC to the microsecond.
+const createdLayout = "2006-01-02T15:04:05.000000"
 
 // Envelope returns the body of every request that delivers ev:
 //
-//	{"id":"evt_…","type":"…","created":"2023-06-15T10:30:00Z","data":{…}}
+//	{"id":"evt_…","type":"…","created":"2023-06-15T10:30:00.123456Z","data":{…}}
 //
 // It is built by appending, not by encoding/json, because it must be a fixed
 // point of Node's JSON.stringify(JSON.parse(body)): the guide's verifier
@@ -37,10 +35,29 @@ func Envelope(ev *webhookd.Event) []byte {
 	out = append(out, `,"type":`...)
 	out = appendJSString(out, ev.Type)
 	out = append(out, `,"created":"`...)
-	out = ev.CreateTime.UTC().Truncate(time.Second).AppendFormat(out, createdLayout)
+	out = appendCreated(out, ev.CreateTime)
 	out = append(out, `","data":`...)
 	out = append(out, data...)
 	return append(out, '}')
+}
+
+// appendCreated appends t exactly as the API writes the event's create_time
+// in JSON: RFC 3339 in UTC with 0, 3 or 6 fractional digits (protojson's
+// rule for google.protobuf.Timestamp, at the microsecond precision events
+// are stored with). "created" and create_time are then the same instant and
+// the same text, so a receiver that passes the created of the last event it
+// got as createTimeAfter gets the events after it, not that event again.
+// Whole seconds, as the envelope had before, named a moment up to a second
+// earlier than the stored one.
+func appendCreated(out []byte, t time.Time) []byte {
+	out = t.UTC().Truncate(time.Microsecond).AppendFormat(out, createdLayout)
+	if n := len(out); string(out[n-3:]) == "000" {
+		out = out[:n-3]
+		if n := len(out); string(out[n-4:]) == ".000" {
+			out = out[:n-4]
+		}
+	}
+	return append(out, 'Z')
 }
 
 // appendJSString appends s as JSON.stringify writes the string a receiver

@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
 	"github.com/webhookd/webhookd"
 	"github.com/webhookd/webhookd/internal/guidereceiver"
 	"github.com/webhookd/webhookd/payload"
@@ -67,9 +70,24 @@ func TestEnvelopeFields(t *testing.T) {
 		want string
 	}{
 		{
-			"created is UTC with whole seconds, truncated",
+			"created is UTC to the microsecond, truncated",
 			webhookd.Event{ID: "evt_1", Type: "t", CreateTime: time.Date(2023, 6, 15, 6, 30, 0, 999_999_999, ny), Data: []byte(`{}`)},
+			`{"id":"evt_1","type":"t","created":"2023-06-15T10:30:00.999999Z","data":{}}`,
+		},
+		{
+			"created has no fraction on a whole second",
+			webhookd.Event{ID: "evt_1", Type: "t", CreateTime: time.Date(2023, 6, 15, 10, 30, 0, 999, time.UTC), Data: []byte(`{}`)},
 			`{"id":"evt_1","type":"t","created":"2023-06-15T10:30:00Z","data":{}}`,
+		},
+		{
+			"created has 3 digits on a whole millisecond",
+			webhookd.Event{ID: "evt_1", Type: "t", CreateTime: time.Date(2023, 6, 15, 10, 30, 0, 120_000_000, time.UTC), Data: []byte(`{}`)},
+			`{"id":"evt_1","type":"t","created":"2023-06-15T10:30:00.120Z","data":{}}`,
+		},
+		{
+			"created keeps the zeros of its microseconds",
+			webhookd.Event{ID: "evt_1", Type: "t", CreateTime: time.Date(2023, 6, 15, 10, 30, 0, 1_000, time.UTC), Data: []byte(`{}`)},
+			`{"id":"evt_1","type":"t","created":"2023-06-15T10:30:00.000001Z","data":{}}`,
 		},
 		{
 			"empty data is an empty object",
@@ -92,6 +110,38 @@ func TestEnvelopeFields(t *testing.T) {
 			t.Parallel()
 			if got := string(worker.Envelope(&tc.ev)); got != tc.want {
 				t.Errorf("Envelope =\n  %q\nwant\n  %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestEnvelopeCreatedIsTheAPIsCreateTime proves that "created" is the text
+// the API gives the event's create_time in JSON (protojson, which the REST
+// gateway uses), for times as they are stored: to the microsecond. A
+// receiver can then pass it back as createTimeAfter and compare the two as
+// strings.
+func TestEnvelopeCreatedIsTheAPIsCreateTime(t *testing.T) {
+	t.Parallel()
+	base := time.Date(2026, 11, 26, 19, 5, 46, 0, time.UTC)
+	for _, frac := range []time.Duration{0, time.Millisecond, 120 * time.Millisecond, 999 * time.Millisecond,
+		time.Microsecond, 10 * time.Microsecond, 811_140 * time.Microsecond, 999_999 * time.Microsecond,
+		1_001 * time.Microsecond, 123_456_789} {
+		at := base.Add(frac)
+		t.Run(at.Format(time.RFC3339Nano), func(t *testing.T) {
+			t.Parallel()
+			var env struct{ Created string }
+			if err := json.Unmarshal(worker.Envelope(&webhookd.Event{ID: "evt_1", Type: "t", CreateTime: at}), &env); err != nil {
+				t.Fatal(err)
+			}
+			api, err := protojson.Marshal(timestamppb.New(at.Truncate(time.Microsecond)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := strings.Trim(string(api), `"`); env.Created != want {
+				t.Errorf("created = %q, the API says %q", env.Created, want)
+			}
+			if got, err := time.Parse(time.RFC3339Nano, env.Created); err != nil || !got.Equal(at.Truncate(time.Microsecond)) {
+				t.Errorf("created %q parses as %v (%v), want %v", env.Created, got, err, at.Truncate(time.Microsecond))
 			}
 		})
 	}

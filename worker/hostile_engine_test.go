@@ -91,7 +91,7 @@ func (r *hostileRig) endpoint(t *testing.T, url, eventType string) {
 		ID: r.ids.New(webhookd.PrefixEndpoint), AccountID: r.account, URL: url,
 		EventTypes: []string{eventType}, Secret: webhookd.NewEndpointSecret(), CreateTime: now, UpdateTime: now,
 	}
-	if err := r.store.CreateEndpoint(t.Context(), ep); err != nil {
+	if err := r.store.CreateEndpoint(t.Context(), ep, 0); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -2,8 +2,10 @@ package worker
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"strings"
 
 	"github.com/alicebob/miniredis/v2"
@@ -25,6 +27,31 @@ type RedisConfig struct {
 	Logger  *slog.Logger
 }
 
+// Validate reports a URL the Redis client cannot use, naming the setting,
+// without connecting, so that webhookd refuses it before it starts anything.
+func (c RedisConfig) Validate() error {
+	if c.URL == "" {
+		if c.Cluster {
+			return webhookd.Invalid("redis-cluster", "a Redis Cluster needs --redis-url naming at least one of its nodes")
+		}
+		return nil
+	}
+	var err error
+	if c.Cluster {
+		_, err = redis.ParseClusterURL(c.URL)
+	} else {
+		_, err = redis.ParseURL(c.URL)
+	}
+	if err != nil {
+		// A *url.Error quotes the whole URL, password included.
+		if ue := (*url.Error)(nil); errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return webhookd.Invalid("redis-url", "%v (want redis://host:port/db, rediss://… or unix://…)", err)
+	}
+	return nil
+}
+
 // Redis is a connected Redis client and, for the embedded default, the
 // server it talks to.
 type Redis struct {
@@ -42,10 +69,11 @@ func OpenRedis(ctx context.Context, cfg RedisConfig) (*Redis, error) {
 	} else {
 		redis.SetLogger(clientLog{logger.With("component", "redis")})
 	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
 	r := &Redis{}
 	switch {
-	case cfg.URL == "" && cfg.Cluster:
-		return nil, webhookd.Invalid("redis-cluster", "a Redis Cluster needs --redis-url naming at least one of its nodes")
 	case cfg.URL == "":
 		r.embedded = miniredis.NewMiniRedis()
 		if err := r.embedded.StartAddr("127.0.0.1:0"); err != nil {

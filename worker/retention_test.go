@@ -114,7 +114,7 @@ func TestRetention(t *testing.T) {
 	}
 	ep := &webhookd.Endpoint{ID: ids.New(webhookd.PrefixEndpoint), AccountID: acct.ID, URL: "https://example.com/hook",
 		EventTypes: []string{"property.created"}, Secret: webhookd.NewEndpointSecret(), CreateTime: now, UpdateTime: now}
-	if err := st.CreateEndpoint(ctx, ep); err != nil {
+	if err := st.CreateEndpoint(ctx, ep, 0); err != nil {
 		t.Fatal(err)
 	}
 	// publish stores an event age ago and, unless pending, records one

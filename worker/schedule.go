@@ -27,6 +27,7 @@ import (
 // one shard, whose key keeps the original name.
 type Schedule struct {
 	client  redis.UniversalClient
+	prefix  string   // starts every key (ScheduleConfig.Prefix)
 	shards  []string // the sorted set of each shard
 	wakeKey string   // pub/sub channel announcing newly dispatched deliveries
 	next    atomic.Uint32
@@ -78,7 +79,7 @@ func NewSchedule(client redis.UniversalClient, cfg ScheduleConfig) (*Schedule, e
 		return nil, err
 	}
 	prefix := cmp.Or(cfg.Prefix, "webhookd")
-	s := &Schedule{client: client, wakeKey: prefix + ":{schedule}:wake"}
+	s := &Schedule{client: client, prefix: prefix, wakeKey: prefix + ":{schedule}:wake"}
 	if cfg.Shards <= 1 {
 		s.shards = []string{prefix + ":{schedule}:due"}
 	} else {

@@ -14,7 +14,6 @@ import (
 	"net/netip"
 	"net/textproto"
 	"net/url"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,6 +23,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/webhookd/webhookd"
+	"github.com/webhookd/webhookd/internal/version"
 )
 
 // SenderConfig configures NewSender. Zero fields take the documented defaults.
@@ -43,7 +43,7 @@ type SenderConfig struct {
 	// (--allow-cidr); see AddressPolicy.
 	AllowCIDRs []netip.Prefix
 	// UserAgent is sent with every request. Default "webhookd/<version>",
-	// the module version from the build info ("webhookd/dev" in a checkout).
+	// the version of this build (see package internal/version).
 	UserAgent string
 	// MaxIdleConnsPerHost is how many idle keep-alive connections are kept
 	// per receiver host. Default 8.
@@ -158,11 +158,7 @@ func (c SenderConfig) Validate() error {
 }
 
 func defaultUserAgent() string {
-	version := "dev"
-	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" && info.Main.Version != "(devel)" {
-		version = strings.TrimPrefix(info.Main.Version, "v")
-	}
-	return "webhookd/" + version
+	return "webhookd/" + version.String()
 }
 
 // Request is one attempt to deliver a body to an endpoint.
@@ -341,10 +337,8 @@ func (s *Sender) send(ctx context.Context, req Request) Result {
 		// on which resolver a build happens to use.
 		return Result{Err: "refused to connect to " + sanitize(host, maxLocationBytes) + ": " + nonCanonicalIPv4Reason}
 	}
-	for name, value := range req.Headers {
-		if key := textproto.CanonicalMIMEHeaderKey(name); !isReservedHeader(key) {
-			httpReq.Header.Set(key, value)
-		}
+	if msg := setCustomHeaders(httpReq.Header, req.Headers); msg != "" {
+		return Result{Err: msg}
 	}
 	httpReq.Header.Set("Content-Type", "application/json")
 	httpReq.Header.Set("User-Agent", s.cfg.UserAgent)
@@ -522,17 +516,27 @@ func redirectMessage(resp *http.Response) string {
 	return "redirect to " + sanitize(loc.String(), maxLocationBytes) + " not followed (status " + code + ")"
 }
 
-// isReservedHeader reports whether a custom header named key (canonical
-// form) is refused: webhookd's own headers, whose meaning receivers rely on,
-// and the ones net/http derives from the request itself.
-func isReservedHeader(key string) bool {
-	switch key {
-	case "Content-Type", "User-Agent", "Host", "Content-Length", "Transfer-Encoding",
-		"Connection", "Keep-Alive", "Upgrade", "Te", "Trailer", "Expect":
-		return true
+// setCustomHeaders adds an endpoint's custom headers to h by the rules the
+// API checks them with (webhookd.CheckCustomHeaders), for endpoints stored
+// before those rules: reserved headers are left out, as they always were,
+// and a header net/http could not send, or two names that are one header,
+// fail the attempt with a message naming it rather than net/http's, or
+// one value silently replacing the other. It returns that message, or "".
+func setCustomHeaders(h http.Header, custom map[string]string) string {
+	for name, value := range custom {
+		if webhookd.IsReservedHeader(name) {
+			continue
+		}
+		if err := webhookd.CheckCustomHeader(name, value); err != nil {
+			return "custom header refused: " + err.Error() + "; correct the endpoint's headers"
+		}
+		key := textproto.CanonicalMIMEHeaderKey(name)
+		if _, dup := h[key]; dup {
+			return fmt.Sprintf("custom header refused: two headers are named %q in different cases; keep one", key)
+		}
+		h[key] = []string{value}
 	}
-	return strings.HasPrefix(key, "X-Webhook-") || strings.HasPrefix(key, "Webhook-") ||
-		strings.HasPrefix(key, "Proxy-")
+	return ""
 }
 
 // sanitize returns s cut to at most limit bytes on a character boundary,

@@ -17,6 +17,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/webhookd/webhookd/internal/version"
 	"github.com/webhookd/webhookd/worker"
 )
 
@@ -503,7 +504,7 @@ func TestDefaultUserAgent(t *testing.T) {
 		t.Fatal(res.Err)
 	}
 	ua = r.received()[0].header.Get("User-Agent")
-	if !strings.HasPrefix(ua, "webhookd/") || !utf8.ValidString(ua) {
-		t.Errorf("User-Agent = %q, want webhookd/<version>", ua)
+	if want := "webhookd/" + version.String(); ua != want || !utf8.ValidString(ua) {
+		t.Errorf("User-Agent = %q, want %q (the build's version)", ua, want)
 	}
 }

@@ -14,7 +14,7 @@ import (
 )
 
 // Header names webhookd sets on every request. Endpoint custom headers can
-// never replace them (see isReservedHeader).
+// never replace them (see webhookd.IsReservedHeader).
 const (
 	HeaderWebhookID        = "X-Webhook-Id"
 	HeaderWebhookTimestamp = "X-Webhook-Timestamp"

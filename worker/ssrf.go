@@ -87,7 +87,14 @@ var refusedIPv4 = [...]refusedRange{
 	{netip.MustParsePrefix("172.16.0.0/12"), "private address"},
 	{netip.MustParsePrefix("192.0.0.0/24"), "IETF protocol assignment address"},
 	{netip.MustParsePrefix("192.0.2.0/24"), "documentation address"},
+	// Anycast and sink services that are globally reachable by the
+	// registry's definition but never a webhook receiver: AS112 answers
+	// misdirected reverse-DNS queries, AMT and 6to4 relay tunnels.
+	{netip.MustParsePrefix("192.31.196.0/24"), "AS112 DNS sink address"},
+	{netip.MustParsePrefix("192.52.193.0/24"), "AMT relay anycast address"},
+	{netip.MustParsePrefix("192.88.99.0/24"), "6to4 relay anycast address"},
 	{netip.MustParsePrefix("192.168.0.0/16"), "private address"},
+	{netip.MustParsePrefix("192.175.48.0/24"), "AS112 DNS sink address"},
 	{netip.MustParsePrefix("198.18.0.0/15"), "benchmarking address"},
 	{netip.MustParsePrefix("198.51.100.0/24"), "documentation address"},
 	{netip.MustParsePrefix("203.0.113.0/24"), "documentation address"},
@@ -97,7 +104,10 @@ var refusedIPv4 = [...]refusedRange{
 }
 
 // refusedIPv6 covers native IPv6 ranges; forms that embed an IPv4 address
-// are judged by that address (see embeddedIPv4) before this table.
+// are judged by that address (see embeddedIPv4) before this table, and
+// addresses outside globalUnicastIPv6 are refused after it. The test
+// TestAddressPolicyCoversIANASpecialPurposeRegistries checks both tables
+// against copies of IANA's registries in testdata.
 var refusedIPv6 = [...]refusedRange{
 	{netip.MustParsePrefix("::/128"), "unspecified address"},
 	{netip.MustParsePrefix("::1/128"), "loopback address"},
@@ -106,7 +116,18 @@ var refusedIPv6 = [...]refusedRange{
 	{netip.MustParsePrefix("::/96"), "IPv4-compatible address"},
 	{netip.MustParsePrefix("64:ff9b:1::/48"), "local-use NAT64 address"},
 	{netip.MustParsePrefix("100::/64"), "discard-only address"},
+	{netip.MustParsePrefix("100:0:0:1::/64"), "dummy address"},
+	// Teredo addresses carry a relay's IPv4 address and the client's
+	// (obfuscated); like the rest of the IETF protocol assignments in
+	// 2001::/23 (benchmarking, ORCHID, AMT, AS112, anycast services) no
+	// webhook receiver lives there.
+	{netip.MustParsePrefix("2001::/32"), "Teredo address"},
+	{netip.MustParsePrefix("2001:2::/48"), "benchmarking address"},
+	{netip.MustParsePrefix("2001::/23"), "IETF protocol assignment address"},
 	{netip.MustParsePrefix("2001:db8::/32"), "documentation address"},
+	{netip.MustParsePrefix("2620:4f:8000::/48"), "AS112 DNS sink address"},
+	{netip.MustParsePrefix("3fff::/20"), "documentation address"},
+	{netip.MustParsePrefix("5f00::/16"), "segment routing (SRv6) address"},
 	{netip.MustParsePrefix("fd00:ec2::254/128"), "cloud metadata address"},
 	{netip.MustParsePrefix("fc00::/7"), "private address"},
 	{netip.MustParsePrefix("fe80::/10"), "link-local address"},
@@ -122,6 +143,12 @@ var (
 	nat64Prefix          = netip.MustParsePrefix("64:ff9b::/96")    // RFC 6052
 	sixToFourPrefix      = netip.MustParsePrefix("2002::/16")       // RFC 3056
 )
+
+// globalUnicastIPv6 is the only IPv6 space IANA allocates to registries for
+// ordinary hosts (RFC 4291, RFC 3513); the rest is reserved by the IETF,
+// so a block carved out of it later (as 5f00::/16 was in 2024) is refused
+// before anyone adds it to refusedIPv6.
+var globalUnicastIPv6 = netip.MustParsePrefix("2000::/3")
 
 // embeddedIPv4 returns the IPv4 address carried by an IPv4-mapped,
 // IPv4-translated, NAT64 (well-known prefix) or 6to4 IPv6 address.
@@ -155,6 +182,9 @@ func refusedReason(ip netip.Addr) string {
 		if r.prefix.Contains(ip) {
 			return r.reason
 		}
+	}
+	if ip.Is6() && !globalUnicastIPv6.Contains(ip) {
+		return "reserved address (outside the global unicast range 2000::/3)"
 	}
 	return ""
 }

@@ -9,12 +9,15 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
 	"syscall"
 
 	"github.com/webhookd/webhookd/internal/app"
+	"github.com/webhookd/webhookd/internal/version"
 )
 
 func main() {
@@ -33,14 +36,23 @@ func run() int {
 		debug.SetGCPercent(defaultGCPercent)
 	}
 	cfg, err := app.ParseConfig(os.Args[1:], os.Getenv, os.Stderr)
-	if errors.Is(err, flag.ErrHelp) {
+	switch {
+	case errors.Is(err, flag.ErrHelp):
 		return 0
-	}
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "webhookd: configuration: %v\n", err)
+	case errors.Is(err, app.ErrVersion):
+		fmt.Println("webhookd", version.String())
+		return 0
+	case err != nil:
+		// One line per problem, each naming its --flag (WEBHOOKD_FLAG).
+		for _, line := range strings.Split(err.Error(), "\n") {
+			fmt.Fprintf(os.Stderr, "webhookd: configuration: %s\n", line)
+		}
+		// A misspelt variable is often why a setting is missing or wrong.
+		warnUnknownEnv(app.NewLogger(app.Config{LogLevel: "info", LogFormat: "text"}, os.Stderr))
 		return 2
 	}
 	logger := app.NewLogger(cfg, os.Stderr)
+	warnUnknownEnv(logger)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -58,4 +70,15 @@ func run() int {
 		return 1
 	}
 	return 0
+}
+
+// warnUnknownEnv logs every WEBHOOKD_* variable webhookd does not read.
+func warnUnknownEnv(logger *slog.Logger) {
+	for _, v := range app.UnknownEnv(os.Environ()) {
+		args := []any{"name", v.Name}
+		if v.Suggestion != "" {
+			args = append(args, "did_you_mean", v.Suggestion)
+		}
+		logger.Warn("ignoring an environment variable that is no webhookd setting", args...)
+	}
 }

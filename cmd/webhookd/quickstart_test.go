@@ -32,8 +32,9 @@ var adminTokenRE = regexp.MustCompile(`whk_[A-Za-z0-9_-]+`)
 // TestQuickstart is the README's quickstart as a test: it builds the real
 // binary, starts it with no flags and no WEBHOOKD_* variables in an empty
 // directory, and makes the README's curl calls over plain HTTP. Then it
-// restarts the binary on the same data and stops it with SIGTERM, the way an
-// operator would.
+// stops it with SIGTERM, the way an operator would, restarts it on the same
+// data with the README's development flags, runs the README's receiver and
+// sends it a test event.
 func TestQuickstart(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the webhookd binary; skipped with -short")
@@ -47,6 +48,7 @@ func TestQuickstart(t *testing.T) {
 		_ = l.Close()
 	}
 
+	readme := readmeQuickstart(t)
 	bin := buildWebhookd(t)
 	dir := t.TempDir()
 
@@ -104,7 +106,7 @@ func TestQuickstart(t *testing.T) {
 		}
 	}
 
-	const endpointURL = "https://your-app.com/webhooks/real-estate"
+	const endpointURL = "https://your-app.example/webhooks/real-estate"
 	var endpoint struct {
 		Name, URL, State, Secret string
 		EventTypes               []string
@@ -149,8 +151,9 @@ func TestQuickstart(t *testing.T) {
 	}
 	p.stop(t)
 
-	// Second start on the same data: no new token, and everything is still there.
-	p = startWebhookd(t, bin, dir)
+	// Second start on the same data, as the README restarts it for the
+	// receiver: no new token, and everything is still there.
+	p = startWebhookd(t, bin, dir, readme.devArgs...)
 	if tok := adminTokenRE.FindString(p.output()); tok != "" {
 		t.Errorf("second start printed a token (%s); the admin token is generated on the first start only", tok)
 	}
@@ -167,18 +170,116 @@ func TestQuickstart(t *testing.T) {
 	if secret.Secret != endpoint.Secret {
 		t.Errorf("after a restart, the secret reads %q, want %q", secret.Secret, endpoint.Secret)
 	}
+
+	t.Run("receive a webhook", func(t *testing.T) {
+		received := startReceiver(t, readme.receiver)
+		var local struct{ Name string }
+		decode(t, call(t, "POST", "/v1/endpoints", customer,
+			`{"url": "http://127.0.0.1:3000/webhooks/real-estate", "eventTypes": ["property.created"]}`, http.StatusOK), &local)
+		var sent struct {
+			Event struct {
+				Name string
+				Test bool
+			}
+			Delivery struct{ Status string }
+			Attempt  struct {
+				Trigger            string
+				ResponseStatusCode int
+			}
+		}
+		decode(t, call(t, "POST", "/v1/"+local.Name+":sendTestEvent", customer,
+			`{"eventType": "property.created", "wait": true}`, http.StatusOK), &sent)
+		if !sent.Event.Test || sent.Delivery.Status != "SUCCEEDED" || sent.Attempt.Trigger != "TEST" || sent.Attempt.ResponseStatusCode != 200 {
+			t.Fatalf("sendTestEvent = %+v, want a test event whose delivery SUCCEEDED with a TEST attempt answered 200, as the README shows", sent)
+		}
+		eventID := strings.TrimPrefix(sent.Event.Name, "events/")
+		for _, want := range []string{
+			"POST\n/webhooks/real-estate\n", "User-Agent: webhookd/" + testVersion + "\n",
+			"X-Webhook-Id: " + eventID + "\n", "X-Webhook-Signature: ", "Webhook-Signature: v1,",
+			`{"id":"` + eventID + `","type":"property.created"`,
+		} {
+			if !strings.Contains(received.String(), want) {
+				t.Errorf("the README's receiver did not print %q; it printed:\n%s", want, received.String())
+			}
+		}
+	})
 	p.stop(t)
 }
 
-// buildWebhookd builds this package's binary into a temporary directory.
-func buildWebhookd(t *testing.T) string {
+// quickstart is what the test takes from the README, so that the two cannot
+// drift apart.
+type quickstart struct {
+	// devArgs are the flags of the restart for a local receiver.
+	devArgs []string
+	// receiver is the shell block that runs the receiver.
+	receiver string
+}
+
+// readmeQuickstart reads the README's Quickstart section and checks that
+// it starts webhookd as this test does.
+func readmeQuickstart(t *testing.T) quickstart {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "webhookd")
-	cmd := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	b, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	return bin
+	_, section, _ := strings.Cut(string(b), "\n## Quickstart\n")
+	section, _, _ = strings.Cut(section, "\n## ")
+	var q quickstart
+	var firstStart bool
+	for _, block := range regexp.MustCompile("(?s)```sh\n(.*?)```").FindAllStringSubmatch(section, -1) {
+		code := block[1]
+		switch {
+		case strings.TrimSpace(code) == "make build && bin/webhookd":
+			firstStart = true
+		case strings.HasPrefix(code, "bin/webhookd --"):
+			q.devArgs = strings.Fields(strings.TrimPrefix(strings.TrimSpace(code), "bin/webhookd"))
+		case strings.HasPrefix(code, "python3 - <<'EOF'"):
+			q.receiver = code
+		}
+	}
+	if !firstStart || q.devArgs == nil || q.receiver == "" {
+		t.Fatalf("the README's Quickstart no longer has the blocks this test follows: "+
+			"make build && bin/webhookd (found: %v), a restart bin/webhookd --… (found: %q), a python3 receiver (found: %v)",
+			firstStart, q.devArgs, q.receiver != "")
+	}
+	return q
+}
+
+// startReceiver runs the README's receiver block as a user pastes it, and
+// returns what it prints. It needs python3 (CI has it) and port 3000.
+func startReceiver(t *testing.T, block string) *syncBuffer {
+	t.Helper()
+	if _, err := exec.LookPath("python3"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("python3 is needed for the README's receiver, and CI must have it")
+		}
+		t.Skip("no python3 for the README's receiver; CI runs this part")
+	}
+	if l, err := net.Listen("tcp", "127.0.0.1:3000"); err != nil {
+		t.Fatalf("127.0.0.1:3000 is taken (%v): the README's receiver listens there", err)
+	} else {
+		_ = l.Close()
+	}
+	out := &syncBuffer{}
+	cmd := exec.Command("sh", "-c", block)
+	cmd.Dir = t.TempDir()
+	cmd.Stdout, cmd.Stderr = out, out
+	// Its own process group, so that the python3 under sh is stopped too.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		_ = cmd.Wait()
+	})
+	for deadline := time.Now().Add(15 * time.Second); !strings.Contains(out.String(), "receiving webhooks on"); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the README's receiver did not start within 15s; it printed:\n%s", out.String())
+		}
+	}
+	return out
 }
 
 // process is a running webhookd.
@@ -191,12 +292,12 @@ type process struct {
 
 func (p *process) output() string { return p.out.String() }
 
-// startWebhookd starts bin in dir with no flags and an environment holding
+// startWebhookd starts bin in dir with args and an environment holding
 // only PATH and HOME, and returns once it serves and /readyz answers 200.
 // The process is killed when the test ends, whatever happens.
-func startWebhookd(t *testing.T, bin, dir string) *process {
+func startWebhookd(t *testing.T, bin, dir string, args ...string) *process {
 	t.Helper()
-	p := &process{cmd: exec.Command(bin), out: &syncBuffer{}, done: make(chan struct{})}
+	p := &process{cmd: exec.Command(bin, args...), out: &syncBuffer{}, done: make(chan struct{})}
 	p.cmd.Dir = dir
 	p.cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out

@@ -40,6 +40,10 @@ const (
 	FieldCreateTime = "create_time"
 	// FieldUpdateTime holds the string denoting the update_time field in the database.
 	FieldUpdateTime = "update_time"
+	// FieldDevelopment holds the string denoting the development field in the database.
+	FieldDevelopment = "development"
+	// FieldRevision holds the string denoting the revision field in the database.
+	FieldRevision = "revision"
 	// EdgeAccount holds the string denoting the account edge name in mutations.
 	EdgeAccount = "account"
 	// EdgeDeliveries holds the string denoting the deliveries edge name in mutations.
@@ -79,6 +83,8 @@ var Columns = []string{
 	FieldPreviousSecretExpireTime,
 	FieldCreateTime,
 	FieldUpdateTime,
+	FieldDevelopment,
+	FieldRevision,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -102,6 +108,10 @@ var (
 	DefaultDisabledReason string
 	// DefaultPreviousSecret holds the default value on creation for the "previous_secret" field.
 	DefaultPreviousSecret string
+	// DefaultDevelopment holds the default value on creation for the "development" field.
+	DefaultDevelopment bool
+	// DefaultRevision holds the default value on creation for the "revision" field.
+	DefaultRevision int64
 	// IDValidator is a validator for the "id" field. It is called by the builders before save.
 	IDValidator func(string) error
 )
@@ -172,6 +182,16 @@ func ByCreateTime(opts ...sql.OrderTermOption) OrderOption {
 // ByUpdateTime orders the results by the update_time field.
 func ByUpdateTime(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldUpdateTime, opts...).ToFunc()
+}
+
+// ByDevelopment orders the results by the development field.
+func ByDevelopment(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldDevelopment, opts...).ToFunc()
+}
+
+// ByRevision orders the results by the revision field.
+func ByRevision(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldRevision, opts...).ToFunc()
 }
 
 // ByAccountField orders the results by account field.

@@ -125,6 +125,16 @@ func UpdateTime(v time.Time) predicate.Endpoint {
 	return predicate.Endpoint(sql.FieldEQ(FieldUpdateTime, v))
 }
 
+// Development applies equality check predicate on the "development" field. It's identical to DevelopmentEQ.
+func Development(v bool) predicate.Endpoint {
+	return predicate.Endpoint(sql.FieldEQ(FieldDevelopment, v))
+}
+
+// Revision applies equality check predicate on the "revision" field. It's identical to RevisionEQ.
+func Revision(v int64) predicate.Endpoint {
+	return predicate.Endpoint(sql.FieldEQ(FieldRevision, v))
+}
+
 // AccountIDEQ applies the EQ predicate on the "account_id" field.
 func AccountIDEQ(v string) predicate.Endpoint {
 	return predicate.Endpoint(sql.FieldEQ(FieldAccountID, v))
@@ -763,6 +773,56 @@ func UpdateTimeLT(v time.Time) predicate.Endpoint {
 // UpdateTimeLTE applies the LTE predicate on the "update_time" field.
 func UpdateTimeLTE(v time.Time) predicate.Endpoint {
 	return predicate.Endpoint(sql.FieldLTE(FieldUpdateTime, v))
+}
+
+// DevelopmentEQ applies the EQ predicate on the "development" field.
+func DevelopmentEQ(v bool) predicate.Endpoint {
+	return predicate.Endpoint(sql.FieldEQ(FieldDevelopment, v))
+}
+
+// DevelopmentNEQ applies the NEQ predicate on the "development" field.
+func DevelopmentNEQ(v bool) predicate.Endpoint {
+	return predicate.Endpoint(sql.FieldNEQ(FieldDevelopment, v))
+}
+
+// RevisionEQ applies the EQ predicate on the "revision" field.
+func RevisionEQ(v int64) predicate.Endpoint {
+	return predicate.Endpoint(sql.FieldEQ(FieldRevision, v))
+}
+
+// RevisionNEQ applies the NEQ predicate on the "revision" field.
+func RevisionNEQ(v int64) predicate.Endpoint {
+	return predicate.Endpoint(sql.FieldNEQ(FieldRevision, v))
+}
+
+// RevisionIn applies the In predicate on the "revision" field.
+func RevisionIn(vs ...int64) predicate.Endpoint {
+	return predicate.Endpoint(sql.FieldIn(FieldRevision, vs...))
+}
+
+// RevisionNotIn applies the NotIn predicate on the "revision" field.
+func RevisionNotIn(vs ...int64) predicate.Endpoint {
+	return predicate.Endpoint(sql.FieldNotIn(FieldRevision, vs...))
+}
+
+// RevisionGT applies the GT predicate on the "revision" field.
+func RevisionGT(v int64) predicate.Endpoint {
+	return predicate.Endpoint(sql.FieldGT(FieldRevision, v))
+}
+
+// RevisionGTE applies the GTE predicate on the "revision" field.
+func RevisionGTE(v int64) predicate.Endpoint {
+	return predicate.Endpoint(sql.FieldGTE(FieldRevision, v))
+}
+
+// RevisionLT applies the LT predicate on the "revision" field.
+func RevisionLT(v int64) predicate.Endpoint {
+	return predicate.Endpoint(sql.FieldLT(FieldRevision, v))
+}
+
+// RevisionLTE applies the LTE predicate on the "revision" field.
+func RevisionLTE(v int64) predicate.Endpoint {
+	return predicate.Endpoint(sql.FieldLTE(FieldRevision, v))
 }
 
 // HasAccount applies the HasEdge predicate on the "account" edge.

@@ -3,6 +3,7 @@
 package migrate
 
 import (
+	"entgo.io/ent/dialect/entsql"
 	"entgo.io/ent/dialect/sql/schema"
 	"entgo.io/ent/schema/field"
 )
@@ -170,6 +171,8 @@ var (
 		{Name: "previous_secret_expire_time", Type: field.TypeTime, Nullable: true},
 		{Name: "create_time", Type: field.TypeTime},
 		{Name: "update_time", Type: field.TypeTime},
+		{Name: "development", Type: field.TypeBool, Default: false},
+		{Name: "revision", Type: field.TypeInt64, Default: 1},
 		{Name: "account_id", Type: field.TypeString},
 	}
 	// EndpointsTable holds the schema information for the "endpoints" table.
@@ -180,7 +183,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "endpoints_accounts_endpoints",
-				Columns:    []*schema.Column{EndpointsColumns[14]},
+				Columns:    []*schema.Column{EndpointsColumns[16]},
 				RefColumns: []*schema.Column{AccountsColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
@@ -189,7 +192,15 @@ var (
 			{
 				Name:    "endpoint_account_id_id",
 				Unique:  false,
-				Columns: []*schema.Column{EndpointsColumns[14], EndpointsColumns[0]},
+				Columns: []*schema.Column{EndpointsColumns[16], EndpointsColumns[0]},
+			},
+			{
+				Name:    "endpoint_account_id",
+				Unique:  true,
+				Columns: []*schema.Column{EndpointsColumns[16]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "development",
+				},
 			},
 		},
 	}

@@ -38,6 +38,14 @@ func (Endpoint) Fields() []ent.Field {
 		field.Time("previous_secret_expire_time").Optional().Nillable(),
 		field.Time("create_time").Immutable(),
 		field.Time("update_time"),
+		// The account's development endpoint (webhookctl listen): its
+		// deliveries go to connected listeners, never to url.
+		field.Bool("development").Default(false).Immutable(),
+		// Counts the writes that changed the endpoint's settings or state
+		// (every write that moves update_time). Writes that derive a value
+		// from what they read are guarded by it, and the API's etag is made
+		// from it, so a change made meanwhile is never overwritten.
+		field.Int64("revision").Default(1),
 	}
 }
 
@@ -52,5 +60,8 @@ func (Endpoint) Edges() []ent.Edge {
 func (Endpoint) Indexes() []ent.Index {
 	return []ent.Index{
 		index.Fields("account_id", "id"),
+		// At most one development endpoint per account, so that two
+		// listeners starting at once cannot each create one.
+		index.Fields("account_id").Unique().Annotations(entsql.IndexWhere("development")),
 	}
 }

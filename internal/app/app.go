@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 	"github.com/webhookd/webhookd"
 	"github.com/webhookd/webhookd/server"
 	"github.com/webhookd/webhookd/store"
+	"github.com/webhookd/webhookd/web"
 	"github.com/webhookd/webhookd/worker"
 )
 
@@ -31,9 +33,16 @@ type App struct {
 	redis  *worker.Redis
 	server *server.Server
 	engine *worker.Engine // nil without the worker role
+	// listeners serves webhookctl listen; nil without the api role.
+	listeners *worker.Listeners
 	// retention purges old history; nil without the worker role or with
 	// --retention=0.
 	retention *worker.Retention
+
+	// notice receives the one-time admin token (see New).
+	notice io.Writer
+	// grpcLis and httpLis are bound first, then handed to the server.
+	grpcLis, httpLis net.Listener
 }
 
 // NewLogger returns the process logger the configuration asks for.
@@ -46,19 +55,27 @@ func NewLogger(cfg Config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-// New builds a webhookd from a validated cfg. notice receives the one-time
-// message with a generated admin token on a first start; when nil, the token
-// is logged instead.
+// New builds a webhookd from a validated cfg. It binds the listen addresses
+// before anything else, so that a start that cannot serve fails before it
+// creates a file or writes to a database. notice receives the one-time
+// message with a generated admin token on a first start, from Run once the
+// listeners are up; when nil, the token is logged instead.
 func New(ctx context.Context, cfg Config, logger *slog.Logger, notice io.Writer) (_ *App, err error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	a := &App{cfg: cfg, logger: logger}
+	a := &App{cfg: cfg, logger: logger, notice: notice}
 	defer func() {
 		if err != nil {
 			a.Close()
 		}
 	}()
+	if a.grpcLis, err = listen("grpc-addr", cfg.GRPCAddr); err != nil {
+		return nil, err
+	}
+	if a.httpLis, err = listen("http-addr", cfg.HTTPAddr); err != nil {
+		return nil, err
+	}
 
 	dbURL, err := cfg.databaseURL()
 	if err != nil {
@@ -80,9 +97,6 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, notice io.Writer)
 		return nil, err
 	}
 	if err := seedEventTypes(ctx, a.store); err != nil {
-		return nil, err
-	}
-	if err := bootstrapAdmin(ctx, a.store, cfg.AdminToken, logger, notice); err != nil {
 		return nil, err
 	}
 	if a.redis, err = worker.OpenRedis(ctx, worker.RedisConfig{URL: cfg.RedisURL, Cluster: cfg.RedisCluster, Logger: logger}); err != nil {
@@ -112,14 +126,19 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, notice io.Writer)
 	}
 
 	srvCfg := server.Config{
-		GRPCAddr: cfg.GRPCAddr,
-		HTTPAddr: cfg.HTTPAddr,
-		Logger:   logger,
-		Ready:    a.ready,
-		Metrics:  promhttp.HandlerFor(registry, promhttp.HandlerOpts{}),
+		GRPCAddr:   cfg.GRPCAddr,
+		HTTPAddr:   cfg.HTTPAddr,
+		Logger:     logger,
+		Ready:      a.ready,
+		Metrics:    promhttp.HandlerFor(registry, promhttp.HandlerOpts{}),
+		Registerer: registry,
 		// Room for the largest payload twice over (JSON escaping can grow
 		// it) plus the rest of the request.
 		MaxRequestBytes: 2*cfg.MaxPayloadBytes + 64<<10,
+		HTTPMaxConns:    cfg.HTTPMaxConns,
+		// An answer may take as long as reading the request and a test
+		// event's wait, the longest call.
+		HTTPWriteTimeout: max(server.DefaultHTTPWriteTimeout, server.DefaultHTTPReadTimeout+testEventWait(cfg)+10*time.Second),
 	}
 	// With the worker role, the engine takes new deliveries itself (see
 	// worker.Engine.Dispatch); without it, they go to the schedule for
@@ -129,17 +148,39 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, notice io.Writer)
 		dispatcher = a.engine
 	}
 	if apiRole {
-		srvCfg.Webhooks, err = server.NewWebhookService(server.WebhookServiceConfig{
-			Store:              a.store,
-			Logger:             logger,
-			IDs:                ids,
-			Dispatcher:         dispatcher,
-			AllowHTTPEndpoints: cfg.AllowHTTPEndpoints,
-			MaxPayloadBytes:    cfg.MaxPayloadBytes,
-			SecretGracePeriod:  cfg.SecretGracePeriod,
-			TestEventWait:      cfg.RequestTimeout + 10*time.Second,
+		delays, _ := cfg.retrySchedule()
+		retry := worker.DefaultRetryPolicy()
+		retry.Schedule = delays
+		a.listeners, err = worker.NewListeners(worker.ListenersConfig{
+			Store:    a.store,
+			Schedule: schedule,
+			Retry:    retry,
+			IDs:      ids,
+			Logger:   logger.With("component", "listeners"),
+			// Room for the listener's own request timeout and the network.
+			AnswerTimeout: cfg.RequestTimeout + 15*time.Second,
+			PollInterval:  cfg.PollInterval,
 		})
 		if err != nil {
+			return nil, err
+		}
+		srvCfg.Webhooks, err = server.NewWebhookService(server.WebhookServiceConfig{
+			Store:                  a.store,
+			Logger:                 logger,
+			IDs:                    ids,
+			Dispatcher:             dispatcher,
+			AllowHTTPEndpoints:     cfg.AllowHTTPEndpoints,
+			MaxPayloadBytes:        cfg.MaxPayloadBytes,
+			SecretGracePeriod:      cfg.SecretGracePeriod,
+			MaxEndpointsPerAccount: cfg.MaxEndpointsPerAccount,
+			TestEventWait:          testEventWait(cfg),
+			Attempts:               attemptWatcher(a.engine),
+			Listeners:              a.listeners,
+		})
+		if err != nil {
+			return nil, err
+		}
+		if srvCfg.Dashboard, err = web.Handler(web.Config{FrameAncestors: cfg.DashboardFrameAncestors}); err != nil {
 			return nil, err
 		}
 		if srvCfg.Admin, err = server.NewAdminService(server.AdminServiceConfig{Store: a.store, IDs: ids}); err != nil {
@@ -156,11 +197,44 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, notice io.Writer)
 		if err != nil {
 			return nil, err
 		}
+		proxies, _ := cfg.trustedProxies()
+		srvCfg.AuthFailures, err = server.NewAuthFailureLimiter(server.AuthFailureConfig{
+			Rate: cfg.AuthFailureRate, Burst: cfg.AuthFailureBurst, TrustedProxies: proxies, Registerer: registry,
+		})
+		if err != nil {
+			return nil, err
+		}
 	}
+	// The server owns the listeners from here on, failing or not.
+	srvCfg.GRPCListener, srvCfg.HTTPListener = a.grpcLis, a.httpLis
+	a.grpcLis, a.httpLis = nil, nil
 	if a.server, err = server.New(ctx, srvCfg); err != nil {
 		return nil, err
 	}
 	return a, nil
+}
+
+// listen binds one of the listen addresses, naming its setting on failure.
+func listen(flagName, addr string) (net.Listener, error) {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("--%s (%s): %w", flagName, envName(flagName), err)
+	}
+	return l, nil
+}
+
+// testEventWait is how long SendTestEvent with wait waits for its attempt:
+// the request timeout plus room for a busy queue.
+func testEventWait(cfg Config) time.Duration { return cfg.RequestTimeout + 10*time.Second }
+
+// attemptWatcher is the engine as the API's attempt watcher, or none
+// without the worker role (a nil *Engine must not become a non-nil
+// interface).
+func attemptWatcher(e *worker.Engine) server.AttemptWatcher {
+	if e == nil {
+		return nil
+	}
+	return e
 }
 
 // scheduleDispatcher dispatches through the schedule alone, for a process
@@ -229,8 +303,16 @@ func (a *App) GRPCAddr() string { return a.server.GRPCAddr() }
 // Run serves and delivers until ctx is done, then shuts down in order: the
 // servers stop taking requests, workers finish the attempts in flight, and
 // the schedule and database are closed.
+//
+// A generated admin key is created here, with the listeners bound and
+// nothing left that can fail the start, and its token shown at once: a key
+// committed by a start that then failed would never be shown, and the next
+// start, finding one, would print none.
 func (a *App) Run(ctx context.Context) error {
 	defer a.Close()
+	if err := bootstrapAdmin(ctx, a.store, a.cfg.AdminToken, a.logger, a.notice); err != nil {
+		return err
+	}
 	engineDone := make(chan error, 1)
 	if a.engine != nil {
 		go func() { engineDone <- a.engine.Run(ctx) }()
@@ -243,7 +325,18 @@ func (a *App) Run(ctx context.Context) error {
 	} else {
 		retentionDone <- nil
 	}
+	listenersDone := make(chan error, 1)
+	if a.listeners != nil {
+		// Stopping ends every listener's stream, which the gRPC server's
+		// graceful stop waits for.
+		go func() { listenersDone <- a.listeners.Run(ctx) }()
+	} else {
+		listenersDone <- nil
+	}
 	err := a.server.Serve(ctx, a.cfg.ShutdownTimeout)
+	if listenersErr := <-listenersDone; err == nil {
+		err = listenersErr
+	}
 	if engineErr := <-engineDone; err == nil {
 		err = engineErr
 	}
@@ -256,6 +349,12 @@ func (a *App) Run(ctx context.Context) error {
 
 // Close releases the schedule and the database; servers must be stopped.
 func (a *App) Close() {
+	for _, l := range []*net.Listener{&a.grpcLis, &a.httpLis} {
+		if *l != nil {
+			_ = (*l).Close()
+			*l = nil
+		}
+	}
 	if a.redis != nil {
 		if err := a.redis.Close(); err != nil {
 			a.logger.Warn("closing redis", "error", err)

@@ -6,12 +6,18 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/netip"
+	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/webhookd/webhookd"
+	"github.com/webhookd/webhookd/server"
 	"github.com/webhookd/webhookd/store"
+	"github.com/webhookd/webhookd/web"
 	"github.com/webhookd/webhookd/worker"
 )
 
@@ -51,6 +57,8 @@ type Config struct {
 	RateBurst          int
 	AllowHTTPEndpoints bool
 	MaxPayloadBytes    int
+	// MaxEndpointsPerAccount is the most endpoints one account may have.
+	MaxEndpointsPerAccount int
 	// DatabaseMaxConns bounds this process's PostgreSQL connections.
 	DatabaseMaxConns  int
 	SecretGracePeriod time.Duration
@@ -84,6 +92,21 @@ type Config struct {
 	// Retention is how long events, deliveries and attempts are kept;
 	// zero keeps them forever.
 	Retention time.Duration
+	// DashboardFrameAncestors is the dashboard's CSP frame-ancestors list:
+	// who may embed it in a frame ('none' by default).
+	DashboardFrameAncestors string
+
+	// HTTPMaxConns bounds the HTTP connections open at once, so that slow
+	// clients cannot take every file descriptor.
+	HTTPMaxConns int
+	// AuthFailureRate is how many failed authentications per second one
+	// client address may make after AuthFailureBurst at once (0: no limit);
+	// past it the address's calls are refused before any key lookup.
+	AuthFailureRate  float64
+	AuthFailureBurst int
+	// TrustedProxies lists the address ranges of proxies whose
+	// X-Forwarded-For names the client, comma-separated.
+	TrustedProxies string
 }
 
 // envPrefix starts the environment twin of every flag.
@@ -94,14 +117,69 @@ func envName(flagName string) string {
 	return envPrefix + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
 }
 
-// ParseConfig reads flags from args and their twins from getenv. Usage and
-// errors go to output.
+// ErrVersion is what ParseConfig returns for --version, as it returns
+// flag.ErrHelp for --help: the caller prints version.String() and exits 0.
+var ErrVersion = errors.New("version requested")
+
+// versionFlag is --version. It has no environment twin: a variable that
+// made every start print a version and exit would be a trap.
+const versionFlag = "version"
+
+// ParseConfig reads flags from args and their twins from getenv, then
+// validates them. --help prints the usage to output. Every error names the
+// setting as --flag (WEBHOOKD_FLAG), so that an operator can fix either.
 func ParseConfig(args []string, getenv func(string) string, output io.Writer) (Config, error) {
 	var c Config
+	fs := c.flagSet(output)
+	showVersion := fs.Bool(versionFlag, false, "print the version of webhookd and exit")
+	usage := fs.Usage
+	// The flag package prints its own error and the whole usage on a bad
+	// flag; webhookd prints one line per problem instead (main).
+	fs.Usage = func() {}
+	fs.SetOutput(io.Discard)
+	valueErr, restore := recordValueErrors(fs)
+	err := fs.Parse(args)
+	restore()
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			usage()
+			return c, err
+		}
+		return c, parseError(fs, err, *valueErr)
+	}
+	if *showVersion {
+		return c, ErrVersion
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected argument %q (webhookd takes flags only; webhookd --help lists them)", fs.Arg(0))
+	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	var errs []error
+	fs.VisitAll(func(f *flag.Flag) {
+		if given[f.Name] || f.Name == versionFlag {
+			return
+		}
+		if v := getenv(envName(f.Name)); v != "" {
+			if err := fs.Set(f.Name, v); err != nil {
+				errs = append(errs, invalidValue(f, v, "from the environment", err))
+			}
+		}
+	})
+	c.AdminToken = getenv(envPrefix + "ADMIN_TOKEN")
+	if err := errors.Join(errs...); err != nil {
+		return c, err
+	}
+	return c, c.Validate()
+}
+
+// flagSet declares every setting of c as a flag. usage is printed to output.
+func (c *Config) flagSet(output io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("webhookd", flag.ContinueOnError)
 	fs.SetOutput(output)
 	fs.StringVar(&c.HTTPAddr, "http-addr", "127.0.0.1:8080", "listen address of the REST API, health checks and OpenAPI document")
 	fs.StringVar(&c.GRPCAddr, "grpc-addr", "127.0.0.1:9090", "listen address of the gRPC API")
+	fs.IntVar(&c.HTTPMaxConns, "http-max-conns", server.DefaultHTTPMaxConns, "most HTTP connections open at once; further clients wait to be accepted")
 	fs.StringVar(&c.DataDir, "data-dir", "webhookd-data", "directory of the embedded SQLite database")
 	fs.StringVar(&c.DatabaseURL, "database-url", "", "database: postgres://… or sqlite:///path/file.db (default: SQLite file in --data-dir)")
 	fs.StringVar(&c.RedisURL, "redis-url", "", "Redis holding the delivery schedule: redis://host:port/db (default: embedded in-process server)")
@@ -111,9 +189,13 @@ func ParseConfig(args []string, getenv func(string) string, output io.Writer) (C
 	fs.StringVar(&c.EncryptionKeys, "encryption-keys", "", "keys that encrypt endpoint secrets at rest, id:base64key[,id:base64key…], the first encrypts, all decrypt; prefer the environment twin (default: a key file beside a SQLite database; required with PostgreSQL)")
 	fs.Float64Var(&c.RateLimit, "rate-limit", 50, "API calls per second each account may make with customer keys (0: unlimited; internal keys are not limited)")
 	fs.IntVar(&c.RateBurst, "rate-burst", 100, "API calls an idle account may make at once with customer keys")
+	fs.Float64Var(&c.AuthFailureRate, "auth-failure-rate", 1, "failed authentications per second one client address may make after --auth-failure-burst; past it its calls are refused (0: unlimited)")
+	fs.IntVar(&c.AuthFailureBurst, "auth-failure-burst", 20, "failed authentications one client address may make at once")
+	fs.StringVar(&c.TrustedProxies, "trusted-proxies", "", "comma-separated address ranges of proxies whose X-Forwarded-For names the client (for --auth-failure-rate)")
 	fs.BoolVar(&c.AllowHTTPEndpoints, "allow-http-endpoints", false, "accept plain http:// endpoint URLs (for development)")
 	fs.IntVar(&c.DatabaseMaxConns, "database-max-conns", store.DefaultMaxConns, "most PostgreSQL connections this process opens; callers beyond it wait for one")
 	fs.IntVar(&c.MaxPayloadBytes, "max-payload-bytes", 256<<10, "largest event payload accepted, in bytes of JSON")
+	fs.IntVar(&c.MaxEndpointsPerAccount, "max-endpoints-per-account", DefaultMaxEndpointsPerAccount, "most endpoints one account may have; a publish writes one delivery per subscribed endpoint in one transaction")
 	fs.DurationVar(&c.SecretGracePeriod, "secret-grace-period", 24*time.Hour, "how long a rotated-out endpoint secret keeps signing")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long a graceful shutdown may take")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
@@ -129,34 +211,12 @@ func ParseConfig(args []string, getenv func(string) string, output io.Writer) (C
 	fs.DurationVar(&c.AutoDisableAfter, "auto-disable-after", 5*24*time.Hour, "disable an endpoint whose every delivery attempt has failed for this long (0: never)")
 	fs.DurationVar(&c.Retention, "retention", 30*24*time.Hour, "purge events, with their deliveries and attempts, older than this unless still pending (0: keep forever)")
 	fs.DurationVar(&c.Lease, "lease", time.Minute, "how long a claimed delivery is hidden from other workers; after a worker dies its deliveries are retried when this ends (must exceed --request-timeout by 5s)")
+	fs.StringVar(&c.DashboardFrameAncestors, "dashboard-frame-ancestors", web.DefaultFrameAncestors, "origins that may show the dashboard in a frame, a CSP frame-ancestors list such as \"'self' https://app.example.com\" ('none': no frame)")
 	fs.Usage = func() {
 		fmt.Fprintf(output, "Usage: webhookd [flags]\n\nEvery flag can also be set as an environment variable, e.g. --http-addr as WEBHOOKD_HTTP_ADDR.\nWEBHOOKD_ADMIN_TOKEN sets an internal credential (environment only).\n\nFlags:\n")
-		fs.PrintDefaults()
+		printFlags(output, fs)
 	}
-	if err := fs.Parse(args); err != nil {
-		return c, err
-	}
-	if fs.NArg() > 0 {
-		return c, fmt.Errorf("unexpected argument %q (webhookd takes flags only)", fs.Arg(0))
-	}
-	given := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
-	var errs []error
-	fs.VisitAll(func(f *flag.Flag) {
-		if given[f.Name] {
-			return
-		}
-		if v := getenv(envName(f.Name)); v != "" {
-			if err := fs.Set(f.Name, v); err != nil {
-				errs = append(errs, fmt.Errorf("%s: invalid value %q: %v", envName(f.Name), v, err))
-			}
-		}
-	})
-	c.AdminToken = getenv(envPrefix + "ADMIN_TOKEN")
-	if err := errors.Join(errs...); err != nil {
-		return c, err
-	}
-	return c, c.Validate()
+	return fs
 }
 
 // Validate reports every bad setting, each named by its flag.
@@ -165,14 +225,38 @@ func (c *Config) Validate() error {
 	bad := func(flagName, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("--%s (%s): %s", flagName, envName(flagName), fmt.Sprintf(format, args...)))
 	}
-	if c.HTTPAddr == "" {
-		bad("http-addr", "required")
+	// Everything is checked here, before anything is created: a start that
+	// fails must leave no database, key file or admin key behind.
+	httpErr, grpcErr := checkListenAddr(c.HTTPAddr), checkListenAddr(c.GRPCAddr)
+	if httpErr != nil {
+		bad("http-addr", "%v", httpErr)
 	}
-	if c.GRPCAddr == "" {
-		bad("grpc-addr", "required")
+	if grpcErr != nil {
+		bad("grpc-addr", "%v", grpcErr)
+	}
+	if httpErr == nil && grpcErr == nil && sameListenAddr(c.HTTPAddr, c.GRPCAddr) {
+		bad("grpc-addr", "must differ from --http-addr (%s): they are two listeners", c.HTTPAddr)
+	}
+	if c.HTTPMaxConns < 1 || c.HTTPMaxConns > 1_000_000 {
+		bad("http-max-conns", "must be between 1 and 1000000, got %d", c.HTTPMaxConns)
 	}
 	if c.DatabaseURL == "" && c.DataDir == "" {
 		bad("data-dir", "required when --database-url is not set")
+	}
+	if c.DatabaseURL == "" && c.DataDir != "" {
+		if info, err := os.Stat(c.DataDir); err == nil && !info.IsDir() {
+			bad("data-dir", "%s is a file, not a directory", c.DataDir)
+		}
+	}
+	if c.DatabaseURL != "" {
+		if err := (store.Config{DatabaseURL: c.DatabaseURL}).Validate(); err != nil {
+			bad("database-url", "%s", fieldMessage(err))
+		}
+	}
+	if c.RedisURL != "" {
+		if err := (worker.RedisConfig{URL: c.RedisURL, Cluster: c.RedisCluster}).Validate(); err != nil {
+			bad("redis-url", "%s", fieldMessage(err))
+		}
 	}
 	if c.RedisPrefix == "" || strings.ContainsAny(c.RedisPrefix, "{} \t\r\n") {
 		bad("redis-prefix", "must be non-empty without braces or whitespace (braces would break the Redis Cluster hash tag)")
@@ -188,6 +272,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxPayloadBytes < 1024 || c.MaxPayloadBytes > 16<<20 {
 		bad("max-payload-bytes", "must be between 1024 and %d, got %d", 16<<20, c.MaxPayloadBytes)
+	}
+	if c.MaxEndpointsPerAccount < 1 || c.MaxEndpointsPerAccount > MaxEndpointsPerAccountLimit {
+		bad("max-endpoints-per-account", "must be between 1 and %d, got %d", MaxEndpointsPerAccountLimit, c.MaxEndpointsPerAccount)
 	}
 	if c.SecretGracePeriod < 0 {
 		bad("secret-grace-period", "must not be negative")
@@ -234,6 +321,9 @@ func (c *Config) Validate() error {
 	if c.Retention != 0 && c.Retention < time.Hour {
 		bad("retention", "must be 0 (keep forever) or at least 1h, got %s", c.Retention)
 	}
+	if err := (web.Config{FrameAncestors: c.DashboardFrameAncestors}).Validate(); err != nil {
+		bad("dashboard-frame-ancestors", "%v", err)
+	}
 	if c.EncryptionKeys != "" {
 		if _, err := store.ParseKeyring(c.EncryptionKeys); err != nil {
 			bad("encryption-keys", "%v", err)
@@ -247,10 +337,73 @@ func (c *Config) Validate() error {
 	if c.RateBurst < 1 {
 		bad("rate-burst", "must be at least 1, got %d", c.RateBurst)
 	}
+	if c.AuthFailureRate < 0 || c.AuthFailureRate > 1e6 || c.AuthFailureRate != c.AuthFailureRate {
+		bad("auth-failure-rate", "must be between 0 (unlimited) and 1000000, got %g", c.AuthFailureRate)
+	}
+	if c.AuthFailureBurst < 1 {
+		bad("auth-failure-burst", "must be at least 1, got %d", c.AuthFailureBurst)
+	}
+	if _, err := c.trustedProxies(); err != nil {
+		bad("trusted-proxies", "%v", err)
+	}
 	if c.AdminToken != "" && len(c.AdminToken) < 16 {
 		errs = append(errs, fmt.Errorf("%sADMIN_TOKEN: must be at least 16 characters", envPrefix))
 	}
 	return errors.Join(errs...)
+}
+
+// checkListenAddr reports an address net.Listen would refuse or read
+// differently: it must be host:port with a numeric port (":8080" listens on
+// every interface, port 0 on a free port).
+func checkListenAddr(addr string) error {
+	if addr == "" {
+		return errors.New("required, e.g. 127.0.0.1:8080 or :8080")
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("%q is not host:port, e.g. 127.0.0.1:8080 or :8080", addr)
+	}
+	if n, err := strconv.ParseUint(port, 10, 16); err != nil || port != strconv.FormatUint(n, 10) {
+		return fmt.Errorf("port %q of %q is not a number from 0 to 65535", port, addr)
+	}
+	if host == "" {
+		return nil
+	}
+	if _, err := netip.ParseAddr(host); err == nil {
+		return nil
+	}
+	for _, label := range strings.Split(strings.TrimSuffix(host, "."), ".") {
+		if label == "" || len(label) > 63 || strings.HasPrefix(label, "-") || strings.HasSuffix(label, "-") ||
+			strings.IndexFunc(label, func(r rune) bool { return !isHostnameRune(r) }) >= 0 {
+			return fmt.Errorf("host %q of %q is neither an IP address nor a hostname", host, addr)
+		}
+	}
+	return nil
+}
+
+func isHostnameRune(r rune) bool {
+	return r == '-' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z'
+}
+
+// sameListenAddr reports whether two valid listen addresses would claim the
+// same port: the same host, or one of them every interface.
+func sameListenAddr(a, b string) bool {
+	hostA, portA, _ := net.SplitHostPort(a)
+	hostB, portB, _ := net.SplitHostPort(b)
+	if portA != portB || portA == "0" {
+		return false
+	}
+	anyHost := func(h string) bool { return h == "" || h == "0.0.0.0" || h == "::" }
+	return hostA == hostB || anyHost(hostA) || anyHost(hostB)
+}
+
+// fieldMessage is the message of a domain error without its field, which
+// Validate names in its own form.
+func fieldMessage(err error) string {
+	if e := (*webhookd.Error)(nil); errors.As(err, &e) && e.Field != "" {
+		return strings.TrimPrefix(err.Error(), e.Field+": ")
+	}
+	return err.Error()
 }
 
 func (c *Config) logLevel() (slog.Level, error) {
@@ -315,6 +468,32 @@ func (c *Config) allowCIDRs() ([]netip.Prefix, error) {
 	for _, part := range strings.Split(c.AllowCIDRs, ",") {
 		part = strings.TrimSpace(part)
 		if part == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(part)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
+}
+
+// DefaultMaxEndpointsPerAccount is --max-endpoints-per-account's default:
+// far more than one customer's integrations need, few enough that a
+// publish to all of them stays one short transaction.
+const DefaultMaxEndpointsPerAccount = 1000
+
+// MaxEndpointsPerAccountLimit bounds --max-endpoints-per-account: every
+// publish writes one delivery per subscribed endpoint in one transaction,
+// so a publish to this many takes the database a good fraction of a second.
+const MaxEndpointsPerAccountLimit = 10000
+
+// trustedProxies parses --trusted-proxies.
+func (c *Config) trustedProxies() ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, part := range strings.Split(c.TrustedProxies, ",") {
+		if part = strings.TrimSpace(part); part == "" {
 			continue
 		}
 		p, err := netip.ParsePrefix(part)

@@ -20,6 +20,9 @@ func TestParseConfigDefaults(t *testing.T) {
 		Roles: "api,worker", Workers: 32, EndpointConcurrency: 8, RequestTimeout: 5 * time.Second,
 		RetrySchedule: "5m,30m,2h,5h,10h", PollInterval: time.Second, ReconcileInterval: 30 * time.Second, Lease: time.Minute,
 		RateLimit: 50, RateBurst: 100, AutoDisableAfter: 5 * 24 * time.Hour, Retention: 30 * 24 * time.Hour,
+		DashboardFrameAncestors: "'none'",
+		MaxEndpointsPerAccount:  1000,
+		HTTPMaxConns:            1024, AuthFailureRate: 1, AuthFailureBurst: 20,
 	}
 	if cfg != want {
 		t.Fatalf("defaults = %+v, want %+v", cfg, want)
@@ -60,6 +63,20 @@ func TestParseConfig(t *testing.T) {
 			},
 		},
 		{
+			name: "dashboard frame ancestors from the env twin",
+			env:  map[string]string{"WEBHOOKD_DASHBOARD_FRAME_ANCESTORS": "'self' https://app.example.com"},
+			check: func(t *testing.T, c Config) {
+				if c.DashboardFrameAncestors != "'self' https://app.example.com" {
+					t.Fatalf("got %q", c.DashboardFrameAncestors)
+				}
+			},
+		},
+		{
+			name:    "dashboard frame ancestors that would inject a directive",
+			args:    []string{"--dashboard-frame-ancestors='self'; script-src *"},
+			wantErr: "--dashboard-frame-ancestors (WEBHOOKD_DASHBOARD_FRAME_ANCESTORS)",
+		},
+		{
 			name: "flags win over env",
 			args: []string{"--http-addr", "127.0.0.1:7000", "--log-format=json"},
 			env:  map[string]string{"WEBHOOKD_HTTP_ADDR": ":8081"},
@@ -94,6 +111,14 @@ func TestParseConfig(t *testing.T) {
 		{name: "negative retention", args: []string{"--retention=-24h"}, wantErr: "--retention"},
 		{name: "bad env value names the variable", env: map[string]string{"WEBHOOKD_MAX_PAYLOAD_BYTES": "lots"}, wantErr: "WEBHOOKD_MAX_PAYLOAD_BYTES"},
 		{name: "payload limit out of range", args: []string{"--max-payload-bytes=10"}, wantErr: "--max-payload-bytes"},
+		{name: "endpoint limit from the env", env: map[string]string{"WEBHOOKD_MAX_ENDPOINTS_PER_ACCOUNT": "25"},
+			check: func(t *testing.T, c Config) {
+				if c.MaxEndpointsPerAccount != 25 {
+					t.Fatalf("max endpoints per account %d, want 25", c.MaxEndpointsPerAccount)
+				}
+			}},
+		{name: "zero endpoint limit", args: []string{"--max-endpoints-per-account=0"}, wantErr: "--max-endpoints-per-account (WEBHOOKD_MAX_ENDPOINTS_PER_ACCOUNT): must be between 1 and 10000"},
+		{name: "endpoint limit too high", env: map[string]string{"WEBHOOKD_MAX_ENDPOINTS_PER_ACCOUNT": "10001"}, wantErr: "--max-endpoints-per-account"},
 		{name: "bad log level", args: []string{"--log-level=loud"}, wantErr: "--log-level"},
 		{name: "bad log format", env: map[string]string{"WEBHOOKD_LOG_FORMAT": "xml"}, wantErr: "WEBHOOKD_LOG_FORMAT"},
 		{name: "short admin token", env: map[string]string{"WEBHOOKD_ADMIN_TOKEN": "short"}, wantErr: "WEBHOOKD_ADMIN_TOKEN"},
@@ -113,6 +138,20 @@ func TestParseConfig(t *testing.T) {
 		{name: "zero rate burst", args: []string{"--rate-burst=0"}, wantErr: "--rate-burst"},
 		{name: "lease shorter than an attempt", args: []string{"--request-timeout=30s", "--lease=20s"}, wantErr: "--lease"},
 		{name: "request timeout too short", args: []string{"--request-timeout=1ms"}, wantErr: "--request-timeout"},
+		{
+			name: "connection cap and failed-authentication limit",
+			env:  map[string]string{"WEBHOOKD_HTTP_MAX_CONNS": "64", "WEBHOOKD_AUTH_FAILURE_RATE": "0", "WEBHOOKD_TRUSTED_PROXIES": "10.0.0.0/8, fd00::/8"},
+			check: func(t *testing.T, c Config) {
+				proxies, _ := c.trustedProxies()
+				if c.HTTPMaxConns != 64 || c.AuthFailureRate != 0 || len(proxies) != 2 {
+					t.Fatalf("http-max-conns %d, auth-failure-rate %g, trusted proxies %v", c.HTTPMaxConns, c.AuthFailureRate, proxies)
+				}
+			},
+		},
+		{name: "no connections", args: []string{"--http-max-conns=0"}, wantErr: "--http-max-conns"},
+		{name: "negative auth failure rate", args: []string{"--auth-failure-rate=-1"}, wantErr: "--auth-failure-rate"},
+		{name: "zero auth failure burst", args: []string{"--auth-failure-burst=0"}, wantErr: "--auth-failure-burst"},
+		{name: "bad trusted proxy", env: map[string]string{"WEBHOOKD_TRUSTED_PROXIES": "10.0.0.0"}, wantErr: "WEBHOOKD_TRUSTED_PROXIES"},
 		{name: "positional argument", args: []string{"serve"}, wantErr: "unexpected argument"},
 		{name: "unknown flag", args: []string{"--colour=blue"}, wantErr: "colour"},
 	}

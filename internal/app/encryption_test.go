@@ -133,7 +133,7 @@ func TestStartReencrypts(t *testing.T) {
 		Secret: webhookd.NewEndpointSecret(), CreateTime: now, UpdateTime: now}
 	legacy := &webhookd.Endpoint{ID: ids.New(webhookd.PrefixEndpoint), AccountID: acct.ID, URL: "https://example.com",
 		Secret: webhookd.NewEndpointSecret(), CreateTime: now, UpdateTime: now}
-	for _, err := range []error{st.CreateAccount(ctx, acct), st.CreateEndpoint(ctx, sealed), st.CreateEndpoint(ctx, legacy)} {
+	for _, err := range []error{st.CreateAccount(ctx, acct), st.CreateEndpoint(ctx, sealed, 0), st.CreateEndpoint(ctx, legacy, 0)} {
 		if err != nil {
 			t.Fatal(err)
 		}

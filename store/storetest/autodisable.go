@@ -33,7 +33,7 @@ func testAutoDisable(t *testing.T, s store.Store, f *fixture) {
 		period  time.Duration
 		batches [][]outcome
 		// reenable, when set, re-enables the endpoint after batch number
-		// reenable-1 (1-based) through UpdateEndpoint.
+		// reenable-1 (1-based) through EnableEndpoint.
 		reenable     int
 		wantFailing  int // hours; none when not failing
 		wantDisabled int // hours of the disabling attempt; none when enabled
@@ -76,12 +76,13 @@ func testAutoDisable(t *testing.T, s store.Store, f *fixture) {
 					if !got.Disabled {
 						t.Fatalf("before re-enabling: endpoint is enabled, want disabled by the earlier failures")
 					}
-					got.Disabled, got.DisabledReason, got.UpdateTime = false, "", time.Now()
-					if err := s.UpdateEndpoint(ctx, a.ID, got); err != nil {
-						t.Fatalf("UpdateEndpoint(enable): %v", err)
+					got, err = s.EnableEndpoint(ctx, a.ID, ep.ID, time.Now())
+					if err != nil {
+						t.Fatalf("EnableEndpoint: %v", err)
 					}
-					if !got.FailingSince.IsZero() || !got.DisableTime.IsZero() {
-						t.Errorf("UpdateEndpoint(enable) left FailingSince %v, DisableTime %v; want both zero", got.FailingSince, got.DisableTime)
+					if got.Disabled || got.DisabledReason != "" || !got.FailingSince.IsZero() || !got.DisableTime.IsZero() {
+						t.Errorf("EnableEndpoint left disabled %v, reason %q, FailingSince %v, DisableTime %v; want all cleared",
+							got.Disabled, got.DisabledReason, got.FailingSince, got.DisableTime)
 					}
 				}
 				records := make([]store.AttemptRecord, len(batch))
@@ -136,8 +137,8 @@ func testAutoDisable(t *testing.T, s store.Store, f *fixture) {
 }
 
 // testEndpointUpdateKeepsFailureClock checks that changes other than
-// enabling leave the failure clock alone, and that disabling through
-// UpdateEndpoint stamps a disable time.
+// enabling leave the failure clock alone, and that disabling stamps a
+// disable time.
 func testEndpointUpdateKeepsFailureClock(t *testing.T, s store.Store, f *fixture) {
 	ctx := context.Background()
 	a := f.account(t, s)
@@ -157,9 +158,8 @@ func testEndpointUpdateKeepsFailureClock(t *testing.T, s store.Store, f *fixture
 		t.Fatalf("UpdateEndpoint(description): %v", err)
 	}
 	disabledAt := time.Now().UTC().Truncate(time.Second)
-	got.Disabled, got.DisabledReason, got.UpdateTime = true, "disabled through the API", disabledAt
-	if err := s.UpdateEndpoint(ctx, a.ID, got); err != nil {
-		t.Fatalf("UpdateEndpoint(disable): %v", err)
+	if _, err := s.DisableEndpoint(ctx, a.ID, ep.ID, "disabled through the API", disabledAt); err != nil {
+		t.Fatalf("DisableEndpoint: %v", err)
 	}
 	got, err = s.GetEndpoint(ctx, a.ID, ep.ID)
 	if err != nil {

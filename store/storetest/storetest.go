@@ -37,7 +37,11 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Endpoints", testEndpoints},
 		{"EndpointPagination", testEndpointPagination},
 		{"UpdateEndpoint", testUpdateEndpoint},
+		{"EndpointStateWrites", testEndpointStateWrites},
+		{"EndpointWritesRace", testEndpointWritesRace},
+		{"EndpointLimit", testEndpointLimit},
 		{"DeleteEndpointCascades", testDeleteEndpointCascades},
+		{"DevelopmentEndpoint", testDevelopmentEndpoint},
 		{"PublishFansOut", testPublishFansOut},
 		{"PublishIdempotent", testPublishIdempotent},
 		{"PublishManySubscribers", testPublishManySubscribers},
@@ -76,6 +80,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"EventTypes", testEventTypes},
 		{"ListDueDeliveries", testListDueDeliveries},
 		{"PurgeEvents", testPurgeEvents},
+		// Alone, so that its thousands of writes do not slow the others.
+		{"PublishAtEndpointLimit", testPublishAtEndpointLimit},
 	}
 	for _, c := range isolated {
 		t.Run(c.name, func(t *testing.T) {
@@ -118,7 +124,7 @@ func (f *fixture) endpoint(t *testing.T, s store.Store, accountID string, mutate
 	if mutate != nil {
 		mutate(e)
 	}
-	if err := s.CreateEndpoint(context.Background(), e); err != nil {
+	if err := s.CreateEndpoint(context.Background(), e, 0); err != nil {
 		t.Fatalf("CreateEndpoint: %v", err)
 	}
 	return e
@@ -497,7 +503,7 @@ func testEndpoints(t *testing.T, s store.Store, f *fixture) {
 		wantKind(t, "GetEndpoint(missing)", err, webhookd.KindNotFound)
 		wantKind(t, "DeleteEndpoint(missing)", s.DeleteEndpoint(ctx, acct.ID, f.ids.New(webhookd.PrefixEndpoint)), webhookd.KindNotFound)
 		orphan := &webhookd.Endpoint{ID: f.ids.New(webhookd.PrefixEndpoint), AccountID: f.ids.New(webhookd.PrefixAccount), URL: "https://example.com", Secret: "s", CreateTime: time.Now(), UpdateTime: time.Now()}
-		wantKind(t, "CreateEndpoint(missing account)", s.CreateEndpoint(ctx, orphan), webhookd.KindNotFound)
+		wantKind(t, "CreateEndpoint(missing account)", s.CreateEndpoint(ctx, orphan, 0), webhookd.KindNotFound)
 		missing := &webhookd.Endpoint{ID: f.ids.New(webhookd.PrefixEndpoint), AccountID: acct.ID, URL: "https://example.com", Secret: "s", UpdateTime: time.Now()}
 		wantKind(t, "UpdateEndpoint(missing)", s.UpdateEndpoint(ctx, acct.ID, missing), webhookd.KindNotFound)
 	})
@@ -530,36 +536,49 @@ func testUpdateEndpoint(t *testing.T, s store.Store, f *fixture) {
 	ctx := context.Background()
 	acct := f.account(t, s)
 	e := f.endpoint(t, s, acct.ID, nil)
+	if e.Revision != 1 {
+		t.Fatalf("CreateEndpoint set revision %d, want 1", e.Revision)
+	}
 
-	rotated := *e
-	rotated.URL = "https://example.org/hooks"
-	rotated.Description = "renamed"
-	rotated.EventTypes = []string{"invoice.paid"}
-	rotated.Headers = map[string]string{"Authorization": "Bearer x", "X-Other": "y"}
-	rotated.Disabled = true
-	rotated.DisabledReason = "disabled by user"
-	rotated.PreviousSecret = e.Secret
-	rotated.PreviousSecretExpireTime = time.Now().Add(24 * time.Hour)
-	rotated.Secret = "whsec_new"
-	rotated.UpdateTime = time.Now().Add(time.Second)
-	if err := s.UpdateEndpoint(ctx, acct.ID, &rotated); err != nil {
+	changed := *e
+	changed.URL = "https://example.org/hooks"
+	changed.Description = "renamed"
+	changed.EventTypes = []string{"invoice.paid"}
+	changed.Headers = map[string]string{"Authorization": "Bearer x", "X-Other": "y"}
+	changed.UpdateTime = time.Now().Add(time.Second)
+	// State and secrets have writes of their own: UpdateEndpoint leaves
+	// them as stored whatever the struct says.
+	written := changed
+	written.Disabled, written.DisabledReason = true, "disabled by user"
+	written.Secret, written.PreviousSecret = "whsec_new", e.Secret
+	if err := s.UpdateEndpoint(ctx, acct.ID, &written); err != nil {
 		t.Fatalf("UpdateEndpoint: %v", err)
 	}
+	if written.Revision != 2 {
+		t.Errorf("after UpdateEndpoint, revision %d, want 2", written.Revision)
+	}
+	changed.Revision = 2
 	got, err := s.GetEndpoint(ctx, acct.ID, e.ID)
 	if err != nil {
 		t.Fatalf("GetEndpoint: %v", err)
 	}
-	if diff := cmp.Diff(&rotated, got); diff != "" {
-		t.Errorf("after update (-written +got):\n%s", diff)
+	changed.UpdateTime = written.UpdateTime
+	if diff := cmp.Diff(&changed, got); diff != "" {
+		t.Errorf("after update (-want +got):\n%s", diff)
+	}
+
+	// A write based on a stale read changes nothing.
+	stale := *e // revision 1
+	stale.Description = "stale"
+	wantKind(t, "UpdateEndpoint(stale revision)", s.UpdateEndpoint(ctx, acct.ID, &stale), webhookd.KindAborted)
+	if got, err := s.GetEndpoint(ctx, acct.ID, e.ID); err != nil || got.Description != "renamed" || got.Revision != 2 {
+		t.Errorf("after a stale update: %+v, %v; want it unchanged", got, err)
 	}
 
 	// Clearing optional fields clears them.
 	cleared := *got
 	cleared.Headers = nil
 	cleared.EventTypes = nil
-	cleared.PreviousSecret = ""
-	cleared.PreviousSecretExpireTime = time.Time{}
-	cleared.Disabled, cleared.DisabledReason = false, ""
 	if err := s.UpdateEndpoint(ctx, "", &cleared); err != nil {
 		t.Fatalf("UpdateEndpoint(clear): %v", err)
 	}
@@ -864,6 +883,11 @@ func testEventFilters(t *testing.T, s store.Store, f *fixture) {
 		{"Before", store.EventFilter{AccountID: acct.ID, CreatedBefore: at(1)}, all[:1]},
 		{"AfterInOtherZone", store.EventFilter{AccountID: acct.ID, CreatedAfter: at(7).In(time.FixedZone("X", -5*3600))}, all[8:]},
 		{"AnyAccount", store.EventFilter{Types: []string{created}}, append(slices.Clone(createdOnly), otherEv.ID)},
+		// The cursor is exclusive too: the events published after the 6th.
+		{"AfterEvent", store.EventFilter{AccountID: acct.ID, AfterID: all[5]}, all[6:]},
+		{"AfterEventOfOneType", store.EventFilter{AccountID: acct.ID, Types: []string{updated}, AfterID: all[2]}, []string{all[3], all[6]}},
+		{"AfterEventBefore", store.EventFilter{AccountID: acct.ID, AfterID: all[3], CreatedBefore: at(6)}, all[4:6]},
+		{"AfterNewestEvent", store.EventFilter{AccountID: acct.ID, AfterID: all[8]}, nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -319,8 +319,21 @@ type Endpoint struct {
 	// An endpoint whose attempts all fail for the auto-disable period (5 days
 	// by default) is disabled; EnableEndpoint clears this clock.
 	FailingSinceTime *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=failing_since_time,json=failingSinceTime,proto3" json:"failing_since_time,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// A checksum of the endpoint's settings and state (AIP-154), returned on
+	// every read and write. It changes whenever `update_time` does: with each
+	// update, enable, disable, secret rotation, `410 Gone` or auto-disable;
+	// `failing_since_time` alone does not change it. Send it back with
+	// UpdateEndpoint to change the endpoint only if it is still as you read it:
+	// if it changed meanwhile the update fails with `ABORTED` (HTTP 409) and
+	// changes nothing. Opaque: compare it for equality only.
+	Etag string `protobuf:"bytes,14,opt,name=etag,proto3" json:"etag,omitempty"`
+	// Whether this is the account's development endpoint, the one `webhookctl
+	// listen` creates on first use: its deliveries are never sent to `url` but
+	// travel to the listeners connected with ListenEndpointDeliveries, which
+	// forward them to a local server and report each result.
+	Development   bool `protobuf:"varint,20,opt,name=development,proto3" json:"development,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Endpoint) Reset() {
@@ -442,6 +455,20 @@ func (x *Endpoint) GetFailingSinceTime() *timestamppb.Timestamp {
 		return x.FailingSinceTime
 	}
 	return nil
+}
+
+func (x *Endpoint) GetEtag() string {
+	if x != nil {
+		return x.Etag
+	}
+	return ""
+}
+
+func (x *Endpoint) GetDevelopment() bool {
+	if x != nil {
+		return x.Development
+	}
+	return false
 }
 
 // The signing secret of an endpoint. Verify the `X-Webhook-Signature` header
@@ -656,7 +683,12 @@ type Delivery struct {
 	// When the delivery last changed.
 	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
 	// Every attempt, oldest first. Filled by GetDelivery only.
-	Attempts      []*Attempt `protobuf:"bytes,13,rep,name=attempts,proto3" json:"attempts,omitempty"`
+	Attempts []*Attempt `protobuf:"bytes,13,rep,name=attempts,proto3" json:"attempts,omitempty"`
+	// The exact body of every request that delivers it, the same bytes on every
+	// attempt: the event's `{"id", "type", "created", "data"}` as webhookd sends
+	// it, with the key order and spacing the signature covers. Filled by
+	// GetDelivery only.
+	Body          string `protobuf:"bytes,14,opt,name=body,proto3" json:"body,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -780,6 +812,13 @@ func (x *Delivery) GetAttempts() []*Attempt {
 		return x.Attempts
 	}
 	return nil
+}
+
+func (x *Delivery) GetBody() string {
+	if x != nil {
+		return x.Body
+	}
+	return ""
 }
 
 // An attempt is one HTTP request made for a delivery and what came of it.
@@ -1072,7 +1111,7 @@ const file_webhooks_v1_resources_proto_rawDesc = "" +
 	"\vdescription\x18\x03 \x01(\tB\x03\xe0A\x03R\vdescription\x126\n" +
 	"\aexample\x18\x04 \x01(\v2\x17.google.protobuf.StructB\x03\xe0A\x03R\aexample:K\xeaAH\n" +
 	"\x16webhookd.dev/EventType\x12\x17eventTypes/{event_type}*\n" +
-	"eventTypes2\teventType\"\xd1\x06\n" +
+	"eventTypes2\teventType\"\x91\a\n" +
 	"\bEndpoint\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12\x1d\n" +
 	"\aaccount\x18\x02 \x01(\tB\x03\xe0A\x03R\aaccount\x12\x15\n" +
@@ -1090,7 +1129,9 @@ const file_webhooks_v1_resources_proto_rawDesc = "" +
 	"\vupdate_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
 	"updateTime\x12B\n" +
 	"\fdisable_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\vdisableTime\x12M\n" +
-	"\x12failing_since_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\x10failingSinceTime\x1a:\n" +
+	"\x12failing_since_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\x10failingSinceTime\x12\x17\n" +
+	"\x04etag\x18\x0e \x01(\tB\x03\xe0A\x01R\x04etag\x12%\n" +
+	"\vdevelopment\x18\x14 \x01(\bB\x03\xe0A\x03R\vdevelopment\x1a:\n" +
 	"\fHeadersEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"9\n" +
@@ -1115,7 +1156,7 @@ const file_webhooks_v1_resources_proto_rawDesc = "" +
 	"\x04test\x18\x06 \x01(\bB\x03\xe0A\x03R\x04test\x12@\n" +
 	"\vcreate_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
 	"createTime:6\xeaA3\n" +
-	"\x12webhookd.dev/Event\x12\x0eevents/{event}*\x06events2\x05event\"\x86\x06\n" +
+	"\x12webhookd.dev/Event\x12\x0eevents/{event}*\x06events2\x05event\"\x9f\x06\n" +
 	"\bDelivery\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12\x1d\n" +
 	"\aaccount\x18\x02 \x01(\tB\x03\xe0A\x03R\aaccount\x12\x19\n" +
@@ -1134,7 +1175,8 @@ const file_webhooks_v1_resources_proto_rawDesc = "" +
 	"createTime\x12@\n" +
 	"\vupdate_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
 	"updateTime\x125\n" +
-	"\battempts\x18\r \x03(\v2\x14.webhooks.v1.AttemptB\x03\xe0A\x03R\battempts\"H\n" +
+	"\battempts\x18\r \x03(\v2\x14.webhooks.v1.AttemptB\x03\xe0A\x03R\battempts\x12\x17\n" +
+	"\x04body\x18\x0e \x01(\tB\x03\xe0A\x03R\x04body\"H\n" +
 	"\x06Status\x12\x16\n" +
 	"\x12STATUS_UNSPECIFIED\x10\x00\x12\v\n" +
 	"\aPENDING\x10\x01\x12\r\n" +

@@ -11,6 +11,7 @@ import (
 	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	durationpb "google.golang.org/protobuf/types/known/durationpb"
 	emptypb "google.golang.org/protobuf/types/known/emptypb"
 	fieldmaskpb "google.golang.org/protobuf/types/known/fieldmaskpb"
 	structpb "google.golang.org/protobuf/types/known/structpb"
@@ -382,7 +383,10 @@ func (x *ListEndpointsResponse) GetNextPageToken() string {
 // Request of UpdateEndpoint.
 type UpdateEndpointRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The endpoint with its `name` set and the fields to change.
+	// The endpoint with its `name` set and the fields to change. Set its
+	// `etag` to the one you read to make the update fail with `ABORTED`
+	// (HTTP 409) if the endpoint changed since; unset, the update applies to
+	// the endpoint as it is.
 	Endpoint *Endpoint `protobuf:"bytes,1,opt,name=endpoint,proto3" json:"endpoint,omitempty"`
 	// The fields to change: any of `url`, `description`, `event_types`,
 	// `headers`. When unset, every one of them that is set in `endpoint` is
@@ -1024,6 +1028,182 @@ func (x *ListenEndpointResponse) GetBody() []byte {
 	return nil
 }
 
+// A message from a listener on the ListenEndpointDeliveries stream: `start`
+// once, first, then a `result` for every `forward` received.
+type ListenEndpointDeliveriesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The message.
+	//
+	// Types that are valid to be assigned to Message:
+	//
+	//	*ListenEndpointDeliveriesRequest_Start_
+	//	*ListenEndpointDeliveriesRequest_Result_
+	Message       isListenEndpointDeliveriesRequest_Message `protobuf_oneof:"message"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListenEndpointDeliveriesRequest) Reset() {
+	*x = ListenEndpointDeliveriesRequest{}
+	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListenEndpointDeliveriesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListenEndpointDeliveriesRequest) ProtoMessage() {}
+
+func (x *ListenEndpointDeliveriesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListenEndpointDeliveriesRequest.ProtoReflect.Descriptor instead.
+func (*ListenEndpointDeliveriesRequest) Descriptor() ([]byte, []int) {
+	return file_webhooks_v1_webhook_service_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *ListenEndpointDeliveriesRequest) GetMessage() isListenEndpointDeliveriesRequest_Message {
+	if x != nil {
+		return x.Message
+	}
+	return nil
+}
+
+func (x *ListenEndpointDeliveriesRequest) GetStart() *ListenEndpointDeliveriesRequest_Start {
+	if x != nil {
+		if x, ok := x.Message.(*ListenEndpointDeliveriesRequest_Start_); ok {
+			return x.Start
+		}
+	}
+	return nil
+}
+
+func (x *ListenEndpointDeliveriesRequest) GetResult() *ListenEndpointDeliveriesRequest_Result {
+	if x != nil {
+		if x, ok := x.Message.(*ListenEndpointDeliveriesRequest_Result_); ok {
+			return x.Result
+		}
+	}
+	return nil
+}
+
+type isListenEndpointDeliveriesRequest_Message interface {
+	isListenEndpointDeliveriesRequest_Message()
+}
+
+type ListenEndpointDeliveriesRequest_Start_ struct {
+	// The first message.
+	Start *ListenEndpointDeliveriesRequest_Start `protobuf:"bytes,1,opt,name=start,proto3,oneof"`
+}
+
+type ListenEndpointDeliveriesRequest_Result_ struct {
+	// The result of a `forward`.
+	Result *ListenEndpointDeliveriesRequest_Result `protobuf:"bytes,2,opt,name=result,proto3,oneof"`
+}
+
+func (*ListenEndpointDeliveriesRequest_Start_) isListenEndpointDeliveriesRequest_Message() {}
+
+func (*ListenEndpointDeliveriesRequest_Result_) isListenEndpointDeliveriesRequest_Message() {}
+
+// A message from webhookd on the ListenEndpointDeliveries stream: `ready`
+// once, first, then one `forward` per attempt.
+type ListenEndpointDeliveriesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The message.
+	//
+	// Types that are valid to be assigned to Message:
+	//
+	//	*ListenEndpointDeliveriesResponse_Ready_
+	//	*ListenEndpointDeliveriesResponse_Forward_
+	Message       isListenEndpointDeliveriesResponse_Message `protobuf_oneof:"message"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListenEndpointDeliveriesResponse) Reset() {
+	*x = ListenEndpointDeliveriesResponse{}
+	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListenEndpointDeliveriesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListenEndpointDeliveriesResponse) ProtoMessage() {}
+
+func (x *ListenEndpointDeliveriesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListenEndpointDeliveriesResponse.ProtoReflect.Descriptor instead.
+func (*ListenEndpointDeliveriesResponse) Descriptor() ([]byte, []int) {
+	return file_webhooks_v1_webhook_service_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *ListenEndpointDeliveriesResponse) GetMessage() isListenEndpointDeliveriesResponse_Message {
+	if x != nil {
+		return x.Message
+	}
+	return nil
+}
+
+func (x *ListenEndpointDeliveriesResponse) GetReady() *ListenEndpointDeliveriesResponse_Ready {
+	if x != nil {
+		if x, ok := x.Message.(*ListenEndpointDeliveriesResponse_Ready_); ok {
+			return x.Ready
+		}
+	}
+	return nil
+}
+
+func (x *ListenEndpointDeliveriesResponse) GetForward() *ListenEndpointDeliveriesResponse_Forward {
+	if x != nil {
+		if x, ok := x.Message.(*ListenEndpointDeliveriesResponse_Forward_); ok {
+			return x.Forward
+		}
+	}
+	return nil
+}
+
+type isListenEndpointDeliveriesResponse_Message interface {
+	isListenEndpointDeliveriesResponse_Message()
+}
+
+type ListenEndpointDeliveriesResponse_Ready_ struct {
+	// The first message.
+	Ready *ListenEndpointDeliveriesResponse_Ready `protobuf:"bytes,1,opt,name=ready,proto3,oneof"`
+}
+
+type ListenEndpointDeliveriesResponse_Forward_ struct {
+	// A request to forward.
+	Forward *ListenEndpointDeliveriesResponse_Forward `protobuf:"bytes,2,opt,name=forward,proto3,oneof"`
+}
+
+func (*ListenEndpointDeliveriesResponse_Ready_) isListenEndpointDeliveriesResponse_Message() {}
+
+func (*ListenEndpointDeliveriesResponse_Forward_) isListenEndpointDeliveriesResponse_Message() {}
+
 // Request of PublishEvent.
 type PublishEventRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1042,7 +1222,7 @@ type PublishEventRequest struct {
 
 func (x *PublishEventRequest) Reset() {
 	*x = PublishEventRequest{}
-	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[19]
+	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1054,7 +1234,7 @@ func (x *PublishEventRequest) String() string {
 func (*PublishEventRequest) ProtoMessage() {}
 
 func (x *PublishEventRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[19]
+	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1067,7 +1247,7 @@ func (x *PublishEventRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PublishEventRequest.ProtoReflect.Descriptor instead.
 func (*PublishEventRequest) Descriptor() ([]byte, []int) {
-	return file_webhooks_v1_webhook_service_proto_rawDescGZIP(), []int{19}
+	return file_webhooks_v1_webhook_service_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *PublishEventRequest) GetAccount() string {
@@ -1102,7 +1282,7 @@ type GetEventRequest struct {
 
 func (x *GetEventRequest) Reset() {
 	*x = GetEventRequest{}
-	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[20]
+	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1114,7 +1294,7 @@ func (x *GetEventRequest) String() string {
 func (*GetEventRequest) ProtoMessage() {}
 
 func (x *GetEventRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[20]
+	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1127,7 +1307,7 @@ func (x *GetEventRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetEventRequest.ProtoReflect.Descriptor instead.
 func (*GetEventRequest) Descriptor() ([]byte, []int) {
-	return file_webhooks_v1_webhook_service_proto_rawDescGZIP(), []int{20}
+	return file_webhooks_v1_webhook_service_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *GetEventRequest) GetName() string {
@@ -1148,17 +1328,23 @@ type ListEventsRequest struct {
 	PageToken string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	// Only events of these types.
 	EventTypes []string `protobuf:"bytes,4,rep,name=event_types,json=eventTypes,proto3" json:"event_types,omitempty"`
-	// Only events created after this time (exclusive).
+	// Only events created after this time (exclusive). Pass the `created` of
+	// an event your endpoint received, or its `create_time`: they are the same
+	// instant, to the microsecond, so that event is not returned again.
 	CreateTimeAfter *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=create_time_after,json=createTimeAfter,proto3" json:"create_time_after,omitempty"`
 	// Only events created before this time (exclusive).
 	CreateTimeBefore *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=create_time_before,json=createTimeBefore,proto3" json:"create_time_before,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// Only events published after this one, `events/{event_id}`: a cursor that
+	// no two events share, unlike a time (event ids sort by publish time). The
+	// event need not exist any more. Combines with the other filters.
+	AfterEvent    string `protobuf:"bytes,7,opt,name=after_event,json=afterEvent,proto3" json:"after_event,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ListEventsRequest) Reset() {
 	*x = ListEventsRequest{}
-	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[21]
+	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1170,7 +1356,7 @@ func (x *ListEventsRequest) String() string {
 func (*ListEventsRequest) ProtoMessage() {}
 
 func (x *ListEventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[21]
+	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1183,7 +1369,7 @@ func (x *ListEventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListEventsRequest.ProtoReflect.Descriptor instead.
 func (*ListEventsRequest) Descriptor() ([]byte, []int) {
-	return file_webhooks_v1_webhook_service_proto_rawDescGZIP(), []int{21}
+	return file_webhooks_v1_webhook_service_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ListEventsRequest) GetAccount() string {
@@ -1228,6 +1414,13 @@ func (x *ListEventsRequest) GetCreateTimeBefore() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *ListEventsRequest) GetAfterEvent() string {
+	if x != nil {
+		return x.AfterEvent
+	}
+	return ""
+}
+
 // Response of ListEvents.
 type ListEventsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1241,7 +1434,7 @@ type ListEventsResponse struct {
 
 func (x *ListEventsResponse) Reset() {
 	*x = ListEventsResponse{}
-	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[22]
+	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1253,7 +1446,7 @@ func (x *ListEventsResponse) String() string {
 func (*ListEventsResponse) ProtoMessage() {}
 
 func (x *ListEventsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[22]
+	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1266,7 +1459,7 @@ func (x *ListEventsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListEventsResponse.ProtoReflect.Descriptor instead.
 func (*ListEventsResponse) Descriptor() ([]byte, []int) {
-	return file_webhooks_v1_webhook_service_proto_rawDescGZIP(), []int{22}
+	return file_webhooks_v1_webhook_service_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ListEventsResponse) GetEvents() []*Event {
@@ -1294,7 +1487,7 @@ type GetDeliveryRequest struct {
 
 func (x *GetDeliveryRequest) Reset() {
 	*x = GetDeliveryRequest{}
-	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[23]
+	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1306,7 +1499,7 @@ func (x *GetDeliveryRequest) String() string {
 func (*GetDeliveryRequest) ProtoMessage() {}
 
 func (x *GetDeliveryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[23]
+	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1319,7 +1512,7 @@ func (x *GetDeliveryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDeliveryRequest.ProtoReflect.Descriptor instead.
 func (*GetDeliveryRequest) Descriptor() ([]byte, []int) {
-	return file_webhooks_v1_webhook_service_proto_rawDescGZIP(), []int{23}
+	return file_webhooks_v1_webhook_service_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *GetDeliveryRequest) GetName() string {
@@ -1352,7 +1545,7 @@ type ListDeliveriesRequest struct {
 
 func (x *ListDeliveriesRequest) Reset() {
 	*x = ListDeliveriesRequest{}
-	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[24]
+	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1364,7 +1557,7 @@ func (x *ListDeliveriesRequest) String() string {
 func (*ListDeliveriesRequest) ProtoMessage() {}
 
 func (x *ListDeliveriesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[24]
+	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1377,7 +1570,7 @@ func (x *ListDeliveriesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDeliveriesRequest.ProtoReflect.Descriptor instead.
 func (*ListDeliveriesRequest) Descriptor() ([]byte, []int) {
-	return file_webhooks_v1_webhook_service_proto_rawDescGZIP(), []int{24}
+	return file_webhooks_v1_webhook_service_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ListDeliveriesRequest) GetParent() string {
@@ -1442,7 +1635,7 @@ type ListDeliveriesResponse struct {
 
 func (x *ListDeliveriesResponse) Reset() {
 	*x = ListDeliveriesResponse{}
-	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[25]
+	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1454,7 +1647,7 @@ func (x *ListDeliveriesResponse) String() string {
 func (*ListDeliveriesResponse) ProtoMessage() {}
 
 func (x *ListDeliveriesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[25]
+	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1467,7 +1660,7 @@ func (x *ListDeliveriesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDeliveriesResponse.ProtoReflect.Descriptor instead.
 func (*ListDeliveriesResponse) Descriptor() ([]byte, []int) {
-	return file_webhooks_v1_webhook_service_proto_rawDescGZIP(), []int{25}
+	return file_webhooks_v1_webhook_service_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ListDeliveriesResponse) GetDeliveries() []*Delivery {
@@ -1495,7 +1688,7 @@ type RetryDeliveryRequest struct {
 
 func (x *RetryDeliveryRequest) Reset() {
 	*x = RetryDeliveryRequest{}
-	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[26]
+	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1507,7 +1700,7 @@ func (x *RetryDeliveryRequest) String() string {
 func (*RetryDeliveryRequest) ProtoMessage() {}
 
 func (x *RetryDeliveryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[26]
+	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1520,7 +1713,7 @@ func (x *RetryDeliveryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetryDeliveryRequest.ProtoReflect.Descriptor instead.
 func (*RetryDeliveryRequest) Descriptor() ([]byte, []int) {
-	return file_webhooks_v1_webhook_service_proto_rawDescGZIP(), []int{26}
+	return file_webhooks_v1_webhook_service_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *RetryDeliveryRequest) GetName() string {
@@ -1530,11 +1723,304 @@ func (x *RetryDeliveryRequest) GetName() string {
 	return ""
 }
 
+// Opens the stream: which endpoint to listen to.
+type ListenEndpointDeliveriesRequest_Start struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `endpoints/{endpoint_id}`: a development endpoint of your account.
+	// When unset, your account's development endpoint is used, created on
+	// first use and kept after, so its secret stays the same across
+	// restarts. An internal key cannot listen: listening is for the
+	// endpoint's own account.
+	Endpoint string `protobuf:"bytes,1,opt,name=endpoint,proto3" json:"endpoint,omitempty"`
+	// The event types the development endpoint subscribes to; when set, they
+	// replace its current ones. When unset, a new development endpoint
+	// subscribes to every type of the catalog and an existing one keeps its
+	// types.
+	EventTypes    []string `protobuf:"bytes,2,rep,name=event_types,json=eventTypes,proto3" json:"event_types,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListenEndpointDeliveriesRequest_Start) Reset() {
+	*x = ListenEndpointDeliveriesRequest_Start{}
+	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListenEndpointDeliveriesRequest_Start) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListenEndpointDeliveriesRequest_Start) ProtoMessage() {}
+
+func (x *ListenEndpointDeliveriesRequest_Start) ProtoReflect() protoreflect.Message {
+	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListenEndpointDeliveriesRequest_Start.ProtoReflect.Descriptor instead.
+func (*ListenEndpointDeliveriesRequest_Start) Descriptor() ([]byte, []int) {
+	return file_webhooks_v1_webhook_service_proto_rawDescGZIP(), []int{19, 0}
+}
+
+func (x *ListenEndpointDeliveriesRequest_Start) GetEndpoint() string {
+	if x != nil {
+		return x.Endpoint
+	}
+	return ""
+}
+
+func (x *ListenEndpointDeliveriesRequest_Start) GetEventTypes() []string {
+	if x != nil {
+		return x.EventTypes
+	}
+	return nil
+}
+
+// What came of forwarding one request to the local server.
+type ListenEndpointDeliveriesRequest_Result struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The `attempt` of the `forward` this answers.
+	Attempt string `protobuf:"bytes,1,opt,name=attempt,proto3" json:"attempt,omitempty"`
+	// The local server's response status; 0 when no response arrived.
+	StatusCode int32 `protobuf:"varint,2,opt,name=status_code,json=statusCode,proto3" json:"status_code,omitempty"`
+	// How long the local request took.
+	Duration *durationpb.Duration `protobuf:"bytes,3,opt,name=duration,proto3" json:"duration,omitempty"`
+	// The start of the response body; webhookd keeps at most 4 KiB.
+	BodyExcerpt string `protobuf:"bytes,4,opt,name=body_excerpt,json=bodyExcerpt,proto3" json:"body_excerpt,omitempty"`
+	// Why no response arrived, for example
+	// `dial tcp 127.0.0.1:3000: connect: connection refused`.
+	Error         string `protobuf:"bytes,5,opt,name=error,proto3" json:"error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListenEndpointDeliveriesRequest_Result) Reset() {
+	*x = ListenEndpointDeliveriesRequest_Result{}
+	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListenEndpointDeliveriesRequest_Result) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListenEndpointDeliveriesRequest_Result) ProtoMessage() {}
+
+func (x *ListenEndpointDeliveriesRequest_Result) ProtoReflect() protoreflect.Message {
+	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListenEndpointDeliveriesRequest_Result.ProtoReflect.Descriptor instead.
+func (*ListenEndpointDeliveriesRequest_Result) Descriptor() ([]byte, []int) {
+	return file_webhooks_v1_webhook_service_proto_rawDescGZIP(), []int{19, 1}
+}
+
+func (x *ListenEndpointDeliveriesRequest_Result) GetAttempt() string {
+	if x != nil {
+		return x.Attempt
+	}
+	return ""
+}
+
+func (x *ListenEndpointDeliveriesRequest_Result) GetStatusCode() int32 {
+	if x != nil {
+		return x.StatusCode
+	}
+	return 0
+}
+
+func (x *ListenEndpointDeliveriesRequest_Result) GetDuration() *durationpb.Duration {
+	if x != nil {
+		return x.Duration
+	}
+	return nil
+}
+
+func (x *ListenEndpointDeliveriesRequest_Result) GetBodyExcerpt() string {
+	if x != nil {
+		return x.BodyExcerpt
+	}
+	return ""
+}
+
+func (x *ListenEndpointDeliveriesRequest_Result) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
+// The stream is open.
+type ListenEndpointDeliveriesResponse_Ready struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The endpoint listened to, with its `secret`.
+	Endpoint      *Endpoint `protobuf:"bytes,1,opt,name=endpoint,proto3" json:"endpoint,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListenEndpointDeliveriesResponse_Ready) Reset() {
+	*x = ListenEndpointDeliveriesResponse_Ready{}
+	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListenEndpointDeliveriesResponse_Ready) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListenEndpointDeliveriesResponse_Ready) ProtoMessage() {}
+
+func (x *ListenEndpointDeliveriesResponse_Ready) ProtoReflect() protoreflect.Message {
+	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListenEndpointDeliveriesResponse_Ready.ProtoReflect.Descriptor instead.
+func (*ListenEndpointDeliveriesResponse_Ready) Descriptor() ([]byte, []int) {
+	return file_webhooks_v1_webhook_service_proto_rawDescGZIP(), []int{20, 0}
+}
+
+func (x *ListenEndpointDeliveriesResponse_Ready) GetEndpoint() *Endpoint {
+	if x != nil {
+		return x.Endpoint
+	}
+	return nil
+}
+
+// One attempt of a delivery: send this request to your local server and
+// answer with a `result` naming `attempt`.
+type ListenEndpointDeliveriesResponse_Forward struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Identifies this attempt in the `result`.
+	Attempt string `protobuf:"bytes,1,opt,name=attempt,proto3" json:"attempt,omitempty"`
+	// The delivery, `deliveries/{delivery_id}`.
+	Delivery string `protobuf:"bytes,2,opt,name=delivery,proto3" json:"delivery,omitempty"`
+	// The event, `events/{event_id}`.
+	Event string `protobuf:"bytes,3,opt,name=event,proto3" json:"event,omitempty"`
+	// The event's type, for example `property.created`.
+	EventType string `protobuf:"bytes,4,opt,name=event_type,json=eventType,proto3" json:"event_type,omitempty"`
+	// The attempt's number, from 1.
+	AttemptNumber int32 `protobuf:"varint,5,opt,name=attempt_number,json=attemptNumber,proto3" json:"attempt_number,omitempty"`
+	// The request's headers, signatures included (`X-Webhook-*`,
+	// `webhook-*`, `Content-Type`, `User-Agent` and the endpoint's own).
+	Headers map[string]string `protobuf:"bytes,6,rep,name=headers,proto3" json:"headers,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// The request body, exactly as signed.
+	Body          []byte `protobuf:"bytes,7,opt,name=body,proto3" json:"body,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListenEndpointDeliveriesResponse_Forward) Reset() {
+	*x = ListenEndpointDeliveriesResponse_Forward{}
+	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListenEndpointDeliveriesResponse_Forward) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListenEndpointDeliveriesResponse_Forward) ProtoMessage() {}
+
+func (x *ListenEndpointDeliveriesResponse_Forward) ProtoReflect() protoreflect.Message {
+	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListenEndpointDeliveriesResponse_Forward.ProtoReflect.Descriptor instead.
+func (*ListenEndpointDeliveriesResponse_Forward) Descriptor() ([]byte, []int) {
+	return file_webhooks_v1_webhook_service_proto_rawDescGZIP(), []int{20, 1}
+}
+
+func (x *ListenEndpointDeliveriesResponse_Forward) GetAttempt() string {
+	if x != nil {
+		return x.Attempt
+	}
+	return ""
+}
+
+func (x *ListenEndpointDeliveriesResponse_Forward) GetDelivery() string {
+	if x != nil {
+		return x.Delivery
+	}
+	return ""
+}
+
+func (x *ListenEndpointDeliveriesResponse_Forward) GetEvent() string {
+	if x != nil {
+		return x.Event
+	}
+	return ""
+}
+
+func (x *ListenEndpointDeliveriesResponse_Forward) GetEventType() string {
+	if x != nil {
+		return x.EventType
+	}
+	return ""
+}
+
+func (x *ListenEndpointDeliveriesResponse_Forward) GetAttemptNumber() int32 {
+	if x != nil {
+		return x.AttemptNumber
+	}
+	return 0
+}
+
+func (x *ListenEndpointDeliveriesResponse_Forward) GetHeaders() map[string]string {
+	if x != nil {
+		return x.Headers
+	}
+	return nil
+}
+
+func (x *ListenEndpointDeliveriesResponse_Forward) GetBody() []byte {
+	if x != nil {
+		return x.Body
+	}
+	return nil
+}
+
 var File_webhooks_v1_webhook_service_proto protoreflect.FileDescriptor
 
 const file_webhooks_v1_webhook_service_proto_rawDesc = "" +
 	"\n" +
-	"!webhooks/v1/webhook_service.proto\x12\vwebhooks.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1bgoogle/protobuf/empty.proto\x1a google/protobuf/field_mask.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a.protoc-gen-openapiv2/options/annotations.proto\x1a\x1bwebhooks/v1/resources.proto\"\x17\n" +
+	"!webhooks/v1/webhook_service.proto\x12\vwebhooks.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1bgoogle/protobuf/empty.proto\x1a google/protobuf/field_mask.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a.protoc-gen-openapiv2/options/annotations.proto\x1a\x1bwebhooks/v1/resources.proto\"\x17\n" +
 	"\x15ListEventTypesRequest\"Q\n" +
 	"\x16ListEventTypesResponse\x127\n" +
 	"\vevent_types\x18\x01 \x03(\v2\x16.webhooks.v1.EventTypeR\n" +
@@ -1602,14 +2088,48 @@ const file_webhooks_v1_webhook_service_proto_rawDesc = "" +
 	"\x04body\x18\x03 \x01(\fR\x04body\x1a:\n" +
 	"\fHeadersEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x91\x01\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x80\x04\n" +
+	"\x1fListenEndpointDeliveriesRequest\x12J\n" +
+	"\x05start\x18\x01 \x01(\v22.webhooks.v1.ListenEndpointDeliveriesRequest.StartH\x00R\x05start\x12M\n" +
+	"\x06result\x18\x02 \x01(\v23.webhooks.v1.ListenEndpointDeliveriesRequest.ResultH\x00R\x06result\x1ah\n" +
+	"\x05Start\x129\n" +
+	"\bendpoint\x18\x01 \x01(\tB\x1d\xe0A\x01\xfaA\x17\n" +
+	"\x15webhookd.dev/EndpointR\bendpoint\x12$\n" +
+	"\vevent_types\x18\x02 \x03(\tB\x03\xe0A\x01R\n" +
+	"eventTypes\x1a\xcc\x01\n" +
+	"\x06Result\x12\x1d\n" +
+	"\aattempt\x18\x01 \x01(\tB\x03\xe0A\x02R\aattempt\x12$\n" +
+	"\vstatus_code\x18\x02 \x01(\x05B\x03\xe0A\x01R\n" +
+	"statusCode\x12:\n" +
+	"\bduration\x18\x03 \x01(\v2\x19.google.protobuf.DurationB\x03\xe0A\x01R\bduration\x12&\n" +
+	"\fbody_excerpt\x18\x04 \x01(\tB\x03\xe0A\x01R\vbodyExcerpt\x12\x19\n" +
+	"\x05error\x18\x05 \x01(\tB\x03\xe0A\x01R\x05errorB\t\n" +
+	"\amessage\"\xd5\x04\n" +
+	" ListenEndpointDeliveriesResponse\x12K\n" +
+	"\x05ready\x18\x01 \x01(\v23.webhooks.v1.ListenEndpointDeliveriesResponse.ReadyH\x00R\x05ready\x12Q\n" +
+	"\aforward\x18\x02 \x01(\v25.webhooks.v1.ListenEndpointDeliveriesResponse.ForwardH\x00R\aforward\x1a:\n" +
+	"\x05Ready\x121\n" +
+	"\bendpoint\x18\x01 \x01(\v2\x15.webhooks.v1.EndpointR\bendpoint\x1a\xc9\x02\n" +
+	"\aForward\x12\x18\n" +
+	"\aattempt\x18\x01 \x01(\tR\aattempt\x12\x1a\n" +
+	"\bdelivery\x18\x02 \x01(\tR\bdelivery\x12\x14\n" +
+	"\x05event\x18\x03 \x01(\tR\x05event\x12\x1d\n" +
+	"\n" +
+	"event_type\x18\x04 \x01(\tR\teventType\x12%\n" +
+	"\x0eattempt_number\x18\x05 \x01(\x05R\rattemptNumber\x12\\\n" +
+	"\aheaders\x18\x06 \x03(\v2B.webhooks.v1.ListenEndpointDeliveriesResponse.Forward.HeadersEntryR\aheaders\x12\x12\n" +
+	"\x04body\x18\a \x01(\fR\x04body\x1a:\n" +
+	"\fHeadersEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\t\n" +
+	"\amessage\"\x91\x01\n" +
 	"\x13PublishEventRequest\x12\x1d\n" +
 	"\aaccount\x18\x01 \x01(\tB\x03\xe0A\x01R\aaccount\x12-\n" +
 	"\x05event\x18\x02 \x01(\v2\x12.webhooks.v1.EventB\x03\xe0A\x02R\x05event\x12,\n" +
 	"\x0fidempotency_key\x18\x03 \x01(\tB\x03\xe0A\x01R\x0eidempotencyKey\"A\n" +
 	"\x0fGetEventRequest\x12.\n" +
 	"\x04name\x18\x01 \x01(\tB\x1a\xe0A\x02\xfaA\x14\n" +
-	"\x12webhookd.dev/EventR\x04name\"\xba\x02\n" +
+	"\x12webhookd.dev/EventR\x04name\"\xf7\x02\n" +
 	"\x11ListEventsRequest\x12\x1d\n" +
 	"\aaccount\x18\x01 \x01(\tB\x03\xe0A\x01R\aaccount\x12 \n" +
 	"\tpage_size\x18\x02 \x01(\x05B\x03\xe0A\x01R\bpageSize\x12\"\n" +
@@ -1618,7 +2138,10 @@ const file_webhooks_v1_webhook_service_proto_rawDesc = "" +
 	"\vevent_types\x18\x04 \x03(\tB\x03\xe0A\x01R\n" +
 	"eventTypes\x12K\n" +
 	"\x11create_time_after\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x01R\x0fcreateTimeAfter\x12M\n" +
-	"\x12create_time_before\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x01R\x10createTimeBefore\"h\n" +
+	"\x12create_time_before\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x01R\x10createTimeBefore\x12;\n" +
+	"\vafter_event\x18\a \x01(\tB\x1a\xe0A\x01\xfaA\x14\n" +
+	"\x12webhookd.dev/EventR\n" +
+	"afterEvent\"h\n" +
 	"\x12ListEventsResponse\x12*\n" +
 	"\x06events\x18\x01 \x03(\v2\x12.webhooks.v1.EventR\x06events\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"G\n" +
@@ -1642,7 +2165,7 @@ const file_webhooks_v1_webhook_service_proto_rawDesc = "" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"I\n" +
 	"\x14RetryDeliveryRequest\x121\n" +
 	"\x04name\x18\x01 \x01(\tB\x1d\xe0A\x02\xfaA\x17\n" +
-	"\x15webhookd.dev/DeliveryR\x04name2\xe8\x12\n" +
+	"\x15webhookd.dev/DeliveryR\x04name2\xea\x13\n" +
 	"\x0eWebhookService\x12q\n" +
 	"\x0eListEventTypes\x12\".webhooks.v1.ListEventTypesRequest\x1a#.webhooks.v1.ListEventTypesResponse\"\x16\x82\xd3\xe4\x93\x02\x10\x12\x0e/v1/eventTypes\x12i\n" +
 	"\fGetEventType\x12 .webhooks.v1.GetEventTypeRequest\x1a\x16.webhooks.v1.EventType\"\x1f\x82\xd3\xe4\x93\x02\x19\x12\x17/v1/{name=eventTypes/*}\x12l\n" +
@@ -1656,8 +2179,9 @@ const file_webhooks_v1_webhook_service_proto_rawDesc = "" +
 	"\x11GetEndpointSecret\x12%.webhooks.v1.GetEndpointSecretRequest\x1a\x1b.webhooks.v1.EndpointSecret\"%\x82\xd3\xe4\x93\x02\x1f\x12\x1d/v1/{name=endpoints/*/secret}\x12\x8e\x01\n" +
 	"\x14RotateEndpointSecret\x12(.webhooks.v1.RotateEndpointSecretRequest\x1a\x1b.webhooks.v1.EndpointSecret\"/\x82\xd3\xe4\x93\x02):\x01*\"$/v1/{name=endpoints/*/secret}:rotate\x12\x8b\x01\n" +
 	"\rSendTestEvent\x12!.webhooks.v1.SendTestEventRequest\x1a\".webhooks.v1.SendTestEventResponse\"3\x82\xd3\xe4\x93\x02-:\x01*\"(/v1/{endpoint=endpoints/*}:sendTestEvent\x12\x87\x01\n" +
-	"\x0fRecoverEndpoint\x12#.webhooks.v1.RecoverEndpointRequest\x1a$.webhooks.v1.RecoverEndpointResponse\")\x82\xd3\xe4\x93\x02#:\x01*\"\x1e/v1/{name=endpoints/*}:recover\x12\x82\x01\n" +
-	"\x0eListenEndpoint\x12\".webhooks.v1.ListenEndpointRequest\x1a#.webhooks.v1.ListenEndpointResponse\"%\x82\xd3\xe4\x93\x02\x1f\x12\x1d/v1/{name=endpoints/*}:listen0\x01\x12_\n" +
+	"\x0fRecoverEndpoint\x12#.webhooks.v1.RecoverEndpointRequest\x1a$.webhooks.v1.RecoverEndpointResponse\")\x82\xd3\xe4\x93\x02#:\x01*\"\x1e/v1/{name=endpoints/*}:recover\x12\x85\x01\n" +
+	"\x0eListenEndpoint\x12\".webhooks.v1.ListenEndpointRequest\x1a#.webhooks.v1.ListenEndpointResponse\"(\x82\xd3\xe4\x93\x02\x1f\x12\x1d/v1/{name=endpoints/*}:listen\x88\x02\x010\x01\x12}\n" +
+	"\x18ListenEndpointDeliveries\x12,.webhooks.v1.ListenEndpointDeliveriesRequest\x1a-.webhooks.v1.ListenEndpointDeliveriesResponse\"\x00(\x010\x01\x12_\n" +
 	"\fPublishEvent\x12 .webhooks.v1.PublishEventRequest\x1a\x12.webhooks.v1.Event\"\x19\x82\xd3\xe4\x93\x02\x13:\x05event\"\n" +
 	"/v1/events\x12Y\n" +
 	"\bGetEvent\x12\x1c.webhooks.v1.GetEventRequest\x1a\x12.webhooks.v1.Event\"\x1b\x82\xd3\xe4\x93\x02\x15\x12\x13/v1/{name=events/*}\x12a\n" +
@@ -1686,113 +2210,130 @@ func file_webhooks_v1_webhook_service_proto_rawDescGZIP() []byte {
 	return file_webhooks_v1_webhook_service_proto_rawDescData
 }
 
-var file_webhooks_v1_webhook_service_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
+var file_webhooks_v1_webhook_service_proto_msgTypes = make([]protoimpl.MessageInfo, 35)
 var file_webhooks_v1_webhook_service_proto_goTypes = []any{
-	(*ListEventTypesRequest)(nil),       // 0: webhooks.v1.ListEventTypesRequest
-	(*ListEventTypesResponse)(nil),      // 1: webhooks.v1.ListEventTypesResponse
-	(*GetEventTypeRequest)(nil),         // 2: webhooks.v1.GetEventTypeRequest
-	(*CreateEndpointRequest)(nil),       // 3: webhooks.v1.CreateEndpointRequest
-	(*GetEndpointRequest)(nil),          // 4: webhooks.v1.GetEndpointRequest
-	(*ListEndpointsRequest)(nil),        // 5: webhooks.v1.ListEndpointsRequest
-	(*ListEndpointsResponse)(nil),       // 6: webhooks.v1.ListEndpointsResponse
-	(*UpdateEndpointRequest)(nil),       // 7: webhooks.v1.UpdateEndpointRequest
-	(*DeleteEndpointRequest)(nil),       // 8: webhooks.v1.DeleteEndpointRequest
-	(*EnableEndpointRequest)(nil),       // 9: webhooks.v1.EnableEndpointRequest
-	(*DisableEndpointRequest)(nil),      // 10: webhooks.v1.DisableEndpointRequest
-	(*GetEndpointSecretRequest)(nil),    // 11: webhooks.v1.GetEndpointSecretRequest
-	(*RotateEndpointSecretRequest)(nil), // 12: webhooks.v1.RotateEndpointSecretRequest
-	(*SendTestEventRequest)(nil),        // 13: webhooks.v1.SendTestEventRequest
-	(*SendTestEventResponse)(nil),       // 14: webhooks.v1.SendTestEventResponse
-	(*RecoverEndpointRequest)(nil),      // 15: webhooks.v1.RecoverEndpointRequest
-	(*RecoverEndpointResponse)(nil),     // 16: webhooks.v1.RecoverEndpointResponse
-	(*ListenEndpointRequest)(nil),       // 17: webhooks.v1.ListenEndpointRequest
-	(*ListenEndpointResponse)(nil),      // 18: webhooks.v1.ListenEndpointResponse
-	(*PublishEventRequest)(nil),         // 19: webhooks.v1.PublishEventRequest
-	(*GetEventRequest)(nil),             // 20: webhooks.v1.GetEventRequest
-	(*ListEventsRequest)(nil),           // 21: webhooks.v1.ListEventsRequest
-	(*ListEventsResponse)(nil),          // 22: webhooks.v1.ListEventsResponse
-	(*GetDeliveryRequest)(nil),          // 23: webhooks.v1.GetDeliveryRequest
-	(*ListDeliveriesRequest)(nil),       // 24: webhooks.v1.ListDeliveriesRequest
-	(*ListDeliveriesResponse)(nil),      // 25: webhooks.v1.ListDeliveriesResponse
-	(*RetryDeliveryRequest)(nil),        // 26: webhooks.v1.RetryDeliveryRequest
-	nil,                                 // 27: webhooks.v1.ListenEndpointResponse.HeadersEntry
-	(*EventType)(nil),                   // 28: webhooks.v1.EventType
-	(*Endpoint)(nil),                    // 29: webhooks.v1.Endpoint
-	(*fieldmaskpb.FieldMask)(nil),       // 30: google.protobuf.FieldMask
-	(*structpb.Struct)(nil),             // 31: google.protobuf.Struct
-	(*Event)(nil),                       // 32: webhooks.v1.Event
-	(*Delivery)(nil),                    // 33: webhooks.v1.Delivery
-	(*Attempt)(nil),                     // 34: webhooks.v1.Attempt
-	(*timestamppb.Timestamp)(nil),       // 35: google.protobuf.Timestamp
-	(Delivery_Status)(0),                // 36: webhooks.v1.Delivery.Status
-	(*emptypb.Empty)(nil),               // 37: google.protobuf.Empty
-	(*EndpointSecret)(nil),              // 38: webhooks.v1.EndpointSecret
+	(*ListEventTypesRequest)(nil),                    // 0: webhooks.v1.ListEventTypesRequest
+	(*ListEventTypesResponse)(nil),                   // 1: webhooks.v1.ListEventTypesResponse
+	(*GetEventTypeRequest)(nil),                      // 2: webhooks.v1.GetEventTypeRequest
+	(*CreateEndpointRequest)(nil),                    // 3: webhooks.v1.CreateEndpointRequest
+	(*GetEndpointRequest)(nil),                       // 4: webhooks.v1.GetEndpointRequest
+	(*ListEndpointsRequest)(nil),                     // 5: webhooks.v1.ListEndpointsRequest
+	(*ListEndpointsResponse)(nil),                    // 6: webhooks.v1.ListEndpointsResponse
+	(*UpdateEndpointRequest)(nil),                    // 7: webhooks.v1.UpdateEndpointRequest
+	(*DeleteEndpointRequest)(nil),                    // 8: webhooks.v1.DeleteEndpointRequest
+	(*EnableEndpointRequest)(nil),                    // 9: webhooks.v1.EnableEndpointRequest
+	(*DisableEndpointRequest)(nil),                   // 10: webhooks.v1.DisableEndpointRequest
+	(*GetEndpointSecretRequest)(nil),                 // 11: webhooks.v1.GetEndpointSecretRequest
+	(*RotateEndpointSecretRequest)(nil),              // 12: webhooks.v1.RotateEndpointSecretRequest
+	(*SendTestEventRequest)(nil),                     // 13: webhooks.v1.SendTestEventRequest
+	(*SendTestEventResponse)(nil),                    // 14: webhooks.v1.SendTestEventResponse
+	(*RecoverEndpointRequest)(nil),                   // 15: webhooks.v1.RecoverEndpointRequest
+	(*RecoverEndpointResponse)(nil),                  // 16: webhooks.v1.RecoverEndpointResponse
+	(*ListenEndpointRequest)(nil),                    // 17: webhooks.v1.ListenEndpointRequest
+	(*ListenEndpointResponse)(nil),                   // 18: webhooks.v1.ListenEndpointResponse
+	(*ListenEndpointDeliveriesRequest)(nil),          // 19: webhooks.v1.ListenEndpointDeliveriesRequest
+	(*ListenEndpointDeliveriesResponse)(nil),         // 20: webhooks.v1.ListenEndpointDeliveriesResponse
+	(*PublishEventRequest)(nil),                      // 21: webhooks.v1.PublishEventRequest
+	(*GetEventRequest)(nil),                          // 22: webhooks.v1.GetEventRequest
+	(*ListEventsRequest)(nil),                        // 23: webhooks.v1.ListEventsRequest
+	(*ListEventsResponse)(nil),                       // 24: webhooks.v1.ListEventsResponse
+	(*GetDeliveryRequest)(nil),                       // 25: webhooks.v1.GetDeliveryRequest
+	(*ListDeliveriesRequest)(nil),                    // 26: webhooks.v1.ListDeliveriesRequest
+	(*ListDeliveriesResponse)(nil),                   // 27: webhooks.v1.ListDeliveriesResponse
+	(*RetryDeliveryRequest)(nil),                     // 28: webhooks.v1.RetryDeliveryRequest
+	nil,                                              // 29: webhooks.v1.ListenEndpointResponse.HeadersEntry
+	(*ListenEndpointDeliveriesRequest_Start)(nil),    // 30: webhooks.v1.ListenEndpointDeliveriesRequest.Start
+	(*ListenEndpointDeliveriesRequest_Result)(nil),   // 31: webhooks.v1.ListenEndpointDeliveriesRequest.Result
+	(*ListenEndpointDeliveriesResponse_Ready)(nil),   // 32: webhooks.v1.ListenEndpointDeliveriesResponse.Ready
+	(*ListenEndpointDeliveriesResponse_Forward)(nil), // 33: webhooks.v1.ListenEndpointDeliveriesResponse.Forward
+	nil,                           // 34: webhooks.v1.ListenEndpointDeliveriesResponse.Forward.HeadersEntry
+	(*EventType)(nil),             // 35: webhooks.v1.EventType
+	(*Endpoint)(nil),              // 36: webhooks.v1.Endpoint
+	(*fieldmaskpb.FieldMask)(nil), // 37: google.protobuf.FieldMask
+	(*structpb.Struct)(nil),       // 38: google.protobuf.Struct
+	(*Event)(nil),                 // 39: webhooks.v1.Event
+	(*Delivery)(nil),              // 40: webhooks.v1.Delivery
+	(*Attempt)(nil),               // 41: webhooks.v1.Attempt
+	(*timestamppb.Timestamp)(nil), // 42: google.protobuf.Timestamp
+	(Delivery_Status)(0),          // 43: webhooks.v1.Delivery.Status
+	(*durationpb.Duration)(nil),   // 44: google.protobuf.Duration
+	(*emptypb.Empty)(nil),         // 45: google.protobuf.Empty
+	(*EndpointSecret)(nil),        // 46: webhooks.v1.EndpointSecret
 }
 var file_webhooks_v1_webhook_service_proto_depIdxs = []int32{
-	28, // 0: webhooks.v1.ListEventTypesResponse.event_types:type_name -> webhooks.v1.EventType
-	29, // 1: webhooks.v1.CreateEndpointRequest.endpoint:type_name -> webhooks.v1.Endpoint
-	29, // 2: webhooks.v1.ListEndpointsResponse.endpoints:type_name -> webhooks.v1.Endpoint
-	29, // 3: webhooks.v1.UpdateEndpointRequest.endpoint:type_name -> webhooks.v1.Endpoint
-	30, // 4: webhooks.v1.UpdateEndpointRequest.update_mask:type_name -> google.protobuf.FieldMask
-	31, // 5: webhooks.v1.SendTestEventRequest.data:type_name -> google.protobuf.Struct
-	32, // 6: webhooks.v1.SendTestEventResponse.event:type_name -> webhooks.v1.Event
-	33, // 7: webhooks.v1.SendTestEventResponse.delivery:type_name -> webhooks.v1.Delivery
-	34, // 8: webhooks.v1.SendTestEventResponse.attempt:type_name -> webhooks.v1.Attempt
-	35, // 9: webhooks.v1.RecoverEndpointRequest.since:type_name -> google.protobuf.Timestamp
-	27, // 10: webhooks.v1.ListenEndpointResponse.headers:type_name -> webhooks.v1.ListenEndpointResponse.HeadersEntry
-	32, // 11: webhooks.v1.PublishEventRequest.event:type_name -> webhooks.v1.Event
-	35, // 12: webhooks.v1.ListEventsRequest.create_time_after:type_name -> google.protobuf.Timestamp
-	35, // 13: webhooks.v1.ListEventsRequest.create_time_before:type_name -> google.protobuf.Timestamp
-	32, // 14: webhooks.v1.ListEventsResponse.events:type_name -> webhooks.v1.Event
-	36, // 15: webhooks.v1.ListDeliveriesRequest.statuses:type_name -> webhooks.v1.Delivery.Status
-	35, // 16: webhooks.v1.ListDeliveriesRequest.create_time_after:type_name -> google.protobuf.Timestamp
-	35, // 17: webhooks.v1.ListDeliveriesRequest.create_time_before:type_name -> google.protobuf.Timestamp
-	33, // 18: webhooks.v1.ListDeliveriesResponse.deliveries:type_name -> webhooks.v1.Delivery
-	0,  // 19: webhooks.v1.WebhookService.ListEventTypes:input_type -> webhooks.v1.ListEventTypesRequest
-	2,  // 20: webhooks.v1.WebhookService.GetEventType:input_type -> webhooks.v1.GetEventTypeRequest
-	3,  // 21: webhooks.v1.WebhookService.CreateEndpoint:input_type -> webhooks.v1.CreateEndpointRequest
-	4,  // 22: webhooks.v1.WebhookService.GetEndpoint:input_type -> webhooks.v1.GetEndpointRequest
-	5,  // 23: webhooks.v1.WebhookService.ListEndpoints:input_type -> webhooks.v1.ListEndpointsRequest
-	7,  // 24: webhooks.v1.WebhookService.UpdateEndpoint:input_type -> webhooks.v1.UpdateEndpointRequest
-	8,  // 25: webhooks.v1.WebhookService.DeleteEndpoint:input_type -> webhooks.v1.DeleteEndpointRequest
-	9,  // 26: webhooks.v1.WebhookService.EnableEndpoint:input_type -> webhooks.v1.EnableEndpointRequest
-	10, // 27: webhooks.v1.WebhookService.DisableEndpoint:input_type -> webhooks.v1.DisableEndpointRequest
-	11, // 28: webhooks.v1.WebhookService.GetEndpointSecret:input_type -> webhooks.v1.GetEndpointSecretRequest
-	12, // 29: webhooks.v1.WebhookService.RotateEndpointSecret:input_type -> webhooks.v1.RotateEndpointSecretRequest
-	13, // 30: webhooks.v1.WebhookService.SendTestEvent:input_type -> webhooks.v1.SendTestEventRequest
-	15, // 31: webhooks.v1.WebhookService.RecoverEndpoint:input_type -> webhooks.v1.RecoverEndpointRequest
-	17, // 32: webhooks.v1.WebhookService.ListenEndpoint:input_type -> webhooks.v1.ListenEndpointRequest
-	19, // 33: webhooks.v1.WebhookService.PublishEvent:input_type -> webhooks.v1.PublishEventRequest
-	20, // 34: webhooks.v1.WebhookService.GetEvent:input_type -> webhooks.v1.GetEventRequest
-	21, // 35: webhooks.v1.WebhookService.ListEvents:input_type -> webhooks.v1.ListEventsRequest
-	23, // 36: webhooks.v1.WebhookService.GetDelivery:input_type -> webhooks.v1.GetDeliveryRequest
-	24, // 37: webhooks.v1.WebhookService.ListDeliveries:input_type -> webhooks.v1.ListDeliveriesRequest
-	26, // 38: webhooks.v1.WebhookService.RetryDelivery:input_type -> webhooks.v1.RetryDeliveryRequest
-	1,  // 39: webhooks.v1.WebhookService.ListEventTypes:output_type -> webhooks.v1.ListEventTypesResponse
-	28, // 40: webhooks.v1.WebhookService.GetEventType:output_type -> webhooks.v1.EventType
-	29, // 41: webhooks.v1.WebhookService.CreateEndpoint:output_type -> webhooks.v1.Endpoint
-	29, // 42: webhooks.v1.WebhookService.GetEndpoint:output_type -> webhooks.v1.Endpoint
-	6,  // 43: webhooks.v1.WebhookService.ListEndpoints:output_type -> webhooks.v1.ListEndpointsResponse
-	29, // 44: webhooks.v1.WebhookService.UpdateEndpoint:output_type -> webhooks.v1.Endpoint
-	37, // 45: webhooks.v1.WebhookService.DeleteEndpoint:output_type -> google.protobuf.Empty
-	29, // 46: webhooks.v1.WebhookService.EnableEndpoint:output_type -> webhooks.v1.Endpoint
-	29, // 47: webhooks.v1.WebhookService.DisableEndpoint:output_type -> webhooks.v1.Endpoint
-	38, // 48: webhooks.v1.WebhookService.GetEndpointSecret:output_type -> webhooks.v1.EndpointSecret
-	38, // 49: webhooks.v1.WebhookService.RotateEndpointSecret:output_type -> webhooks.v1.EndpointSecret
-	14, // 50: webhooks.v1.WebhookService.SendTestEvent:output_type -> webhooks.v1.SendTestEventResponse
-	16, // 51: webhooks.v1.WebhookService.RecoverEndpoint:output_type -> webhooks.v1.RecoverEndpointResponse
-	18, // 52: webhooks.v1.WebhookService.ListenEndpoint:output_type -> webhooks.v1.ListenEndpointResponse
-	32, // 53: webhooks.v1.WebhookService.PublishEvent:output_type -> webhooks.v1.Event
-	32, // 54: webhooks.v1.WebhookService.GetEvent:output_type -> webhooks.v1.Event
-	22, // 55: webhooks.v1.WebhookService.ListEvents:output_type -> webhooks.v1.ListEventsResponse
-	33, // 56: webhooks.v1.WebhookService.GetDelivery:output_type -> webhooks.v1.Delivery
-	25, // 57: webhooks.v1.WebhookService.ListDeliveries:output_type -> webhooks.v1.ListDeliveriesResponse
-	33, // 58: webhooks.v1.WebhookService.RetryDelivery:output_type -> webhooks.v1.Delivery
-	39, // [39:59] is the sub-list for method output_type
-	19, // [19:39] is the sub-list for method input_type
-	19, // [19:19] is the sub-list for extension type_name
-	19, // [19:19] is the sub-list for extension extendee
-	0,  // [0:19] is the sub-list for field type_name
+	35, // 0: webhooks.v1.ListEventTypesResponse.event_types:type_name -> webhooks.v1.EventType
+	36, // 1: webhooks.v1.CreateEndpointRequest.endpoint:type_name -> webhooks.v1.Endpoint
+	36, // 2: webhooks.v1.ListEndpointsResponse.endpoints:type_name -> webhooks.v1.Endpoint
+	36, // 3: webhooks.v1.UpdateEndpointRequest.endpoint:type_name -> webhooks.v1.Endpoint
+	37, // 4: webhooks.v1.UpdateEndpointRequest.update_mask:type_name -> google.protobuf.FieldMask
+	38, // 5: webhooks.v1.SendTestEventRequest.data:type_name -> google.protobuf.Struct
+	39, // 6: webhooks.v1.SendTestEventResponse.event:type_name -> webhooks.v1.Event
+	40, // 7: webhooks.v1.SendTestEventResponse.delivery:type_name -> webhooks.v1.Delivery
+	41, // 8: webhooks.v1.SendTestEventResponse.attempt:type_name -> webhooks.v1.Attempt
+	42, // 9: webhooks.v1.RecoverEndpointRequest.since:type_name -> google.protobuf.Timestamp
+	29, // 10: webhooks.v1.ListenEndpointResponse.headers:type_name -> webhooks.v1.ListenEndpointResponse.HeadersEntry
+	30, // 11: webhooks.v1.ListenEndpointDeliveriesRequest.start:type_name -> webhooks.v1.ListenEndpointDeliveriesRequest.Start
+	31, // 12: webhooks.v1.ListenEndpointDeliveriesRequest.result:type_name -> webhooks.v1.ListenEndpointDeliveriesRequest.Result
+	32, // 13: webhooks.v1.ListenEndpointDeliveriesResponse.ready:type_name -> webhooks.v1.ListenEndpointDeliveriesResponse.Ready
+	33, // 14: webhooks.v1.ListenEndpointDeliveriesResponse.forward:type_name -> webhooks.v1.ListenEndpointDeliveriesResponse.Forward
+	39, // 15: webhooks.v1.PublishEventRequest.event:type_name -> webhooks.v1.Event
+	42, // 16: webhooks.v1.ListEventsRequest.create_time_after:type_name -> google.protobuf.Timestamp
+	42, // 17: webhooks.v1.ListEventsRequest.create_time_before:type_name -> google.protobuf.Timestamp
+	39, // 18: webhooks.v1.ListEventsResponse.events:type_name -> webhooks.v1.Event
+	43, // 19: webhooks.v1.ListDeliveriesRequest.statuses:type_name -> webhooks.v1.Delivery.Status
+	42, // 20: webhooks.v1.ListDeliveriesRequest.create_time_after:type_name -> google.protobuf.Timestamp
+	42, // 21: webhooks.v1.ListDeliveriesRequest.create_time_before:type_name -> google.protobuf.Timestamp
+	40, // 22: webhooks.v1.ListDeliveriesResponse.deliveries:type_name -> webhooks.v1.Delivery
+	44, // 23: webhooks.v1.ListenEndpointDeliveriesRequest.Result.duration:type_name -> google.protobuf.Duration
+	36, // 24: webhooks.v1.ListenEndpointDeliveriesResponse.Ready.endpoint:type_name -> webhooks.v1.Endpoint
+	34, // 25: webhooks.v1.ListenEndpointDeliveriesResponse.Forward.headers:type_name -> webhooks.v1.ListenEndpointDeliveriesResponse.Forward.HeadersEntry
+	0,  // 26: webhooks.v1.WebhookService.ListEventTypes:input_type -> webhooks.v1.ListEventTypesRequest
+	2,  // 27: webhooks.v1.WebhookService.GetEventType:input_type -> webhooks.v1.GetEventTypeRequest
+	3,  // 28: webhooks.v1.WebhookService.CreateEndpoint:input_type -> webhooks.v1.CreateEndpointRequest
+	4,  // 29: webhooks.v1.WebhookService.GetEndpoint:input_type -> webhooks.v1.GetEndpointRequest
+	5,  // 30: webhooks.v1.WebhookService.ListEndpoints:input_type -> webhooks.v1.ListEndpointsRequest
+	7,  // 31: webhooks.v1.WebhookService.UpdateEndpoint:input_type -> webhooks.v1.UpdateEndpointRequest
+	8,  // 32: webhooks.v1.WebhookService.DeleteEndpoint:input_type -> webhooks.v1.DeleteEndpointRequest
+	9,  // 33: webhooks.v1.WebhookService.EnableEndpoint:input_type -> webhooks.v1.EnableEndpointRequest
+	10, // 34: webhooks.v1.WebhookService.DisableEndpoint:input_type -> webhooks.v1.DisableEndpointRequest
+	11, // 35: webhooks.v1.WebhookService.GetEndpointSecret:input_type -> webhooks.v1.GetEndpointSecretRequest
+	12, // 36: webhooks.v1.WebhookService.RotateEndpointSecret:input_type -> webhooks.v1.RotateEndpointSecretRequest
+	13, // 37: webhooks.v1.WebhookService.SendTestEvent:input_type -> webhooks.v1.SendTestEventRequest
+	15, // 38: webhooks.v1.WebhookService.RecoverEndpoint:input_type -> webhooks.v1.RecoverEndpointRequest
+	17, // 39: webhooks.v1.WebhookService.ListenEndpoint:input_type -> webhooks.v1.ListenEndpointRequest
+	19, // 40: webhooks.v1.WebhookService.ListenEndpointDeliveries:input_type -> webhooks.v1.ListenEndpointDeliveriesRequest
+	21, // 41: webhooks.v1.WebhookService.PublishEvent:input_type -> webhooks.v1.PublishEventRequest
+	22, // 42: webhooks.v1.WebhookService.GetEvent:input_type -> webhooks.v1.GetEventRequest
+	23, // 43: webhooks.v1.WebhookService.ListEvents:input_type -> webhooks.v1.ListEventsRequest
+	25, // 44: webhooks.v1.WebhookService.GetDelivery:input_type -> webhooks.v1.GetDeliveryRequest
+	26, // 45: webhooks.v1.WebhookService.ListDeliveries:input_type -> webhooks.v1.ListDeliveriesRequest
+	28, // 46: webhooks.v1.WebhookService.RetryDelivery:input_type -> webhooks.v1.RetryDeliveryRequest
+	1,  // 47: webhooks.v1.WebhookService.ListEventTypes:output_type -> webhooks.v1.ListEventTypesResponse
+	35, // 48: webhooks.v1.WebhookService.GetEventType:output_type -> webhooks.v1.EventType
+	36, // 49: webhooks.v1.WebhookService.CreateEndpoint:output_type -> webhooks.v1.Endpoint
+	36, // 50: webhooks.v1.WebhookService.GetEndpoint:output_type -> webhooks.v1.Endpoint
+	6,  // 51: webhooks.v1.WebhookService.ListEndpoints:output_type -> webhooks.v1.ListEndpointsResponse
+	36, // 52: webhooks.v1.WebhookService.UpdateEndpoint:output_type -> webhooks.v1.Endpoint
+	45, // 53: webhooks.v1.WebhookService.DeleteEndpoint:output_type -> google.protobuf.Empty
+	36, // 54: webhooks.v1.WebhookService.EnableEndpoint:output_type -> webhooks.v1.Endpoint
+	36, // 55: webhooks.v1.WebhookService.DisableEndpoint:output_type -> webhooks.v1.Endpoint
+	46, // 56: webhooks.v1.WebhookService.GetEndpointSecret:output_type -> webhooks.v1.EndpointSecret
+	46, // 57: webhooks.v1.WebhookService.RotateEndpointSecret:output_type -> webhooks.v1.EndpointSecret
+	14, // 58: webhooks.v1.WebhookService.SendTestEvent:output_type -> webhooks.v1.SendTestEventResponse
+	16, // 59: webhooks.v1.WebhookService.RecoverEndpoint:output_type -> webhooks.v1.RecoverEndpointResponse
+	18, // 60: webhooks.v1.WebhookService.ListenEndpoint:output_type -> webhooks.v1.ListenEndpointResponse
+	20, // 61: webhooks.v1.WebhookService.ListenEndpointDeliveries:output_type -> webhooks.v1.ListenEndpointDeliveriesResponse
+	39, // 62: webhooks.v1.WebhookService.PublishEvent:output_type -> webhooks.v1.Event
+	39, // 63: webhooks.v1.WebhookService.GetEvent:output_type -> webhooks.v1.Event
+	24, // 64: webhooks.v1.WebhookService.ListEvents:output_type -> webhooks.v1.ListEventsResponse
+	40, // 65: webhooks.v1.WebhookService.GetDelivery:output_type -> webhooks.v1.Delivery
+	27, // 66: webhooks.v1.WebhookService.ListDeliveries:output_type -> webhooks.v1.ListDeliveriesResponse
+	40, // 67: webhooks.v1.WebhookService.RetryDelivery:output_type -> webhooks.v1.Delivery
+	47, // [47:68] is the sub-list for method output_type
+	26, // [26:47] is the sub-list for method input_type
+	26, // [26:26] is the sub-list for extension type_name
+	26, // [26:26] is the sub-list for extension extendee
+	0,  // [0:26] is the sub-list for field type_name
 }
 
 func init() { file_webhooks_v1_webhook_service_proto_init() }
@@ -1801,13 +2342,21 @@ func file_webhooks_v1_webhook_service_proto_init() {
 		return
 	}
 	file_webhooks_v1_resources_proto_init()
+	file_webhooks_v1_webhook_service_proto_msgTypes[19].OneofWrappers = []any{
+		(*ListenEndpointDeliveriesRequest_Start_)(nil),
+		(*ListenEndpointDeliveriesRequest_Result_)(nil),
+	}
+	file_webhooks_v1_webhook_service_proto_msgTypes[20].OneofWrappers = []any{
+		(*ListenEndpointDeliveriesResponse_Ready_)(nil),
+		(*ListenEndpointDeliveriesResponse_Forward_)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_webhooks_v1_webhook_service_proto_rawDesc), len(file_webhooks_v1_webhook_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   28,
+			NumMessages:   35,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -20,26 +20,27 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	WebhookService_ListEventTypes_FullMethodName       = "/webhooks.v1.WebhookService/ListEventTypes"
-	WebhookService_GetEventType_FullMethodName         = "/webhooks.v1.WebhookService/GetEventType"
-	WebhookService_CreateEndpoint_FullMethodName       = "/webhooks.v1.WebhookService/CreateEndpoint"
-	WebhookService_GetEndpoint_FullMethodName          = "/webhooks.v1.WebhookService/GetEndpoint"
-	WebhookService_ListEndpoints_FullMethodName        = "/webhooks.v1.WebhookService/ListEndpoints"
-	WebhookService_UpdateEndpoint_FullMethodName       = "/webhooks.v1.WebhookService/UpdateEndpoint"
-	WebhookService_DeleteEndpoint_FullMethodName       = "/webhooks.v1.WebhookService/DeleteEndpoint"
-	WebhookService_EnableEndpoint_FullMethodName       = "/webhooks.v1.WebhookService/EnableEndpoint"
-	WebhookService_DisableEndpoint_FullMethodName      = "/webhooks.v1.WebhookService/DisableEndpoint"
-	WebhookService_GetEndpointSecret_FullMethodName    = "/webhooks.v1.WebhookService/GetEndpointSecret"
-	WebhookService_RotateEndpointSecret_FullMethodName = "/webhooks.v1.WebhookService/RotateEndpointSecret"
-	WebhookService_SendTestEvent_FullMethodName        = "/webhooks.v1.WebhookService/SendTestEvent"
-	WebhookService_RecoverEndpoint_FullMethodName      = "/webhooks.v1.WebhookService/RecoverEndpoint"
-	WebhookService_ListenEndpoint_FullMethodName       = "/webhooks.v1.WebhookService/ListenEndpoint"
-	WebhookService_PublishEvent_FullMethodName         = "/webhooks.v1.WebhookService/PublishEvent"
-	WebhookService_GetEvent_FullMethodName             = "/webhooks.v1.WebhookService/GetEvent"
-	WebhookService_ListEvents_FullMethodName           = "/webhooks.v1.WebhookService/ListEvents"
-	WebhookService_GetDelivery_FullMethodName          = "/webhooks.v1.WebhookService/GetDelivery"
-	WebhookService_ListDeliveries_FullMethodName       = "/webhooks.v1.WebhookService/ListDeliveries"
-	WebhookService_RetryDelivery_FullMethodName        = "/webhooks.v1.WebhookService/RetryDelivery"
+	WebhookService_ListEventTypes_FullMethodName           = "/webhooks.v1.WebhookService/ListEventTypes"
+	WebhookService_GetEventType_FullMethodName             = "/webhooks.v1.WebhookService/GetEventType"
+	WebhookService_CreateEndpoint_FullMethodName           = "/webhooks.v1.WebhookService/CreateEndpoint"
+	WebhookService_GetEndpoint_FullMethodName              = "/webhooks.v1.WebhookService/GetEndpoint"
+	WebhookService_ListEndpoints_FullMethodName            = "/webhooks.v1.WebhookService/ListEndpoints"
+	WebhookService_UpdateEndpoint_FullMethodName           = "/webhooks.v1.WebhookService/UpdateEndpoint"
+	WebhookService_DeleteEndpoint_FullMethodName           = "/webhooks.v1.WebhookService/DeleteEndpoint"
+	WebhookService_EnableEndpoint_FullMethodName           = "/webhooks.v1.WebhookService/EnableEndpoint"
+	WebhookService_DisableEndpoint_FullMethodName          = "/webhooks.v1.WebhookService/DisableEndpoint"
+	WebhookService_GetEndpointSecret_FullMethodName        = "/webhooks.v1.WebhookService/GetEndpointSecret"
+	WebhookService_RotateEndpointSecret_FullMethodName     = "/webhooks.v1.WebhookService/RotateEndpointSecret"
+	WebhookService_SendTestEvent_FullMethodName            = "/webhooks.v1.WebhookService/SendTestEvent"
+	WebhookService_RecoverEndpoint_FullMethodName          = "/webhooks.v1.WebhookService/RecoverEndpoint"
+	WebhookService_ListenEndpoint_FullMethodName           = "/webhooks.v1.WebhookService/ListenEndpoint"
+	WebhookService_ListenEndpointDeliveries_FullMethodName = "/webhooks.v1.WebhookService/ListenEndpointDeliveries"
+	WebhookService_PublishEvent_FullMethodName             = "/webhooks.v1.WebhookService/PublishEvent"
+	WebhookService_GetEvent_FullMethodName                 = "/webhooks.v1.WebhookService/GetEvent"
+	WebhookService_ListEvents_FullMethodName               = "/webhooks.v1.WebhookService/ListEvents"
+	WebhookService_GetDelivery_FullMethodName              = "/webhooks.v1.WebhookService/GetDelivery"
+	WebhookService_ListDeliveries_FullMethodName           = "/webhooks.v1.WebhookService/ListDeliveries"
+	WebhookService_RetryDelivery_FullMethodName            = "/webhooks.v1.WebhookService/RetryDelivery"
 )
 
 // WebhookServiceClient is the client API for WebhookService service.
@@ -64,7 +65,9 @@ type WebhookServiceClient interface {
 	GetEndpoint(ctx context.Context, in *GetEndpointRequest, opts ...grpc.CallOption) (*Endpoint, error)
 	// Lists endpoints, newest first.
 	ListEndpoints(ctx context.Context, in *ListEndpointsRequest, opts ...grpc.CallOption) (*ListEndpointsResponse, error)
-	// Changes the fields of an endpoint named in `update_mask`.
+	// Changes the fields of an endpoint named in `update_mask`. With
+	// `endpoint.etag` set, only if the endpoint has not changed since that
+	// etag was read (otherwise `ABORTED`).
 	UpdateEndpoint(ctx context.Context, in *UpdateEndpointRequest, opts ...grpc.CallOption) (*Endpoint, error)
 	// Deletes an endpoint with its delivery history. Pending deliveries to it
 	// are dropped.
@@ -84,18 +87,29 @@ type WebhookServiceClient interface {
 	SendTestEvent(ctx context.Context, in *SendTestEventRequest, opts ...grpc.CallOption) (*SendTestEventResponse, error)
 	// Re-sends every failed delivery of an endpoint created since a time.
 	RecoverEndpoint(ctx context.Context, in *RecoverEndpointRequest, opts ...grpc.CallOption) (*RecoverEndpointResponse, error)
-	// Streams the deliveries made to an endpoint as they happen, over a
-	// connection you open (`webhookctl listen` uses it to forward events to a
-	// local server during development, no public URL needed).
+	// Deprecated: Do not use.
+	// Deprecated, never implemented: it answers UNIMPLEMENTED. A listener
+	// must report each delivery's result, which a server stream cannot carry;
+	// use ListenEndpointDeliveries.
 	ListenEndpoint(ctx context.Context, in *ListenEndpointRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ListenEndpointResponse], error)
+	// Receives the deliveries of a development endpoint over a connection you
+	// open, and reports what became of each: `webhookctl listen` forwards them
+	// to a local server during development, no public URL needed. Send a
+	// `start` first; webhookd answers `ready` with the endpoint and its
+	// secret, then sends one `forward` per attempt, signed exactly as a real
+	// request, and records the `result` you send back as that attempt's
+	// outcome (a failure is retried on the endpoint's schedule). Listeners
+	// connected to the same endpoint share its deliveries, each attempt going
+	// to one of them. gRPC only: there is no REST binding.
+	ListenEndpointDeliveries(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[ListenEndpointDeliveriesRequest, ListenEndpointDeliveriesResponse], error)
 	// Publishes an event: it is stored and delivered to every enabled endpoint
 	// of its account subscribed to its type. Publishing again with the same
 	// `idempotency_key` returns the first event and sends nothing more.
 	PublishEvent(ctx context.Context, in *PublishEventRequest, opts ...grpc.CallOption) (*Event, error)
 	// Gets an event.
 	GetEvent(ctx context.Context, in *GetEventRequest, opts ...grpc.CallOption) (*Event, error)
-	// Lists events, newest first, filtered by type and time: use it to fetch
-	// events your endpoint missed.
+	// Lists events, newest first, filtered by type, time or a cursor event:
+	// use it to fetch events your endpoint missed.
 	ListEvents(ctx context.Context, in *ListEventsRequest, opts ...grpc.CallOption) (*ListEventsResponse, error)
 	// Gets a delivery with every attempt.
 	GetDelivery(ctx context.Context, in *GetDeliveryRequest, opts ...grpc.CallOption) (*Delivery, error)
@@ -244,6 +258,7 @@ func (c *webhookServiceClient) RecoverEndpoint(ctx context.Context, in *RecoverE
 	return out, nil
 }
 
+// Deprecated: Do not use.
 func (c *webhookServiceClient) ListenEndpoint(ctx context.Context, in *ListenEndpointRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ListenEndpointResponse], error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	stream, err := c.cc.NewStream(ctx, &WebhookService_ServiceDesc.Streams[0], WebhookService_ListenEndpoint_FullMethodName, cOpts...)
@@ -262,6 +277,19 @@ func (c *webhookServiceClient) ListenEndpoint(ctx context.Context, in *ListenEnd
 
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type WebhookService_ListenEndpointClient = grpc.ServerStreamingClient[ListenEndpointResponse]
+
+func (c *webhookServiceClient) ListenEndpointDeliveries(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[ListenEndpointDeliveriesRequest, ListenEndpointDeliveriesResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &WebhookService_ServiceDesc.Streams[1], WebhookService_ListenEndpointDeliveries_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[ListenEndpointDeliveriesRequest, ListenEndpointDeliveriesResponse]{ClientStream: stream}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type WebhookService_ListenEndpointDeliveriesClient = grpc.BidiStreamingClient[ListenEndpointDeliveriesRequest, ListenEndpointDeliveriesResponse]
 
 func (c *webhookServiceClient) PublishEvent(ctx context.Context, in *PublishEventRequest, opts ...grpc.CallOption) (*Event, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
@@ -345,7 +373,9 @@ type WebhookServiceServer interface {
 	GetEndpoint(context.Context, *GetEndpointRequest) (*Endpoint, error)
 	// Lists endpoints, newest first.
 	ListEndpoints(context.Context, *ListEndpointsRequest) (*ListEndpointsResponse, error)
-	// Changes the fields of an endpoint named in `update_mask`.
+	// Changes the fields of an endpoint named in `update_mask`. With
+	// `endpoint.etag` set, only if the endpoint has not changed since that
+	// etag was read (otherwise `ABORTED`).
 	UpdateEndpoint(context.Context, *UpdateEndpointRequest) (*Endpoint, error)
 	// Deletes an endpoint with its delivery history. Pending deliveries to it
 	// are dropped.
@@ -365,18 +395,29 @@ type WebhookServiceServer interface {
 	SendTestEvent(context.Context, *SendTestEventRequest) (*SendTestEventResponse, error)
 	// Re-sends every failed delivery of an endpoint created since a time.
 	RecoverEndpoint(context.Context, *RecoverEndpointRequest) (*RecoverEndpointResponse, error)
-	// Streams the deliveries made to an endpoint as they happen, over a
-	// connection you open (`webhookctl listen` uses it to forward events to a
-	// local server during development, no public URL needed).
+	// Deprecated: Do not use.
+	// Deprecated, never implemented: it answers UNIMPLEMENTED. A listener
+	// must report each delivery's result, which a server stream cannot carry;
+	// use ListenEndpointDeliveries.
 	ListenEndpoint(*ListenEndpointRequest, grpc.ServerStreamingServer[ListenEndpointResponse]) error
+	// Receives the deliveries of a development endpoint over a connection you
+	// open, and reports what became of each: `webhookctl listen` forwards them
+	// to a local server during development, no public URL needed. Send a
+	// `start` first; webhookd answers `ready` with the endpoint and its
+	// secret, then sends one `forward` per attempt, signed exactly as a real
+	// request, and records the `result` you send back as that attempt's
+	// outcome (a failure is retried on the endpoint's schedule). Listeners
+	// connected to the same endpoint share its deliveries, each attempt going
+	// to one of them. gRPC only: there is no REST binding.
+	ListenEndpointDeliveries(grpc.BidiStreamingServer[ListenEndpointDeliveriesRequest, ListenEndpointDeliveriesResponse]) error
 	// Publishes an event: it is stored and delivered to every enabled endpoint
 	// of its account subscribed to its type. Publishing again with the same
 	// `idempotency_key` returns the first event and sends nothing more.
 	PublishEvent(context.Context, *PublishEventRequest) (*Event, error)
 	// Gets an event.
 	GetEvent(context.Context, *GetEventRequest) (*Event, error)
-	// Lists events, newest first, filtered by type and time: use it to fetch
-	// events your endpoint missed.
+	// Lists events, newest first, filtered by type, time or a cursor event:
+	// use it to fetch events your endpoint missed.
 	ListEvents(context.Context, *ListEventsRequest) (*ListEventsResponse, error)
 	// Gets a delivery with every attempt.
 	GetDelivery(context.Context, *GetDeliveryRequest) (*Delivery, error)
@@ -436,6 +477,9 @@ func (UnimplementedWebhookServiceServer) RecoverEndpoint(context.Context, *Recov
 }
 func (UnimplementedWebhookServiceServer) ListenEndpoint(*ListenEndpointRequest, grpc.ServerStreamingServer[ListenEndpointResponse]) error {
 	return status.Error(codes.Unimplemented, "method ListenEndpoint not implemented")
+}
+func (UnimplementedWebhookServiceServer) ListenEndpointDeliveries(grpc.BidiStreamingServer[ListenEndpointDeliveriesRequest, ListenEndpointDeliveriesResponse]) error {
+	return status.Error(codes.Unimplemented, "method ListenEndpointDeliveries not implemented")
 }
 func (UnimplementedWebhookServiceServer) PublishEvent(context.Context, *PublishEventRequest) (*Event, error) {
 	return nil, status.Error(codes.Unimplemented, "method PublishEvent not implemented")
@@ -721,6 +765,13 @@ func _WebhookService_ListenEndpoint_Handler(srv interface{}, stream grpc.ServerS
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type WebhookService_ListenEndpointServer = grpc.ServerStreamingServer[ListenEndpointResponse]
 
+func _WebhookService_ListenEndpointDeliveries_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(WebhookServiceServer).ListenEndpointDeliveries(&grpc.GenericServerStream[ListenEndpointDeliveriesRequest, ListenEndpointDeliveriesResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type WebhookService_ListenEndpointDeliveriesServer = grpc.BidiStreamingServer[ListenEndpointDeliveriesRequest, ListenEndpointDeliveriesResponse]
+
 func _WebhookService_PublishEvent_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(PublishEventRequest)
 	if err := dec(in); err != nil {
@@ -918,6 +969,12 @@ var WebhookService_ServiceDesc = grpc.ServiceDesc{
 			StreamName:    "ListenEndpoint",
 			Handler:       _WebhookService_ListenEndpoint_Handler,
 			ServerStreams: true,
+		},
+		{
+			StreamName:    "ListenEndpointDeliveries",
+			Handler:       _WebhookService_ListenEndpointDeliveries_Handler,
+			ServerStreams: true,
+			ClientStreams: true,
 		},
 	},
 	Metadata: "webhooks/v1/webhook_service.proto",
