@@ -418,7 +418,7 @@ func (e *Engine) attempt(ctx context.Context, h *heldClaim, work *store.Delivery
 		return nil
 	}
 	if ep.Development {
-		return e.attemptListened(ctx, log, c, work, now) // no URL: see listen.go
+		return e.attemptListened(ctx, log, h, work, now) // no URL: see listen.go
 	}
 	if !e.limiter.acquire(ep.ID, endpointBusyWait) {
 		// The endpoint is busy with as many attempts as it may have: come
