@@ -98,12 +98,7 @@ func newDeliveriesListCommand(f *Factory) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			now := f.Now()
-			afterT, err := parseTime("after", after, now)
-			if err != nil {
-				return err
-			}
-			beforeT, err := parseTime("before", before, now)
+			afterT, beforeT, err := parseTimeRange(after, before, f.Now())
 			if err != nil {
 				return err
 			}

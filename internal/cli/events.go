@@ -91,12 +91,7 @@ func newEventsListCommand(f *Factory) *cobra.Command {
   webhookctl events list --after-event evt_01jd… --all --format json`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			now := f.Now()
-			afterT, err := parseTime("after", after, now)
-			if err != nil {
-				return err
-			}
-			beforeT, err := parseTime("before", before, now)
+			afterT, beforeT, err := parseTimeRange(after, before, f.Now())
 			if err != nil {
 				return err
 			}

@@ -56,6 +56,18 @@ func noArgs(cmd *cobra.Command, args []string) error {
 }
 
 // parseTime reads a time flag: RFC 3339 (2026-12-01T09:00:00Z), or a
+// parseTimeRange parses the --after and --before flags of the list
+// commands.
+func parseTimeRange(after, before string, now time.Time) (afterT, beforeT *timestamppb.Timestamp, err error) {
+	if afterT, err = parseTime("after", after, now); err != nil {
+		return nil, nil, err
+	}
+	if beforeT, err = parseTime("before", before, now); err != nil {
+		return nil, nil, err
+	}
+	return afterT, beforeT, nil
+}
+
 // duration meaning that long ago (24h, 90m).
 func parseTime(flagName, v string, now time.Time) (*timestamppb.Timestamp, error) {
 	if v == "" {
