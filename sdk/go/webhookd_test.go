@@ -299,3 +299,28 @@ func flagSet(name, value string) error {
 	}
 	return flag.Set(name, value)
 }
+
+// TestNewChecksArguments checks that New refuses an address without a port
+// and an empty key at once, instead of failing every call later.
+func TestNewChecksArguments(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name    string
+		address string
+		apiKey  string
+		wantErr bool
+	}{
+		{"loopback", "127.0.0.1:9090", "whk_x", false},
+		{"remote", "webhookd.internal:9090", "whk_x", false},
+		{"no port", "webhookd.internal", "whk_x", true},
+		{"no key", "127.0.0.1:9090", " ", true},
+	} {
+		c, err := webhookd.New(tt.address, tt.apiKey)
+		if (err != nil) != tt.wantErr {
+			t.Errorf("%s: New(%q) = %v, want error %v", tt.name, tt.address, err, tt.wantErr)
+		}
+		if c != nil {
+			c.Close()
+		}
+	}
+}
