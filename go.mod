@@ -11,7 +11,7 @@ require (
 	github.com/prometheus/client_golang v1.25.0
 	github.com/redis/go-redis/v9 v9.23.0
 	github.com/spf13/cobra v1.10.2
-	github.com/webhookd/webhookd/gen v0.0.0-00010101000000-000000000000
+	github.com/webhookd/webhookd/gen v0.1.0
 	golang.org/x/net v0.61.0
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20261104224025-d1e00e9f33ab
 	google.golang.org/grpc v1.85.0
@@ -59,5 +59,6 @@ require (
 )
 
 // gen/ is a module of its own so that sdk/go can use it without the
-// server's dependencies; within this repository it is always the local copy.
+// server's dependencies. Its required version is the release in VERSION (a
+// release tags gen/vX.Y.Z); within this repository it is the local copy.
 replace github.com/webhookd/webhookd/gen => ./gen

@@ -50,4 +50,12 @@ func TestReleaseIsVERSION(t *testing.T) {
 	if want := strings.TrimSpace(string(b)); Release != want {
 		t.Errorf("Release = %q, VERSION holds %q: change both together (and sdk/go's Version)", Release, want)
 	}
+	// The gen module webhookd is built with is of the same release.
+	mod, err := os.ReadFile("../../go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if req := "github.com/webhookd/webhookd/gen v" + Release + "\n"; !strings.Contains(string(mod), req) {
+		t.Errorf("go.mod does not require %q", strings.TrimSpace(req))
+	}
 }

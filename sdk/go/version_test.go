@@ -24,3 +24,17 @@ func TestVersionIsTheRepositorysVersion(t *testing.T) {
 		t.Errorf("webhookd.Version = %q, VERSION holds %q: change both together", webhookd.Version, want)
 	}
 }
+
+// TestGenRequirementIsVersion checks that the SDK requires the gen module of
+// its own release, so that outside this repository (where the replace
+// directive does not apply) it gets the types it was built with.
+func TestGenRequirementIsVersion(t *testing.T) {
+	t.Parallel()
+	b, err := os.ReadFile("go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "github.com/webhookd/webhookd/gen v" + webhookd.Version + "\n"; !strings.Contains(string(b), want) {
+		t.Errorf("go.mod does not require %q", strings.TrimSpace(want))
+	}
+}
