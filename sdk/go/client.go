@@ -41,7 +41,7 @@ type options struct {
 
 // WithTLSConfig sets the TLS configuration of the connection, e.g. to trust
 // a private CA. The default is the system's roots with the address's host as
-// the server name.
+// the server name. Given, it applies to loopback addresses too.
 func WithTLSConfig(cfg *tls.Config) Option {
 	return func(o *options) { o.tlsConfig = cfg }
 }
@@ -72,15 +72,22 @@ func WithDialOptions(opts ...grpc.DialOption) Option {
 	return func(o *options) { o.dialOptions = append(o.dialOptions, opts...) }
 }
 
-// New makes a client of the webhookd at address ("host:port", its gRPC
-// listener) that authenticates with apiKey (a whk_… token). It connects
+// New makes a client of the webhookd at address ("host:port" of its gRPC
+// listener, or a gRPC target such as "dns:///host:port") that authenticates
+// with apiKey (a whk_… token). It connects
 // lazily, on the first call, so a webhookd that is not up yet is no error
 // here.
 func New(address, apiKey string, opts ...Option) (*Client, error) {
 	if strings.TrimSpace(apiKey) == "" {
 		return nil, errors.New("webhookd: apiKey is empty")
 	}
-	host, _, err := net.SplitHostPort(address)
+	// A gRPC target with a resolver scheme ("dns:///host:port") names the
+	// host after it.
+	hostPort := address
+	if _, after, ok := strings.Cut(address, ":///"); ok {
+		hostPort = after
+	}
+	host, _, err := net.SplitHostPort(hostPort)
 	if err != nil {
 		return nil, fmt.Errorf("webhookd: address %q: want host:port: %w", address, err)
 	}
@@ -92,7 +99,9 @@ func New(address, apiKey string, opts ...Option) (*Client, error) {
 		return nil, err
 	}
 
-	plaintext := o.plaintext || isLoopback(host)
+	// Loopback is plaintext unless TLS was configured explicitly (a local
+	// TLS-terminating proxy, a test server).
+	plaintext := o.plaintext || (isLoopback(host) && o.tlsConfig == nil)
 	var transport credentials.TransportCredentials
 	if plaintext {
 		transport = insecure.NewCredentials()

@@ -312,6 +312,7 @@ func TestNewChecksArguments(t *testing.T) {
 	}{
 		{"loopback", "127.0.0.1:9090", "whk_x", false},
 		{"remote", "webhookd.internal:9090", "whk_x", false},
+		{"target with a scheme", "dns:///webhookd.internal:9090", "whk_x", false},
 		{"no port", "webhookd.internal", "whk_x", true},
 		{"no key", "127.0.0.1:9090", " ", true},
 	} {
