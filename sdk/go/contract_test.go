@@ -254,6 +254,70 @@ func TestRetryHonoursRetryInfo(t *testing.T) {
 	}
 }
 
+// TestRetryUntilWebhookdIsUp retries a read that fails with UNAVAILABLE
+// because webhookd is not listening yet, and succeeds once it is: the
+// failure of a real restart or rollout, with backoff.
+func TestRetryUntilWebhookdIsUp(t *testing.T) {
+	t.Parallel()
+	if skipReason != "" {
+		t.Skip(skipReason)
+	}
+	// A free port, closed again so that nothing listens on it until
+	// webhookd does.
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := lis.Addr().String()
+	lis.Close()
+
+	token := "whk_sdktest_" + randomHex(16)
+	var mu sync.Mutex
+	var retries []webhookd.RetryEvent
+	client, err := webhookd.New(addr, token,
+		webhookd.WithRetryPolicy(webhookd.RetryPolicy{MaxAttempts: 100, InitialBackoff: 50 * time.Millisecond, MaxBackoff: 500 * time.Millisecond, Multiplier: 2}),
+		webhookd.WithRetryHook(func(e webhookd.RetryEvent) {
+			mu.Lock()
+			retries = append(retries, e)
+			mu.Unlock()
+		}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+
+	done := make(chan error, 1)
+	go func() {
+		_, err := client.AdminService().ListAccounts(ctx, &webhooksv1.ListAccountsRequest{})
+		done <- err
+	}()
+	// Start webhookd only once the call has failed at least once.
+	if err := waitFor(ctx, "a first failed attempt", func() (bool, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(retries) > 0, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := startWebhookdWithToken(t.TempDir(), token, "--grpc-addr", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Stop()
+	if err := <-done; err != nil {
+		t.Fatalf("ListAccounts while webhookd started: %v", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, r := range retries {
+		if r.Err.Code() != codes.Unavailable {
+			t.Errorf("retried after %v, want UNAVAILABLE only", r.Err)
+		}
+	}
+}
+
 // TestClient covers the client's behaviour against one real webhookd.
 func TestClient(t *testing.T) {
 	t.Parallel()

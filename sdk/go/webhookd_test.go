@@ -122,7 +122,12 @@ var servingLine = regexp.MustCompile(`msg=serving grpc=(\S+) http=(\S+)`)
 // dataDir, letting it deliver to plain-http loopback receivers, and waits
 // until it serves.
 func startWebhookd(dataDir string, extraArgs ...string) (*webhookdProcess, error) {
-	token := "whk_sdktest_" + randomHex(16)
+	return startWebhookdWithToken(dataDir, "whk_sdktest_"+randomHex(16), extraArgs...)
+}
+
+// startWebhookdWithToken is startWebhookd with a chosen admin token.
+// Flags in extraArgs override the defaults (the last of a flag wins).
+func startWebhookdWithToken(dataDir, token string, extraArgs ...string) (*webhookdProcess, error) {
 	args := append([]string{
 		"--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0",
 		"--data-dir", dataDir,
