@@ -99,11 +99,9 @@ type retrier struct {
 	policy  RetryPolicy
 	onRetry func(RetryEvent)
 	newKey  func() string
-	// sleep waits (sleepContext when nil).
-	sleep func(context.Context, time.Duration) error
 }
 
-const publishMethod = "/webhooks.v1.WebhookService/PublishEvent"
+const publishMethod = webhooksv1.WebhookService_PublishEvent_FullMethodName
 
 func (r retrier) intercept(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
 	if p, ok := req.(*webhooksv1.PublishEventRequest); ok && p.GetIdempotencyKey() == "" {
@@ -129,11 +127,7 @@ func (r retrier) intercept(ctx context.Context, method string, req, reply any, c
 		if r.onRetry != nil {
 			r.onRetry(RetryEvent{Method: method, Attempt: attempt, Err: e, Delay: delay})
 		}
-		sleep := r.sleep
-		if sleep == nil {
-			sleep = sleepContext
-		}
-		if err := sleep(ctx, delay); err != nil {
+		if err := sleepContext(ctx, delay); err != nil {
 			return e
 		}
 	}
