@@ -13,14 +13,17 @@ help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: generate
-generate: web/node_modules/.package-lock.json ## Regenerate gen/ from proto/ (buf), ent/ from ent/schema (entc) and the dashboard's API types
+generate: web/node_modules/.package-lock.json ## Regenerate gen/ from proto/ (buf), ent/ from ent/schema (entc), the dashboard's API types and the CLI reference in docs/cli
 	@# buf.gen.yaml cannot use "clean" (gen/openapiv2/openapiv2.go is hand-written),
 	@# so generated files are removed here: a deleted proto leaves nothing stale.
 	find gen server/gateway -type f \( -name '*.pb.go' -o -name '*.pb.gw.go' -o -name '*.swagger.json' -o -name '*.openapi.json' \) -delete
 	$(BUF) generate
 	go generate ./ent/...
+	go generate ./internal/cli/...
 	@# The dashboard's typed client: openapi-typescript over the OpenAPI 3.1 document.
 	cd web && npm run --silent generate
+	@# The Python SDK's stubs: Debian's protoc and grpc_python_plugin, versions checked.
+	sdk/python/generate.sh
 
 # The dashboard's npm packages, pinned by web/package-lock.json.
 web/node_modules/.package-lock.json: web/package-lock.json web/package.json

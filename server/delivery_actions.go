@@ -30,9 +30,17 @@ func (s *WebhookService) dispatch(ctx context.Context, ev *webhookd.Event, deliv
 	if len(deliveries) == 0 || s.cfg.Dispatcher == nil {
 		return
 	}
+	// The dispatcher gets copies: the engine's hand-off attempts them in
+	// its own goroutines and records the outcome into them, while the
+	// caller still answers from its own (SendTestEvent, RetryDelivery).
+	owned := make([]*webhookd.Delivery, len(deliveries))
+	for i, d := range deliveries {
+		c := *d
+		owned[i] = &c
+	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), dispatchTimeout)
 	defer cancel()
-	if err := s.cfg.Dispatcher.Dispatch(ctx, ev, deliveries); err != nil {
+	if err := s.cfg.Dispatcher.Dispatch(ctx, ev, owned); err != nil {
 		s.cfg.Logger.WarnContext(ctx, "dispatch failed; the reconciler will schedule the deliveries",
 			"deliveries", len(deliveries), "error", err)
 	}
