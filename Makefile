@@ -16,7 +16,7 @@ help: ## Show this help
 generate: web/node_modules/.package-lock.json ## Regenerate gen/ from proto/ (buf), ent/ from ent/schema (entc), the dashboard's API types and the CLI reference in docs/cli
 	@# buf.gen.yaml cannot use "clean" (gen/openapiv2/openapiv2.go is hand-written),
 	@# so generated files are removed here: a deleted proto leaves nothing stale.
-	find gen -type f \( -name '*.pb.go' -o -name '*.pb.gw.go' -o -name '*.swagger.json' -o -name '*.openapi.json' \) -delete
+	find gen server/gateway -type f \( -name '*.pb.go' -o -name '*.pb.gw.go' -o -name '*.swagger.json' -o -name '*.openapi.json' \) -delete
 	$(BUF) generate
 	go generate ./ent/...
 	go generate ./internal/cli/...
@@ -48,6 +48,8 @@ lint: ## Check formatting (gofmt, buf format), go vet and buf lint
 	@files=$$(find . \( -name .git -o -name node_modules -o -name testdata -o -name vendor \) -prune -o -name '*.go' -type f -print0 | xargs -0 -r "$$(go env GOROOT)/bin/gofmt" -l); \
 	if [[ -n $$files ]]; then echo "not gofmt'd:"; echo "$$files"; exit 1; fi
 	go vet ./...
+	cd gen && go vet ./...
+	cd sdk/go && go vet ./...
 	$(BUF) lint
 	$(BUF) format --diff --exit-code
 
@@ -64,12 +66,14 @@ chaos: ## Kill a worker, a Redis Cluster node and PostgreSQL under load; fail if
 	scripts/chaos.sh $(CHAOS_ARGS)
 
 # VERSION is what `webhookd --version` prints and deliveries send as
-# User-Agent: webhookd/$(VERSION). Empty (no git), the binaries fall back to
-# the module version Go records.
-VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null)
+# User-Agent: webhookd/$(VERSION): the release tag when HEAD is one, else the
+# VERSION file's release as a pre-release of the commit (0.1.0-dev+1889067).
+# Empty (no git), the binaries fall back to the module version Go records.
+VERSION ?= $(shell git describe --tags --exact-match --dirty 2>/dev/null || \
+	{ c=$$(git describe --always --dirty 2>/dev/null) && echo "$$(cat VERSION)-dev+$$c"; })
 
 .PHONY: build
-build: ## Build the binaries into bin/, stamped with VERSION (default: git describe)
+build: ## Build the binaries into bin/, stamped with VERSION (default: the release tag, or VERSION-dev+commit)
 	go build -ldflags '-X github.com/webhookd/webhookd/internal/version.stamped=$(VERSION)' -o bin/ ./cmd/...
 
 .PHONY: run

@@ -11,6 +11,10 @@ import (
 	"net/http"
 	"time"
 
+	// Registers protoc-gen-openapiv2/options/annotations.proto, which the
+	// gen module's code imports only by name (see gen/internal/openapiv2opts),
+	// so that gRPC reflection can serve every file the API's files import.
+	_ "github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-openapiv2/options"
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/net/netutil"
@@ -25,6 +29,7 @@ import (
 
 	"github.com/webhookd/webhookd/gen/openapiv2"
 	webhooksv1 "github.com/webhookd/webhookd/gen/webhooks/v1"
+	webhooksv1gw "github.com/webhookd/webhookd/server/gateway/webhooks/v1"
 )
 
 // Config configures New.
@@ -314,10 +319,10 @@ func (s *Server) newGateway(ctx context.Context) (http.Handler, error) {
 			}},
 		}),
 	)
-	if err := webhooksv1.RegisterWebhookServiceHandler(ctx, mux, cc); err != nil {
+	if err := webhooksv1gw.RegisterWebhookServiceHandler(ctx, mux, cc); err != nil {
 		return nil, err
 	}
-	if err := webhooksv1.RegisterAdminServiceHandler(ctx, mux, cc); err != nil {
+	if err := webhooksv1gw.RegisterAdminServiceHandler(ctx, mux, cc); err != nil {
 		return nil, err
 	}
 	return mux, nil

@@ -16,6 +16,7 @@ import (
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"github.com/grpc-ecosystem/grpc-gateway/v2/utilities"
+	extWebhooksv1 "github.com/webhookd/webhookd/gen/webhooks/v1"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/grpclog"
@@ -35,9 +36,9 @@ var (
 	_ = metadata.Join
 )
 
-func request_AdminService_CreateAccount_0(ctx context.Context, marshaler runtime.Marshaler, client AdminServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_AdminService_CreateAccount_0(ctx context.Context, marshaler runtime.Marshaler, client extWebhooksv1.AdminServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq CreateAccountRequest
+		protoReq extWebhooksv1.CreateAccountRequest
 		metadata runtime.ServerMetadata
 	)
 	if err := marshaler.NewDecoder(req.Body).Decode(&protoReq.Account); err != nil && !errors.Is(err, io.EOF) {
@@ -50,9 +51,9 @@ func request_AdminService_CreateAccount_0(ctx context.Context, marshaler runtime
 	return msg, metadata, err
 }
 
-func local_request_AdminService_CreateAccount_0(ctx context.Context, marshaler runtime.Marshaler, server AdminServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_AdminService_CreateAccount_0(ctx context.Context, marshaler runtime.Marshaler, server extWebhooksv1.AdminServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq CreateAccountRequest
+		protoReq extWebhooksv1.CreateAccountRequest
 		metadata runtime.ServerMetadata
 	)
 	if err := marshaler.NewDecoder(req.Body).Decode(&protoReq.Account); err != nil && !errors.Is(err, io.EOF) {
@@ -62,9 +63,9 @@ func local_request_AdminService_CreateAccount_0(ctx context.Context, marshaler r
 	return msg, metadata, err
 }
 
-func request_AdminService_GetAccount_0(ctx context.Context, marshaler runtime.Marshaler, client AdminServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_AdminService_GetAccount_0(ctx context.Context, marshaler runtime.Marshaler, client extWebhooksv1.AdminServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq GetAccountRequest
+		protoReq extWebhooksv1.GetAccountRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -83,9 +84,9 @@ func request_AdminService_GetAccount_0(ctx context.Context, marshaler runtime.Ma
 	return msg, metadata, err
 }
 
-func local_request_AdminService_GetAccount_0(ctx context.Context, marshaler runtime.Marshaler, server AdminServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_AdminService_GetAccount_0(ctx context.Context, marshaler runtime.Marshaler, server extWebhooksv1.AdminServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq GetAccountRequest
+		protoReq extWebhooksv1.GetAccountRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -103,9 +104,9 @@ func local_request_AdminService_GetAccount_0(ctx context.Context, marshaler runt
 
 var filter_AdminService_ListAccounts_0 = &utilities.DoubleArray{Encoding: map[string]int{}, Base: []int(nil), Check: []int(nil)}
 
-func request_AdminService_ListAccounts_0(ctx context.Context, marshaler runtime.Marshaler, client AdminServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_AdminService_ListAccounts_0(ctx context.Context, marshaler runtime.Marshaler, client extWebhooksv1.AdminServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq ListAccountsRequest
+		protoReq extWebhooksv1.ListAccountsRequest
 		metadata runtime.ServerMetadata
 	)
 	if err := req.ParseForm(); err != nil {
@@ -121,9 +122,9 @@ func request_AdminService_ListAccounts_0(ctx context.Context, marshaler runtime.
 	return msg, metadata, err
 }
 
-func local_request_AdminService_ListAccounts_0(ctx context.Context, marshaler runtime.Marshaler, server AdminServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_AdminService_ListAccounts_0(ctx context.Context, marshaler runtime.Marshaler, server extWebhooksv1.AdminServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq ListAccountsRequest
+		protoReq extWebhooksv1.ListAccountsRequest
 		metadata runtime.ServerMetadata
 	)
 	if err := req.ParseForm(); err != nil {
@@ -136,9 +137,9 @@ func local_request_AdminService_ListAccounts_0(ctx context.Context, marshaler ru
 	return msg, metadata, err
 }
 
-func request_AdminService_CreateApiKey_0(ctx context.Context, marshaler runtime.Marshaler, client AdminServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_AdminService_CreateApiKey_0(ctx context.Context, marshaler runtime.Marshaler, client extWebhooksv1.AdminServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq CreateApiKeyRequest
+		protoReq extWebhooksv1.CreateApiKeyRequest
 		metadata runtime.ServerMetadata
 	)
 	if err := marshaler.NewDecoder(req.Body).Decode(&protoReq.ApiKey); err != nil && !errors.Is(err, io.EOF) {
@@ -151,9 +152,9 @@ func request_AdminService_CreateApiKey_0(ctx context.Context, marshaler runtime.
 	return msg, metadata, err
 }
 
-func local_request_AdminService_CreateApiKey_0(ctx context.Context, marshaler runtime.Marshaler, server AdminServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_AdminService_CreateApiKey_0(ctx context.Context, marshaler runtime.Marshaler, server extWebhooksv1.AdminServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq CreateApiKeyRequest
+		protoReq extWebhooksv1.CreateApiKeyRequest
 		metadata runtime.ServerMetadata
 	)
 	if err := marshaler.NewDecoder(req.Body).Decode(&protoReq.ApiKey); err != nil && !errors.Is(err, io.EOF) {
@@ -163,9 +164,9 @@ func local_request_AdminService_CreateApiKey_0(ctx context.Context, marshaler ru
 	return msg, metadata, err
 }
 
-func request_AdminService_GetApiKey_0(ctx context.Context, marshaler runtime.Marshaler, client AdminServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_AdminService_GetApiKey_0(ctx context.Context, marshaler runtime.Marshaler, client extWebhooksv1.AdminServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq GetApiKeyRequest
+		protoReq extWebhooksv1.GetApiKeyRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -184,9 +185,9 @@ func request_AdminService_GetApiKey_0(ctx context.Context, marshaler runtime.Mar
 	return msg, metadata, err
 }
 
-func local_request_AdminService_GetApiKey_0(ctx context.Context, marshaler runtime.Marshaler, server AdminServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_AdminService_GetApiKey_0(ctx context.Context, marshaler runtime.Marshaler, server extWebhooksv1.AdminServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq GetApiKeyRequest
+		protoReq extWebhooksv1.GetApiKeyRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -204,9 +205,9 @@ func local_request_AdminService_GetApiKey_0(ctx context.Context, marshaler runti
 
 var filter_AdminService_ListApiKeys_0 = &utilities.DoubleArray{Encoding: map[string]int{}, Base: []int(nil), Check: []int(nil)}
 
-func request_AdminService_ListApiKeys_0(ctx context.Context, marshaler runtime.Marshaler, client AdminServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_AdminService_ListApiKeys_0(ctx context.Context, marshaler runtime.Marshaler, client extWebhooksv1.AdminServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq ListApiKeysRequest
+		protoReq extWebhooksv1.ListApiKeysRequest
 		metadata runtime.ServerMetadata
 	)
 	if err := req.ParseForm(); err != nil {
@@ -222,9 +223,9 @@ func request_AdminService_ListApiKeys_0(ctx context.Context, marshaler runtime.M
 	return msg, metadata, err
 }
 
-func local_request_AdminService_ListApiKeys_0(ctx context.Context, marshaler runtime.Marshaler, server AdminServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_AdminService_ListApiKeys_0(ctx context.Context, marshaler runtime.Marshaler, server extWebhooksv1.AdminServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq ListApiKeysRequest
+		protoReq extWebhooksv1.ListApiKeysRequest
 		metadata runtime.ServerMetadata
 	)
 	if err := req.ParseForm(); err != nil {
@@ -237,9 +238,9 @@ func local_request_AdminService_ListApiKeys_0(ctx context.Context, marshaler run
 	return msg, metadata, err
 }
 
-func request_AdminService_RevokeApiKey_0(ctx context.Context, marshaler runtime.Marshaler, client AdminServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_AdminService_RevokeApiKey_0(ctx context.Context, marshaler runtime.Marshaler, client extWebhooksv1.AdminServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq RevokeApiKeyRequest
+		protoReq extWebhooksv1.RevokeApiKeyRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -261,9 +262,9 @@ func request_AdminService_RevokeApiKey_0(ctx context.Context, marshaler runtime.
 	return msg, metadata, err
 }
 
-func local_request_AdminService_RevokeApiKey_0(ctx context.Context, marshaler runtime.Marshaler, server AdminServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_AdminService_RevokeApiKey_0(ctx context.Context, marshaler runtime.Marshaler, server extWebhooksv1.AdminServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq RevokeApiKeyRequest
+		protoReq extWebhooksv1.RevokeApiKeyRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -287,7 +288,7 @@ func local_request_AdminService_RevokeApiKey_0(ctx context.Context, marshaler ru
 // StreamingRPC :currently unsupported pending https://github.com/grpc/grpc-go/issues/906.
 // Note that using this registration option will cause many gRPC library features to stop working. Consider using RegisterAdminServiceHandlerFromEndpoint instead.
 // GRPC interceptors will not work for this type of registration. To use interceptors, you must use the "runtime.WithMiddlewares" option in the "runtime.NewServeMux" call.
-func RegisterAdminServiceHandlerServer(ctx context.Context, mux *runtime.ServeMux, server AdminServiceServer) error {
+func RegisterAdminServiceHandlerServer(ctx context.Context, mux *runtime.ServeMux, server extWebhooksv1.AdminServiceServer) error {
 	mux.Handle(http.MethodPost, pattern_AdminService_CreateAccount_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
@@ -459,15 +460,15 @@ func RegisterAdminServiceHandlerFromEndpoint(ctx context.Context, mux *runtime.S
 // RegisterAdminServiceHandler registers the http handlers for service AdminService to "mux".
 // The handlers forward requests to the grpc endpoint over "conn".
 func RegisterAdminServiceHandler(ctx context.Context, mux *runtime.ServeMux, conn *grpc.ClientConn) error {
-	return RegisterAdminServiceHandlerClient(ctx, mux, NewAdminServiceClient(conn))
+	return RegisterAdminServiceHandlerClient(ctx, mux, extWebhooksv1.NewAdminServiceClient(conn))
 }
 
 // RegisterAdminServiceHandlerClient registers the http handlers for service AdminService
-// to "mux". The handlers forward requests to the grpc endpoint over the given implementation of "AdminServiceClient".
-// Note: the gRPC framework executes interceptors within the gRPC handler. If the passed in "AdminServiceClient"
+// to "mux". The handlers forward requests to the grpc endpoint over the given implementation of "extWebhooksv1.AdminServiceClient".
+// Note: the gRPC framework executes interceptors within the gRPC handler. If the passed in "extWebhooksv1.AdminServiceClient"
 // doesn't go through the normal gRPC flow (creating a gRPC client etc.) then it will be up to the passed in
-// "AdminServiceClient" to call the correct interceptors. This client ignores the HTTP middlewares.
-func RegisterAdminServiceHandlerClient(ctx context.Context, mux *runtime.ServeMux, client AdminServiceClient) error {
+// "extWebhooksv1.AdminServiceClient" to call the correct interceptors. This client ignores the HTTP middlewares.
+func RegisterAdminServiceHandlerClient(ctx context.Context, mux *runtime.ServeMux, client extWebhooksv1.AdminServiceClient) error {
 	mux.Handle(http.MethodPost, pattern_AdminService_CreateAccount_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()

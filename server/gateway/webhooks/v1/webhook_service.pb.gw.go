@@ -16,6 +16,7 @@ import (
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"github.com/grpc-ecosystem/grpc-gateway/v2/utilities"
+	extWebhooksv1 "github.com/webhookd/webhookd/gen/webhooks/v1"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/grpclog"
@@ -35,9 +36,9 @@ var (
 	_ = metadata.Join
 )
 
-func request_WebhookService_ListEventTypes_0(ctx context.Context, marshaler runtime.Marshaler, client WebhookServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_WebhookService_ListEventTypes_0(ctx context.Context, marshaler runtime.Marshaler, client extWebhooksv1.WebhookServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq ListEventTypesRequest
+		protoReq extWebhooksv1.ListEventTypesRequest
 		metadata runtime.ServerMetadata
 	)
 	if req.Body != nil {
@@ -47,18 +48,18 @@ func request_WebhookService_ListEventTypes_0(ctx context.Context, marshaler runt
 	return msg, metadata, err
 }
 
-func local_request_WebhookService_ListEventTypes_0(ctx context.Context, marshaler runtime.Marshaler, server WebhookServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_WebhookService_ListEventTypes_0(ctx context.Context, marshaler runtime.Marshaler, server extWebhooksv1.WebhookServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq ListEventTypesRequest
+		protoReq extWebhooksv1.ListEventTypesRequest
 		metadata runtime.ServerMetadata
 	)
 	msg, err := server.ListEventTypes(ctx, &protoReq)
 	return msg, metadata, err
 }
 
-func request_WebhookService_GetEventType_0(ctx context.Context, marshaler runtime.Marshaler, client WebhookServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_WebhookService_GetEventType_0(ctx context.Context, marshaler runtime.Marshaler, client extWebhooksv1.WebhookServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq GetEventTypeRequest
+		protoReq extWebhooksv1.GetEventTypeRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -77,9 +78,9 @@ func request_WebhookService_GetEventType_0(ctx context.Context, marshaler runtim
 	return msg, metadata, err
 }
 
-func local_request_WebhookService_GetEventType_0(ctx context.Context, marshaler runtime.Marshaler, server WebhookServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_WebhookService_GetEventType_0(ctx context.Context, marshaler runtime.Marshaler, server extWebhooksv1.WebhookServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq GetEventTypeRequest
+		protoReq extWebhooksv1.GetEventTypeRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -97,9 +98,9 @@ func local_request_WebhookService_GetEventType_0(ctx context.Context, marshaler 
 
 var filter_WebhookService_CreateEndpoint_0 = &utilities.DoubleArray{Encoding: map[string]int{"endpoint": 0}, Base: []int{1, 1, 0}, Check: []int{0, 1, 2}}
 
-func request_WebhookService_CreateEndpoint_0(ctx context.Context, marshaler runtime.Marshaler, client WebhookServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_WebhookService_CreateEndpoint_0(ctx context.Context, marshaler runtime.Marshaler, client extWebhooksv1.WebhookServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq CreateEndpointRequest
+		protoReq extWebhooksv1.CreateEndpointRequest
 		metadata runtime.ServerMetadata
 	)
 	if err := marshaler.NewDecoder(req.Body).Decode(&protoReq.Endpoint); err != nil && !errors.Is(err, io.EOF) {
@@ -118,9 +119,9 @@ func request_WebhookService_CreateEndpoint_0(ctx context.Context, marshaler runt
 	return msg, metadata, err
 }
 
-func local_request_WebhookService_CreateEndpoint_0(ctx context.Context, marshaler runtime.Marshaler, server WebhookServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_WebhookService_CreateEndpoint_0(ctx context.Context, marshaler runtime.Marshaler, server extWebhooksv1.WebhookServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq CreateEndpointRequest
+		protoReq extWebhooksv1.CreateEndpointRequest
 		metadata runtime.ServerMetadata
 	)
 	if err := marshaler.NewDecoder(req.Body).Decode(&protoReq.Endpoint); err != nil && !errors.Is(err, io.EOF) {
@@ -136,9 +137,9 @@ func local_request_WebhookService_CreateEndpoint_0(ctx context.Context, marshale
 	return msg, metadata, err
 }
 
-func request_WebhookService_GetEndpoint_0(ctx context.Context, marshaler runtime.Marshaler, client WebhookServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_WebhookService_GetEndpoint_0(ctx context.Context, marshaler runtime.Marshaler, client extWebhooksv1.WebhookServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq GetEndpointRequest
+		protoReq extWebhooksv1.GetEndpointRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -157,9 +158,9 @@ func request_WebhookService_GetEndpoint_0(ctx context.Context, marshaler runtime
 	return msg, metadata, err
 }
 
-func local_request_WebhookService_GetEndpoint_0(ctx context.Context, marshaler runtime.Marshaler, server WebhookServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_WebhookService_GetEndpoint_0(ctx context.Context, marshaler runtime.Marshaler, server extWebhooksv1.WebhookServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq GetEndpointRequest
+		protoReq extWebhooksv1.GetEndpointRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -177,9 +178,9 @@ func local_request_WebhookService_GetEndpoint_0(ctx context.Context, marshaler r
 
 var filter_WebhookService_ListEndpoints_0 = &utilities.DoubleArray{Encoding: map[string]int{}, Base: []int(nil), Check: []int(nil)}
 
-func request_WebhookService_ListEndpoints_0(ctx context.Context, marshaler runtime.Marshaler, client WebhookServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_WebhookService_ListEndpoints_0(ctx context.Context, marshaler runtime.Marshaler, client extWebhooksv1.WebhookServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq ListEndpointsRequest
+		protoReq extWebhooksv1.ListEndpointsRequest
 		metadata runtime.ServerMetadata
 	)
 	if err := req.ParseForm(); err != nil {
@@ -195,9 +196,9 @@ func request_WebhookService_ListEndpoints_0(ctx context.Context, marshaler runti
 	return msg, metadata, err
 }
 
-func local_request_WebhookService_ListEndpoints_0(ctx context.Context, marshaler runtime.Marshaler, server WebhookServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_WebhookService_ListEndpoints_0(ctx context.Context, marshaler runtime.Marshaler, server extWebhooksv1.WebhookServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq ListEndpointsRequest
+		protoReq extWebhooksv1.ListEndpointsRequest
 		metadata runtime.ServerMetadata
 	)
 	if err := req.ParseForm(); err != nil {
@@ -212,9 +213,9 @@ func local_request_WebhookService_ListEndpoints_0(ctx context.Context, marshaler
 
 var filter_WebhookService_UpdateEndpoint_0 = &utilities.DoubleArray{Encoding: map[string]int{"endpoint": 0, "name": 1}, Base: []int{1, 1, 2, 0, 0}, Check: []int{0, 1, 2, 2, 3}}
 
-func request_WebhookService_UpdateEndpoint_0(ctx context.Context, marshaler runtime.Marshaler, client WebhookServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_WebhookService_UpdateEndpoint_0(ctx context.Context, marshaler runtime.Marshaler, client extWebhooksv1.WebhookServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq UpdateEndpointRequest
+		protoReq extWebhooksv1.UpdateEndpointRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -253,9 +254,9 @@ func request_WebhookService_UpdateEndpoint_0(ctx context.Context, marshaler runt
 	return msg, metadata, err
 }
 
-func local_request_WebhookService_UpdateEndpoint_0(ctx context.Context, marshaler runtime.Marshaler, server WebhookServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_WebhookService_UpdateEndpoint_0(ctx context.Context, marshaler runtime.Marshaler, server extWebhooksv1.WebhookServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq UpdateEndpointRequest
+		protoReq extWebhooksv1.UpdateEndpointRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -291,9 +292,9 @@ func local_request_WebhookService_UpdateEndpoint_0(ctx context.Context, marshale
 	return msg, metadata, err
 }
 
-func request_WebhookService_DeleteEndpoint_0(ctx context.Context, marshaler runtime.Marshaler, client WebhookServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_WebhookService_DeleteEndpoint_0(ctx context.Context, marshaler runtime.Marshaler, client extWebhooksv1.WebhookServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq DeleteEndpointRequest
+		protoReq extWebhooksv1.DeleteEndpointRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -312,9 +313,9 @@ func request_WebhookService_DeleteEndpoint_0(ctx context.Context, marshaler runt
 	return msg, metadata, err
 }
 
-func local_request_WebhookService_DeleteEndpoint_0(ctx context.Context, marshaler runtime.Marshaler, server WebhookServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_WebhookService_DeleteEndpoint_0(ctx context.Context, marshaler runtime.Marshaler, server extWebhooksv1.WebhookServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq DeleteEndpointRequest
+		protoReq extWebhooksv1.DeleteEndpointRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -330,9 +331,9 @@ func local_request_WebhookService_DeleteEndpoint_0(ctx context.Context, marshale
 	return msg, metadata, err
 }
 
-func request_WebhookService_EnableEndpoint_0(ctx context.Context, marshaler runtime.Marshaler, client WebhookServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_WebhookService_EnableEndpoint_0(ctx context.Context, marshaler runtime.Marshaler, client extWebhooksv1.WebhookServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq EnableEndpointRequest
+		protoReq extWebhooksv1.EnableEndpointRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -354,9 +355,9 @@ func request_WebhookService_EnableEndpoint_0(ctx context.Context, marshaler runt
 	return msg, metadata, err
 }
 
-func local_request_WebhookService_EnableEndpoint_0(ctx context.Context, marshaler runtime.Marshaler, server WebhookServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_WebhookService_EnableEndpoint_0(ctx context.Context, marshaler runtime.Marshaler, server extWebhooksv1.WebhookServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq EnableEndpointRequest
+		protoReq extWebhooksv1.EnableEndpointRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -375,9 +376,9 @@ func local_request_WebhookService_EnableEndpoint_0(ctx context.Context, marshale
 	return msg, metadata, err
 }
 
-func request_WebhookService_DisableEndpoint_0(ctx context.Context, marshaler runtime.Marshaler, client WebhookServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_WebhookService_DisableEndpoint_0(ctx context.Context, marshaler runtime.Marshaler, client extWebhooksv1.WebhookServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq DisableEndpointRequest
+		protoReq extWebhooksv1.DisableEndpointRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -399,9 +400,9 @@ func request_WebhookService_DisableEndpoint_0(ctx context.Context, marshaler run
 	return msg, metadata, err
 }
 
-func local_request_WebhookService_DisableEndpoint_0(ctx context.Context, marshaler runtime.Marshaler, server WebhookServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_WebhookService_DisableEndpoint_0(ctx context.Context, marshaler runtime.Marshaler, server extWebhooksv1.WebhookServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq DisableEndpointRequest
+		protoReq extWebhooksv1.DisableEndpointRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -420,9 +421,9 @@ func local_request_WebhookService_DisableEndpoint_0(ctx context.Context, marshal
 	return msg, metadata, err
 }
 
-func request_WebhookService_GetEndpointSecret_0(ctx context.Context, marshaler runtime.Marshaler, client WebhookServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_WebhookService_GetEndpointSecret_0(ctx context.Context, marshaler runtime.Marshaler, client extWebhooksv1.WebhookServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq GetEndpointSecretRequest
+		protoReq extWebhooksv1.GetEndpointSecretRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -441,9 +442,9 @@ func request_WebhookService_GetEndpointSecret_0(ctx context.Context, marshaler r
 	return msg, metadata, err
 }
 
-func local_request_WebhookService_GetEndpointSecret_0(ctx context.Context, marshaler runtime.Marshaler, server WebhookServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_WebhookService_GetEndpointSecret_0(ctx context.Context, marshaler runtime.Marshaler, server extWebhooksv1.WebhookServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq GetEndpointSecretRequest
+		protoReq extWebhooksv1.GetEndpointSecretRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -459,9 +460,9 @@ func local_request_WebhookService_GetEndpointSecret_0(ctx context.Context, marsh
 	return msg, metadata, err
 }
 
-func request_WebhookService_RotateEndpointSecret_0(ctx context.Context, marshaler runtime.Marshaler, client WebhookServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_WebhookService_RotateEndpointSecret_0(ctx context.Context, marshaler runtime.Marshaler, client extWebhooksv1.WebhookServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq RotateEndpointSecretRequest
+		protoReq extWebhooksv1.RotateEndpointSecretRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -483,9 +484,9 @@ func request_WebhookService_RotateEndpointSecret_0(ctx context.Context, marshale
 	return msg, metadata, err
 }
 
-func local_request_WebhookService_RotateEndpointSecret_0(ctx context.Context, marshaler runtime.Marshaler, server WebhookServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_WebhookService_RotateEndpointSecret_0(ctx context.Context, marshaler runtime.Marshaler, server extWebhooksv1.WebhookServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq RotateEndpointSecretRequest
+		protoReq extWebhooksv1.RotateEndpointSecretRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -504,9 +505,9 @@ func local_request_WebhookService_RotateEndpointSecret_0(ctx context.Context, ma
 	return msg, metadata, err
 }
 
-func request_WebhookService_SendTestEvent_0(ctx context.Context, marshaler runtime.Marshaler, client WebhookServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_WebhookService_SendTestEvent_0(ctx context.Context, marshaler runtime.Marshaler, client extWebhooksv1.WebhookServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq SendTestEventRequest
+		protoReq extWebhooksv1.SendTestEventRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -528,9 +529,9 @@ func request_WebhookService_SendTestEvent_0(ctx context.Context, marshaler runti
 	return msg, metadata, err
 }
 
-func local_request_WebhookService_SendTestEvent_0(ctx context.Context, marshaler runtime.Marshaler, server WebhookServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_WebhookService_SendTestEvent_0(ctx context.Context, marshaler runtime.Marshaler, server extWebhooksv1.WebhookServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq SendTestEventRequest
+		protoReq extWebhooksv1.SendTestEventRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -549,9 +550,9 @@ func local_request_WebhookService_SendTestEvent_0(ctx context.Context, marshaler
 	return msg, metadata, err
 }
 
-func request_WebhookService_RecoverEndpoint_0(ctx context.Context, marshaler runtime.Marshaler, client WebhookServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_WebhookService_RecoverEndpoint_0(ctx context.Context, marshaler runtime.Marshaler, client extWebhooksv1.WebhookServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq RecoverEndpointRequest
+		protoReq extWebhooksv1.RecoverEndpointRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -573,9 +574,9 @@ func request_WebhookService_RecoverEndpoint_0(ctx context.Context, marshaler run
 	return msg, metadata, err
 }
 
-func local_request_WebhookService_RecoverEndpoint_0(ctx context.Context, marshaler runtime.Marshaler, server WebhookServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_WebhookService_RecoverEndpoint_0(ctx context.Context, marshaler runtime.Marshaler, server extWebhooksv1.WebhookServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq RecoverEndpointRequest
+		protoReq extWebhooksv1.RecoverEndpointRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -594,9 +595,9 @@ func local_request_WebhookService_RecoverEndpoint_0(ctx context.Context, marshal
 	return msg, metadata, err
 }
 
-func request_WebhookService_ListenEndpoint_0(ctx context.Context, marshaler runtime.Marshaler, client WebhookServiceClient, req *http.Request, pathParams map[string]string) (WebhookService_ListenEndpointClient, runtime.ServerMetadata, error) {
+func request_WebhookService_ListenEndpoint_0(ctx context.Context, marshaler runtime.Marshaler, client extWebhooksv1.WebhookServiceClient, req *http.Request, pathParams map[string]string) (extWebhooksv1.WebhookService_ListenEndpointClient, runtime.ServerMetadata, error) {
 	var (
-		protoReq ListenEndpointRequest
+		protoReq extWebhooksv1.ListenEndpointRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -625,9 +626,9 @@ func request_WebhookService_ListenEndpoint_0(ctx context.Context, marshaler runt
 
 var filter_WebhookService_PublishEvent_0 = &utilities.DoubleArray{Encoding: map[string]int{"event": 0}, Base: []int{1, 1, 0}, Check: []int{0, 1, 2}}
 
-func request_WebhookService_PublishEvent_0(ctx context.Context, marshaler runtime.Marshaler, client WebhookServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_WebhookService_PublishEvent_0(ctx context.Context, marshaler runtime.Marshaler, client extWebhooksv1.WebhookServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq PublishEventRequest
+		protoReq extWebhooksv1.PublishEventRequest
 		metadata runtime.ServerMetadata
 	)
 	if err := marshaler.NewDecoder(req.Body).Decode(&protoReq.Event); err != nil && !errors.Is(err, io.EOF) {
@@ -646,9 +647,9 @@ func request_WebhookService_PublishEvent_0(ctx context.Context, marshaler runtim
 	return msg, metadata, err
 }
 
-func local_request_WebhookService_PublishEvent_0(ctx context.Context, marshaler runtime.Marshaler, server WebhookServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_WebhookService_PublishEvent_0(ctx context.Context, marshaler runtime.Marshaler, server extWebhooksv1.WebhookServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq PublishEventRequest
+		protoReq extWebhooksv1.PublishEventRequest
 		metadata runtime.ServerMetadata
 	)
 	if err := marshaler.NewDecoder(req.Body).Decode(&protoReq.Event); err != nil && !errors.Is(err, io.EOF) {
@@ -664,9 +665,9 @@ func local_request_WebhookService_PublishEvent_0(ctx context.Context, marshaler 
 	return msg, metadata, err
 }
 
-func request_WebhookService_GetEvent_0(ctx context.Context, marshaler runtime.Marshaler, client WebhookServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_WebhookService_GetEvent_0(ctx context.Context, marshaler runtime.Marshaler, client extWebhooksv1.WebhookServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq GetEventRequest
+		protoReq extWebhooksv1.GetEventRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -685,9 +686,9 @@ func request_WebhookService_GetEvent_0(ctx context.Context, marshaler runtime.Ma
 	return msg, metadata, err
 }
 
-func local_request_WebhookService_GetEvent_0(ctx context.Context, marshaler runtime.Marshaler, server WebhookServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_WebhookService_GetEvent_0(ctx context.Context, marshaler runtime.Marshaler, server extWebhooksv1.WebhookServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq GetEventRequest
+		protoReq extWebhooksv1.GetEventRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -705,9 +706,9 @@ func local_request_WebhookService_GetEvent_0(ctx context.Context, marshaler runt
 
 var filter_WebhookService_ListEvents_0 = &utilities.DoubleArray{Encoding: map[string]int{}, Base: []int(nil), Check: []int(nil)}
 
-func request_WebhookService_ListEvents_0(ctx context.Context, marshaler runtime.Marshaler, client WebhookServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_WebhookService_ListEvents_0(ctx context.Context, marshaler runtime.Marshaler, client extWebhooksv1.WebhookServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq ListEventsRequest
+		protoReq extWebhooksv1.ListEventsRequest
 		metadata runtime.ServerMetadata
 	)
 	if err := req.ParseForm(); err != nil {
@@ -723,9 +724,9 @@ func request_WebhookService_ListEvents_0(ctx context.Context, marshaler runtime.
 	return msg, metadata, err
 }
 
-func local_request_WebhookService_ListEvents_0(ctx context.Context, marshaler runtime.Marshaler, server WebhookServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_WebhookService_ListEvents_0(ctx context.Context, marshaler runtime.Marshaler, server extWebhooksv1.WebhookServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq ListEventsRequest
+		protoReq extWebhooksv1.ListEventsRequest
 		metadata runtime.ServerMetadata
 	)
 	if err := req.ParseForm(); err != nil {
@@ -738,9 +739,9 @@ func local_request_WebhookService_ListEvents_0(ctx context.Context, marshaler ru
 	return msg, metadata, err
 }
 
-func request_WebhookService_GetDelivery_0(ctx context.Context, marshaler runtime.Marshaler, client WebhookServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_WebhookService_GetDelivery_0(ctx context.Context, marshaler runtime.Marshaler, client extWebhooksv1.WebhookServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq GetDeliveryRequest
+		protoReq extWebhooksv1.GetDeliveryRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -759,9 +760,9 @@ func request_WebhookService_GetDelivery_0(ctx context.Context, marshaler runtime
 	return msg, metadata, err
 }
 
-func local_request_WebhookService_GetDelivery_0(ctx context.Context, marshaler runtime.Marshaler, server WebhookServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_WebhookService_GetDelivery_0(ctx context.Context, marshaler runtime.Marshaler, server extWebhooksv1.WebhookServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq GetDeliveryRequest
+		protoReq extWebhooksv1.GetDeliveryRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -779,9 +780,9 @@ func local_request_WebhookService_GetDelivery_0(ctx context.Context, marshaler r
 
 var filter_WebhookService_ListDeliveries_0 = &utilities.DoubleArray{Encoding: map[string]int{"parent": 0}, Base: []int{1, 1, 0}, Check: []int{0, 1, 2}}
 
-func request_WebhookService_ListDeliveries_0(ctx context.Context, marshaler runtime.Marshaler, client WebhookServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_WebhookService_ListDeliveries_0(ctx context.Context, marshaler runtime.Marshaler, client extWebhooksv1.WebhookServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq ListDeliveriesRequest
+		protoReq extWebhooksv1.ListDeliveriesRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -806,9 +807,9 @@ func request_WebhookService_ListDeliveries_0(ctx context.Context, marshaler runt
 	return msg, metadata, err
 }
 
-func local_request_WebhookService_ListDeliveries_0(ctx context.Context, marshaler runtime.Marshaler, server WebhookServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_WebhookService_ListDeliveries_0(ctx context.Context, marshaler runtime.Marshaler, server extWebhooksv1.WebhookServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq ListDeliveriesRequest
+		protoReq extWebhooksv1.ListDeliveriesRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -832,9 +833,9 @@ func local_request_WebhookService_ListDeliveries_0(ctx context.Context, marshale
 
 var filter_WebhookService_ListDeliveries_1 = &utilities.DoubleArray{Encoding: map[string]int{"parent": 0}, Base: []int{1, 1, 0}, Check: []int{0, 1, 2}}
 
-func request_WebhookService_ListDeliveries_1(ctx context.Context, marshaler runtime.Marshaler, client WebhookServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_WebhookService_ListDeliveries_1(ctx context.Context, marshaler runtime.Marshaler, client extWebhooksv1.WebhookServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq ListDeliveriesRequest
+		protoReq extWebhooksv1.ListDeliveriesRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -859,9 +860,9 @@ func request_WebhookService_ListDeliveries_1(ctx context.Context, marshaler runt
 	return msg, metadata, err
 }
 
-func local_request_WebhookService_ListDeliveries_1(ctx context.Context, marshaler runtime.Marshaler, server WebhookServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_WebhookService_ListDeliveries_1(ctx context.Context, marshaler runtime.Marshaler, server extWebhooksv1.WebhookServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq ListDeliveriesRequest
+		protoReq extWebhooksv1.ListDeliveriesRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -883,9 +884,9 @@ func local_request_WebhookService_ListDeliveries_1(ctx context.Context, marshale
 	return msg, metadata, err
 }
 
-func request_WebhookService_RetryDelivery_0(ctx context.Context, marshaler runtime.Marshaler, client WebhookServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_WebhookService_RetryDelivery_0(ctx context.Context, marshaler runtime.Marshaler, client extWebhooksv1.WebhookServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq RetryDeliveryRequest
+		protoReq extWebhooksv1.RetryDeliveryRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -907,9 +908,9 @@ func request_WebhookService_RetryDelivery_0(ctx context.Context, marshaler runti
 	return msg, metadata, err
 }
 
-func local_request_WebhookService_RetryDelivery_0(ctx context.Context, marshaler runtime.Marshaler, server WebhookServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_WebhookService_RetryDelivery_0(ctx context.Context, marshaler runtime.Marshaler, server extWebhooksv1.WebhookServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq RetryDeliveryRequest
+		protoReq extWebhooksv1.RetryDeliveryRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -933,7 +934,7 @@ func local_request_WebhookService_RetryDelivery_0(ctx context.Context, marshaler
 // StreamingRPC :currently unsupported pending https://github.com/grpc/grpc-go/issues/906.
 // Note that using this registration option will cause many gRPC library features to stop working. Consider using RegisterWebhookServiceHandlerFromEndpoint instead.
 // GRPC interceptors will not work for this type of registration. To use interceptors, you must use the "runtime.WithMiddlewares" option in the "runtime.NewServeMux" call.
-func RegisterWebhookServiceHandlerServer(ctx context.Context, mux *runtime.ServeMux, server WebhookServiceServer) error {
+func RegisterWebhookServiceHandlerServer(ctx context.Context, mux *runtime.ServeMux, server extWebhooksv1.WebhookServiceServer) error {
 	mux.Handle(http.MethodGet, pattern_WebhookService_ListEventTypes_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
@@ -1372,15 +1373,15 @@ func RegisterWebhookServiceHandlerFromEndpoint(ctx context.Context, mux *runtime
 // RegisterWebhookServiceHandler registers the http handlers for service WebhookService to "mux".
 // The handlers forward requests to the grpc endpoint over "conn".
 func RegisterWebhookServiceHandler(ctx context.Context, mux *runtime.ServeMux, conn *grpc.ClientConn) error {
-	return RegisterWebhookServiceHandlerClient(ctx, mux, NewWebhookServiceClient(conn))
+	return RegisterWebhookServiceHandlerClient(ctx, mux, extWebhooksv1.NewWebhookServiceClient(conn))
 }
 
 // RegisterWebhookServiceHandlerClient registers the http handlers for service WebhookService
-// to "mux". The handlers forward requests to the grpc endpoint over the given implementation of "WebhookServiceClient".
-// Note: the gRPC framework executes interceptors within the gRPC handler. If the passed in "WebhookServiceClient"
+// to "mux". The handlers forward requests to the grpc endpoint over the given implementation of "extWebhooksv1.WebhookServiceClient".
+// Note: the gRPC framework executes interceptors within the gRPC handler. If the passed in "extWebhooksv1.WebhookServiceClient"
 // doesn't go through the normal gRPC flow (creating a gRPC client etc.) then it will be up to the passed in
-// "WebhookServiceClient" to call the correct interceptors. This client ignores the HTTP middlewares.
-func RegisterWebhookServiceHandlerClient(ctx context.Context, mux *runtime.ServeMux, client WebhookServiceClient) error {
+// "extWebhooksv1.WebhookServiceClient" to call the correct interceptors. This client ignores the HTTP middlewares.
+func RegisterWebhookServiceHandlerClient(ctx context.Context, mux *runtime.ServeMux, client extWebhooksv1.WebhookServiceClient) error {
 	mux.Handle(http.MethodGet, pattern_WebhookService_ListEventTypes_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
