@@ -12,7 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"google.golang.org/protobuf/types/known/structpb"
 
-	"github.com/webhookd/webhookd/worker"
+	"github.com/webhookd/webhookd/signature"
 )
 
 // TestEveryCommandHasHelpAndAnExample walks the whole tree: --help of every
@@ -111,7 +111,7 @@ func TestParseHeaderFile(t *testing.T) {
 	}
 }
 
-// TestVerifyRequest signs requests with worker.Sign, the signer of real
+// TestVerifyRequest signs requests with signature.Sign, the signer of real
 // deliveries, and checks what verify says of each way they go wrong.
 func TestVerifyRequest(t *testing.T) {
 	t.Parallel()
@@ -120,13 +120,13 @@ func TestVerifyRequest(t *testing.T) {
 	body := []byte(`{"id":"evt_1","type":"property.created","created":"2026-12-01T10:00:00Z","data":{"price":1}}`)
 	signed := func(ts time.Time, body []byte, secrets ...string) http.Header {
 		h := http.Header{}
-		worker.Sign(h, "evt_1", ts, body, secrets)
+		signature.Sign(h, "evt_1", ts, body, secrets)
 		return h
 	}
 	onlyGuide := func(h http.Header) http.Header {
-		h.Del(worker.HeaderStandardID)
-		h.Del(worker.HeaderStandardTimestamp)
-		h.Del(worker.HeaderStandardSignature)
+		h.Del(signature.HeaderStandardID)
+		h.Del(signature.HeaderStandardTimestamp)
+		h.Del(signature.HeaderStandardSignature)
 		return h
 	}
 	tests := []struct {

@@ -18,7 +18,7 @@ import (
 
 	"github.com/webhookd/webhookd"
 	"github.com/webhookd/webhookd/payload"
-	"github.com/webhookd/webhookd/worker"
+	"github.com/webhookd/webhookd/signature"
 )
 
 func newVerifyCommand(f *Factory) *cobra.Command {
@@ -175,7 +175,7 @@ type schemeResult struct {
 }
 
 // verifyRequest checks h and body against secret under both schemes. The
-// expected signatures come from worker.Sign, the code that signs real
+// expected signatures come from signature.Sign, the code that signs real
 // deliveries, so verify and webhookd cannot disagree about the scheme.
 func verifyRequest(h http.Header, body []byte, secret string, now time.Time, tolerance time.Duration) verifyReport {
 	// canonical is the body as the guide's receiver hashes it:
@@ -201,7 +201,7 @@ func verifyRequest(h http.Header, body []byte, secret string, now time.Time, tol
 // sign is what webhookd would send for this id, timestamp and body.
 func sign(id string, ts int64, body []byte, secret string) http.Header {
 	h := http.Header{}
-	worker.Sign(h, id, time.Unix(ts, 0), body, []string{secret})
+	signature.Sign(h, id, time.Unix(ts, 0), body, []string{secret})
 	return h
 }
 
@@ -234,22 +234,22 @@ const notCanonical = "the body is not in the form webhookd sent (webhookd sends 
 const wrongSecret = "the signature does not match: wrong secret (use this endpoint's current one: 'webhookctl endpoints secret ep_…'), or the body or timestamp changed after signing"
 
 func verifyGuide(h http.Header, body, canonical []byte, reserialised bool, secret string, now time.Time, tolerance time.Duration) schemeResult {
-	r := schemeResult{Scheme: "guide", Header: worker.HeaderWebhookSignature, Problems: []string{}, Notes: []string{}}
-	sig, tsHeader := h.Get(worker.HeaderWebhookSignature), h.Get(worker.HeaderWebhookTimestamp)
+	r := schemeResult{Scheme: "guide", Header: signature.HeaderWebhookSignature, Problems: []string{}, Notes: []string{}}
+	sig, tsHeader := h.Get(signature.HeaderWebhookSignature), h.Get(signature.HeaderWebhookTimestamp)
 	if sig == "" && tsHeader == "" {
 		return r
 	}
 	r.Present = true
 	if sig == "" || tsHeader == "" {
-		r.Problems = append(r.Problems, fmt.Sprintf("%s and %s must both be present", worker.HeaderWebhookSignature, worker.HeaderWebhookTimestamp))
+		r.Problems = append(r.Problems, fmt.Sprintf("%s and %s must both be present", signature.HeaderWebhookSignature, signature.HeaderWebhookTimestamp))
 		return r
 	}
-	ts, ok := parseTimestamp(&r, worker.HeaderWebhookTimestamp, tsHeader)
+	ts, ok := parseTimestamp(&r, signature.HeaderWebhookTimestamp, tsHeader)
 	if !ok {
 		return r
 	}
 	matches := func(b []byte, secret string) bool {
-		return hmac.Equal([]byte(sig), []byte(sign("", ts, b, secret).Get(worker.HeaderWebhookSignature)))
+		return hmac.Equal([]byte(sig), []byte(sign("", ts, b, secret).Get(signature.HeaderWebhookSignature)))
 	}
 	switch {
 	case matches(body, secret):
@@ -268,7 +268,7 @@ func verifyGuide(h http.Header, body, canonical []byte, reserialised bool, secre
 			r.Notes = append(r.Notes, notCanonical)
 		}
 		if strings.Contains(sig, ",") || strings.Contains(sig, " ") {
-			r.Notes = append(r.Notes, worker.HeaderWebhookSignature+" holds one hex signature; a v1,… value belongs in webhook-signature")
+			r.Notes = append(r.Notes, signature.HeaderWebhookSignature+" holds one hex signature; a v1,… value belongs in webhook-signature")
 		}
 	}
 	if age := timestampAge(ts, now, tolerance); age != "" {
@@ -279,7 +279,7 @@ func verifyGuide(h http.Header, body, canonical []byte, reserialised bool, secre
 
 func verifyStandard(h http.Header, body, canonical []byte, reserialised bool, secret string, now time.Time, tolerance time.Duration) schemeResult {
 	r := schemeResult{Scheme: "standard-webhooks", Header: "webhook-signature", Problems: []string{}, Notes: []string{}}
-	sigs, msgID, tsHeader := h.Get(worker.HeaderStandardSignature), h.Get(worker.HeaderStandardID), h.Get(worker.HeaderStandardTimestamp)
+	sigs, msgID, tsHeader := h.Get(signature.HeaderStandardSignature), h.Get(signature.HeaderStandardID), h.Get(signature.HeaderStandardTimestamp)
 	if sigs == "" && msgID == "" && tsHeader == "" {
 		return r
 	}
@@ -294,7 +294,7 @@ func verifyStandard(h http.Header, body, canonical []byte, reserialised bool, se
 	}
 	entries := strings.Fields(sigs)
 	matches := func(b []byte, secret string) bool {
-		want := sign(msgID, ts, b, secret).Get(worker.HeaderStandardSignature)
+		want := sign(msgID, ts, b, secret).Get(signature.HeaderStandardSignature)
 		for _, e := range entries {
 			if hmac.Equal([]byte(e), []byte(want)) {
 				return true
@@ -357,7 +357,7 @@ func (r verifyReport) print(p *printer) error {
 		}
 	}
 	if !r.Schemes[0].Present && !r.Schemes[1].Present {
-		p.line("No signature headers found: expected %s and %s, or webhook-id, webhook-timestamp and webhook-signature", worker.HeaderWebhookSignature, worker.HeaderWebhookTimestamp)
+		p.line("No signature headers found: expected %s and %s, or webhook-id, webhook-timestamp and webhook-signature", signature.HeaderWebhookSignature, signature.HeaderWebhookTimestamp)
 	}
 	return nil
 }

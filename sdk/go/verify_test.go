@@ -14,7 +14,7 @@ import (
 
 // The Standard Webhooks specification's own test vector: a verifier that
 // derives the key differently from the spec (and so from webhookd's
-// worker.Sign) fails it.
+// signature.Sign) fails it.
 const (
 	specSecret    = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 	specID        = "msg_p5jXN8AQM9LWM0D4loKWxJek"

@@ -1,6 +1,6 @@
-"""verify() against signatures made by webhookd's own signer (worker.Sign).
+"""verify() against signatures made by webhookd's own signer (signature.Sign).
 
-The vectors below were printed by worker.Sign for the body, id and time
+The vectors below were printed by signature.Sign for the body, id and time
 below, so a verifier that derives a key or builds a message differently from
 webhookd fails here, not at a customer.
 """
@@ -20,10 +20,10 @@ TS = 1796119200
 SECRET = "whsec_2nxS3T9GEpREy59ukKuSMZUZ3vYRiybi"
 NEW_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
-# worker.Sign(h, MSG_ID, TS, BODY, [SECRET])
+# signature.Sign(h, MSG_ID, TS, BODY, [SECRET])
 GUIDE_SIG = "ae87dc858d1a11a3d181049be78f44f54c47c4bca862634249430176922f4a46"
 STANDARD_SIG = "v1,bYymZYfzCwuF7jumYKcYyq32EjapfMLYOF67/qhAtoA="
-# worker.Sign(h, MSG_ID, TS, BODY, [NEW_SECRET, SECRET]): during a rotation.
+# signature.Sign(h, MSG_ID, TS, BODY, [NEW_SECRET, SECRET]): during a rotation.
 ROTATING_GUIDE_SIG = "f41b957ab0adf8590e899e76502fb356ad222729a1783e0e8b5bb7edde992ad1"
 ROTATING_STANDARD_SIG = "v1,TaKs82o3uRbOJxLiJM5Q3rYAld3rtBmXX1ES3CxVnKU= " + STANDARD_SIG
 # Secrets webhookd never makes, keyed with their raw bytes in Standard Webhooks.

@@ -2,7 +2,7 @@
 // implementation: which headers to read, the timestamp window, how a
 // Standard Webhooks key comes from a secret, and the comparison. verify.ts
 // (node:crypto) and verify-web.ts (WebCrypto, for browsers and workers)
-// compute the HMACs; worker/signature.go is what both must match.
+// compute the HMACs; signature/signature.go is what both must match.
 
 /** Request headers: a fetch Headers, or Node's / Express's req.headers. */
 export type WebhookHeaders = Headers | Record<string, string | string[] | undefined>;

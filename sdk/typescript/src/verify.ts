@@ -1,5 +1,5 @@
 // Verification of the requests webhookd sends, in both schemes it signs
-// with (worker/signature.go makes them; this must match it byte for byte):
+// with (signature/signature.go makes them; this must match it byte for byte):
 //
 //  - Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature):
 //    "v1,<base64 HMAC-SHA256(key, id + "." + timestamp + "." + body)>",

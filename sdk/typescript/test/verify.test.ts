@@ -1,5 +1,5 @@
 // The verifiers against what webhookd really sends: a vector made by
-// worker.Sign (worker/signature.go), the guide's own Node code, and the
+// signature.Sign (signature/signature.go), the guide's own Node code, and the
 // standardwebhooks package that receivers use.
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
@@ -11,7 +11,7 @@ import { Webhook } from "standardwebhooks";
 import { signWebhook, standardKey, verifiedWebhook, verifyWebhook, webhookMiddleware, WebhookVerificationError, type VerifiedWebhook, type VerifyOptions, type WebhookHeaders, type WebhookRequest } from "../src/verify.js";
 import { verifyWebhookWeb } from "../src/verify-web.js";
 
-// Made with worker.Sign(h, "evt_1", time.Unix(1764583200, 0), body,
+// Made with signature.Sign(h, "evt_1", time.Unix(1764583200, 0), body,
 // []string{current, previous}) in webhookd's worker package.
 const vector = {
   current: "whsec_2nxS3T9GEpREy59ukKuSMZUZ3vYRiybi",

@@ -1,4 +1,10 @@
-package worker
+// Package signature makes the signature headers of every request webhookd
+// sends, in both schemes it speaks: the guide's X-Webhook-Signature and
+// Standard Webhooks' webhook-signature. It is a package of its own, with no
+// dependency beyond the standard library and the domain's secret format, so
+// that what only needs to sign or check a request (webhookctl verify, the
+// benchmark's baseline) does not link the delivery engine.
+package signature
 
 import (
 	"crypto/hmac"

@@ -1,11 +1,11 @@
-package worker_test
+package signature_test
 
 import (
 	"net/http"
 	"testing"
 	"time"
 
-	"github.com/webhookd/webhookd/worker"
+	"github.com/webhookd/webhookd/signature"
 )
 
 // TestSign checks Sign against known answers computed by Node.js: the guide's
@@ -43,7 +43,7 @@ func TestSign(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			h := http.Header{}
-			worker.Sign(h, msgID, ts, []byte(body), tc.secrets)
+			signature.Sign(h, msgID, ts, []byte(body), tc.secrets)
 			want := map[string]string{
 				"X-Webhook-Id":        msgID,
 				"X-Webhook-Timestamp": "1614265330",
