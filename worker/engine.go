@@ -38,8 +38,11 @@ type EngineConfig struct {
 	// (default Lease/5): those with half their lease used, and hand-offs
 	// waiting for more than a quarter of one (see claims.go).
 	RenewInterval time.Duration
-	// PollInterval is how often the schedule is polled when no wake-up
-	// arrives (default 1s); retries become due without one.
+	// PollInterval bounds how long the engine sleeps between claims when
+	// no wake-up arrives (default 1s). It sleeps until the earliest entry
+	// in the schedule is due, and is woken when a delivery is dispatched or
+	// rescheduled to be due sooner (see ScheduleConfig.AnnounceWithin), so
+	// the interval only matters when a wake-up is lost.
 	PollInterval time.Duration
 	// ReconcileInterval is how often pending deliveries overdue by more
 	// than Lease and missing from the schedule are put back (default 30s).
@@ -125,7 +128,6 @@ type Engine struct {
 	running   sync.RWMutex
 	local     chan localWork // handed-off deliveries waiting for a worker
 	handed    chan struct{}  // signalled when a hand-off is queued
-	soon      chan struct{}  // signalled when a delivery put back shortly is due
 	endpoints endpointCache
 	watchers  attemptWatchers // see WatchAttempts
 }
@@ -159,7 +161,6 @@ func NewEngine(cfg EngineConfig) (*Engine, error) {
 		limiter: newEndpointLimiter(cfg.PerEndpoint),
 		db:      newOutage("database", cfg.Logger),
 		handed:  make(chan struct{}, 1),
-		soon:    make(chan struct{}, 1),
 		// Hand-offs made before Run starts wait for it.
 		local: make(chan localWork, cfg.HandOffQueue),
 	}, nil
@@ -173,7 +174,9 @@ func (e *Engine) Run(ctx context.Context) error {
 	wake := e.cfg.Schedule.Wakeups(ctx)
 	slots := make(chan struct{}, e.cfg.Workers)
 	e.freed = make(chan struct{}, 1)
-	poll := time.NewTicker(e.cfg.PollInterval)
+	// poll fires when the earliest entry of the schedule is due, or after
+	// PollInterval at most; it is set again after every claim.
+	poll := time.NewTimer(e.cfg.PollInterval)
 	defer poll.Stop()
 	reconcile := time.NewTicker(e.cfg.ReconcileInterval)
 	defer reconcile.Stop()
@@ -208,18 +211,25 @@ func (e *Engine) Run(ctx context.Context) error {
 	scheduleMayHaveDue := true
 	for turn := 0; ; turn++ {
 		started := 0
+		claimed := false
+		var next time.Time
 		claimFirst := turn%2 == 0 // alternate, so neither source starves the other
 		if claimFirst && scheduleMayHaveDue {
-			n, drained := e.claimAndStart(ctx, slots)
-			started, scheduleMayHaveDue = n, !drained
+			n, drained, due := e.claimAndStart(ctx, slots)
+			started, scheduleMayHaveDue, claimed, next = n, !drained, true, due
 		}
 		started += e.startLocal(ctx, slots)
 		if !claimFirst && scheduleMayHaveDue {
-			n, drained := e.claimAndStart(ctx, slots)
-			started, scheduleMayHaveDue = started+n, !drained
+			n, drained, due := e.claimAndStart(ctx, slots)
+			started, scheduleMayHaveDue, claimed, next = started+n, !drained, true, due
 		}
 		if started > 0 && len(slots) < cap(slots) {
 			continue // more may be due right now: look again before sleeping
+		}
+		if claimed {
+			// Without a claim since the last sleep (a worker freed, a
+			// hand-off) the schedule is as the last one left it.
+			poll.Reset(e.sleepFor(scheduleMayHaveDue, next))
 		}
 		select {
 		case <-ctx.Done():
@@ -231,34 +241,52 @@ func (e *Engine) Run(ctx context.Context) error {
 		case <-reconcile.C:
 			e.Reconcile(ctx)
 			scheduleMayHaveDue = true
-		case <-e.soon:
-			scheduleMayHaveDue = true
 		case <-e.freed:
 		case <-e.handed:
 		}
 	}
 }
 
+// sleepFor is how long Run sleeps before claiming again: until next, the
+// earliest entry of a drained schedule, and PollInterval at most: when the
+// schedule is empty, when next is unknown, and when the schedule was not
+// drained (no worker was free, or the claim failed), which a wake-up or a
+// freed worker ends sooner.
+func (e *Engine) sleepFor(mayHaveDue bool, next time.Time) time.Duration {
+	if mayHaveDue || next.IsZero() {
+		return e.cfg.PollInterval
+	}
+	return min(max(next.Sub(e.now()), 0), e.cfg.PollInterval)
+}
+
 // claimAndStart claims as many due deliveries as there are free workers and
-// starts an attempt for each. It returns how many it claimed, and whether
-// the schedule had fewer due than that (drained): a failed claim says
-// nothing of what is due, so it does not count as drained.
-func (e *Engine) claimAndStart(ctx context.Context, slots chan struct{}) (claimed int, drained bool) {
+// starts an attempt for each. It returns how many it claimed, whether the
+// schedule had fewer due than that (drained), and then when its earliest
+// entry is due (zero when empty or unknown): a failed claim says nothing of
+// what is due, so it does not count as drained.
+func (e *Engine) claimAndStart(ctx context.Context, slots chan struct{}) (claimed int, drained bool, next time.Time) {
 	free := cap(slots) - len(slots)
 	if free == 0 || ctx.Err() != nil || !e.db.ready() {
-		return 0, false
+		return 0, false, time.Time{}
 	}
 	now := e.now()
-	claims, err := e.cfg.Schedule.Claim(ctx, now, now.Add(e.cfg.Lease), free)
+	claims, next, err := e.cfg.Schedule.ClaimNext(ctx, now, now.Add(e.cfg.Lease), free)
 	if err != nil {
 		if ctx.Err() == nil {
 			e.cfg.Logger.WarnContext(ctx, "claiming from the schedule failed", "error", err)
 		}
-		return 0, false
+		return 0, false, time.Time{}
 	}
 	drained = len(claims) < free
+	if drained && !next.IsZero() && !next.After(now) {
+		// Read before the claim's second pass, or an entry added since:
+		// ask again rather than sleep past it, or claim at once.
+		if next, err = e.cfg.Schedule.Next(ctx); err != nil {
+			next = time.Time{}
+		}
+	}
 	if len(claims) == 0 {
-		return 0, drained
+		return 0, drained, next
 	}
 	// Followed from now on: loading may be slow too.
 	held := make([]*heldClaim, len(claims))
@@ -278,7 +306,7 @@ func (e *Engine) claimAndStart(ctx context.Context, slots chan struct{}) (claime
 		for i, h := range held {
 			claims[i] = e.claims.done(h)
 		}
-		return e.putBack(ctx, claims, err), drained
+		return e.putBack(ctx, claims, err), drained, next
 	}
 	e.db.succeeded(ctx)
 	for _, w := range works {
@@ -289,7 +317,7 @@ func (e *Engine) claimAndStart(ctx context.Context, slots chan struct{}) (claime
 			return works[c.DeliveryID], nil
 		})
 	}
-	return len(claims), drained
+	return len(claims), drained, next
 }
 
 // launch takes one of slots and has a worker attempt claim h with the work
@@ -534,18 +562,8 @@ func (e *Engine) release(ctx context.Context, log *slog.Logger, c Claim, due tim
 	if err := e.cfg.Schedule.Release(ctx, c, due); err != nil {
 		// The reconciler puts it back once it is due.
 		log.WarnContext(ctx, "rescheduling failed", "error", err)
-		return
 	}
-	// Run may have stopped asking the schedule (it had nothing due); a
-	// delivery due before the next poll must not wait for it.
-	if wait := due.Sub(e.now()); wait < e.cfg.PollInterval {
-		time.AfterFunc(max(wait, 0), func() {
-			select {
-			case e.soon <- struct{}{}:
-			default:
-			}
-		})
-	}
+	// A delivery due before Run's next claim wakes it (see Schedule.Settle).
 }
 
 func (e *Engine) finish(ctx context.Context, log *slog.Logger, c Claim) {

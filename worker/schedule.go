@@ -8,6 +8,7 @@ import (
 	"hash/fnv"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -29,8 +30,16 @@ type Schedule struct {
 	client  redis.UniversalClient
 	prefix  string   // starts every key (ScheduleConfig.Prefix)
 	shards  []string // the sorted set of each shard
-	wakeKey string   // pub/sub channel announcing newly dispatched deliveries
+	wakeKey string   // pub/sub channel announcing deliveries due now or soon
 	next    atomic.Uint32
+	// announceWithin is how soon an entry must be due for Settle to wake
+	// the pollers (ScheduleConfig.AnnounceWithin).
+	announceWithin time.Duration
+
+	// local holds the channels of this process's Wakeups, signalled
+	// without a round trip through Redis.
+	mu    sync.Mutex
+	local map[chan struct{}]struct{}
 }
 
 // ScheduleConfig names the keys of a schedule.
@@ -41,6 +50,12 @@ type ScheduleConfig struct {
 	// Shards is how many sorted sets the schedule is split over; every
 	// process sharing the schedule must use the same number. Zero means 1.
 	Shards int
+	// AnnounceWithin is how soon a rescheduled delivery (a retry) must be
+	// due for Settle to wake every process's poller, which otherwise
+	// sleeps until the earliest entry it knew of or its poll interval. It
+	// should be the engine's poll interval: a later entry is found by the
+	// next poll anyway. Zero means 1s.
+	AnnounceWithin time.Duration
 }
 
 // MaxScheduleShards bounds ScheduleConfig.Shards: a claim may visit every
@@ -54,6 +69,8 @@ func (c ScheduleConfig) Validate() error {
 		return fmt.Errorf("schedule: shards must be between 1 and %d, not %d", MaxScheduleShards, c.Shards)
 	case strings.ContainsAny(c.Prefix, "{}"):
 		return errors.New("schedule: the prefix must not contain braces (they would break the Redis Cluster hash tags)")
+	case c.AnnounceWithin < 0:
+		return errors.New("schedule: AnnounceWithin must not be negative")
 	}
 	return nil
 }
@@ -79,7 +96,11 @@ func NewSchedule(client redis.UniversalClient, cfg ScheduleConfig) (*Schedule, e
 		return nil, err
 	}
 	prefix := cmp.Or(cfg.Prefix, "webhookd")
-	s := &Schedule{client: client, prefix: prefix, wakeKey: prefix + ":{schedule}:wake"}
+	s := &Schedule{
+		client: client, prefix: prefix, wakeKey: prefix + ":{schedule}:wake",
+		announceWithin: cmp.Or(cfg.AnnounceWithin, time.Second),
+		local:          make(map[chan struct{}]struct{}),
+	}
 	if cfg.Shards <= 1 {
 		s.shards = []string{prefix + ":{schedule}:due"}
 	} else {
@@ -141,6 +162,9 @@ func (s *Schedule) Dispatch(ctx context.Context, deliveries []*webhookd.Delivery
 		p.Publish(ctx, s.wakeKey, len(deliveries))
 		return nil
 	})
+	if err == nil {
+		s.wakeLocal()
+	}
 	return err
 }
 
@@ -150,8 +174,19 @@ func (s *Schedule) Dispatch(ctx context.Context, deliveries []*webhookd.Delivery
 // round trip, and what remains is then asked of the shards that may hold
 // more, one by one.
 func (s *Schedule) Claim(ctx context.Context, now, leaseUntil time.Time, limit int) ([]Claim, error) {
+	claims, _, err := s.ClaimNext(ctx, now, leaseUntil, limit)
+	return claims, err
+}
+
+// ClaimNext is Claim, and also says when the earliest entry left in the
+// schedule is due (a retry, or a lease running out), read in the same round
+// trip: what a poller sleeps until instead of a fixed interval. next is zero
+// when the schedule is empty or a shard did not answer. It may be at or
+// before now when the claim took more in its second pass, or another
+// process added an entry meanwhile; Next then tells.
+func (s *Schedule) ClaimNext(ctx context.Context, now, leaseUntil time.Time, limit int) (claims []Claim, next time.Time, err error) {
 	if limit <= 0 {
-		return nil, nil
+		return nil, time.Time{}, nil
 	}
 	leaseUntil = leaseUntil.Truncate(time.Millisecond) // scores are milliseconds
 	n := len(s.shards)
@@ -181,6 +216,9 @@ func (s *Schedule) Claim(ctx context.Context, now, leaseUntil time.Time, limit i
 	}
 	// The script is sent by hash; after a restart a node no longer knows
 	// it, so it is loaded and the shards that said NOSCRIPT are asked again.
+	// The earliest entry of every shard is read after its claim, in the
+	// same pipeline: on a cluster both go to the shard's node, in order.
+	firsts := make([]*redis.ZSliceCmd, n)
 	for try := 0; try < 2 && slices.Contains(pending, true); try++ {
 		cmds := make([]*redis.Cmd, n)
 		_, _ = s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
@@ -188,6 +226,7 @@ func (s *Schedule) Claim(ctx context.Context, now, leaseUntil time.Time, limit i
 				if pending[i] {
 					cmds[i] = claimScript.EvalSha(ctx, p, []string{key}, args(quota[i])...)
 				}
+				firsts[i] = p.ZRangeWithScores(ctx, key, 0, 0)
 			}
 			return nil
 		})
@@ -238,13 +277,49 @@ func (s *Schedule) Claim(ctx context.Context, now, leaseUntil time.Time, limit i
 	// A shard that failed (a cluster node down) must not hold back the
 	// claims made on the others: they are leased already.
 	if len(ids) == 0 && firstErr != nil {
-		return nil, firstErr
+		return nil, time.Time{}, firstErr
 	}
-	claims := make([]Claim, len(ids))
+	claims = make([]Claim, len(ids))
 	for i, id := range ids {
 		claims[i] = Claim{DeliveryID: id, LeaseUntil: leaseUntil}
 	}
-	return claims, nil
+	if firstErr == nil && firsts[0] != nil {
+		next, _ = earliest(firsts) // a shard that failed leaves next unknown
+	}
+	return claims, next, nil
+}
+
+// earliest is the lowest score of the first entries firsts read, as a
+// time; zero when every shard is empty. It fails when a read did.
+func earliest(firsts []*redis.ZSliceCmd) (time.Time, error) {
+	var next time.Time
+	for _, c := range firsts {
+		first, err := c.Result()
+		if err != nil {
+			return time.Time{}, err
+		}
+		if len(first) > 0 {
+			if due := time.UnixMilli(int64(first[0].Score)); next.IsZero() || due.Before(next) {
+				next = due
+			}
+		}
+	}
+	return next, nil
+}
+
+// Next is when the earliest entry in the schedule is due (a retry, or a
+// lease running out), zero when the schedule is empty.
+func (s *Schedule) Next(ctx context.Context) (time.Time, error) {
+	firsts := make([]*redis.ZSliceCmd, len(s.shards))
+	if _, err := s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, key := range s.shards {
+			firsts[i] = p.ZRangeWithScores(ctx, key, 0, 0)
+		}
+		return nil
+	}); err != nil {
+		return time.Time{}, err
+	}
+	return earliest(firsts)
 }
 
 func isNoScript(err error) bool {
@@ -301,12 +376,32 @@ func (s *Schedule) Settle(ctx context.Context, settlements []Settlement) error {
 	if len(settlements) == 0 {
 		return nil
 	}
+	// A delivery due before the pollers' next poll wakes them: those of
+	// this process at once, those of others by a message. With one shard
+	// the message goes in the same pipeline, after the writes and on the
+	// same node (the channel has the shard's hash tag); the shards of a
+	// cluster may be on other nodes, so it follows the pipeline there, or
+	// a poller could look before the entry is written.
+	announce := s.dueSoon(settlements)
+	inline := announce && len(s.shards) == 1
 	cmds, err := s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for _, st := range settlements {
 			s.settleCmd(ctx, p, st, true)
 		}
+		if inline {
+			p.Publish(ctx, s.wakeKey, "due")
+		}
 		return nil
 	})
+	defer func() {
+		if announce {
+			s.wakeLocal()
+			if !inline || err != nil {
+				// A lost message costs a poll interval at most.
+				_ = s.client.Publish(ctx, s.wakeKey, "due").Err()
+			}
+		}
+	}()
 	if err == nil {
 		return nil
 	}
@@ -324,6 +419,30 @@ func (s *Schedule) Settle(ctx context.Context, settlements []Settlement) error {
 	return errors.Join(errs...)
 }
 
+// dueSoon says whether a settlement makes a delivery due within
+// announceWithin: scores are wall-clock milliseconds.
+func (s *Schedule) dueSoon(settlements []Settlement) bool {
+	soon := time.Now().Add(s.announceWithin)
+	for _, st := range settlements {
+		if !st.Due.IsZero() && st.Due.Before(soon) {
+			return true
+		}
+	}
+	return false
+}
+
+// wakeLocal signals every Wakeups channel of this process.
+func (s *Schedule) wakeLocal() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for ch := range s.local {
+		select {
+		case ch <- struct{}{}:
+		default: // a wake-up is already pending
+		}
+	}
+}
+
 func (s *Schedule) settleCmd(ctx context.Context, c redis.Scripter, st Settlement, shaOnly bool) *redis.Cmd {
 	keys := []string{s.keyOf(st.Claim.DeliveryID)}
 	lease := st.Claim.LeaseUntil.UnixMilli()
@@ -339,7 +458,7 @@ func (s *Schedule) settleCmd(ctx context.Context, c redis.Scripter, st Settlemen
 
 // Release ends a claim by making the delivery due at due.
 func (s *Schedule) Release(ctx context.Context, c Claim, due time.Time) error {
-	return s.settleCmd(ctx, s.client, Settlement{Claim: c, Due: due}, false).Err()
+	return s.Settle(ctx, []Settlement{{Claim: c, Due: due}}) // which wakes the pollers if due soon
 }
 
 // Finish ends a claim on a delivery that needs no more attempts.
@@ -484,11 +603,20 @@ func (s *Schedule) Lag(ctx context.Context, now time.Time) (time.Duration, error
 }
 
 // Wakeups returns a channel that receives a value whenever deliveries are
-// dispatched by any process, until ctx ends.
+// dispatched, or rescheduled to be due soon (see AnnounceWithin), by any
+// process, until ctx ends.
 func (s *Schedule) Wakeups(ctx context.Context) <-chan struct{} {
 	out := make(chan struct{}, 1)
+	s.mu.Lock()
+	s.local[out] = struct{}{}
+	s.mu.Unlock()
 	sub := s.client.Subscribe(ctx, s.wakeKey)
 	go func() {
+		defer func() {
+			s.mu.Lock()
+			delete(s.local, out)
+			s.mu.Unlock()
+		}()
 		defer sub.Close()
 		msgs := sub.Channel()
 		for {

@@ -102,7 +102,9 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, notice io.Writer)
 	if a.redis, err = worker.OpenRedis(ctx, worker.RedisConfig{URL: cfg.RedisURL, Cluster: cfg.RedisCluster, Logger: logger}); err != nil {
 		return nil, err
 	}
-	schedule, err := worker.NewSchedule(a.redis.Client, worker.ScheduleConfig{Prefix: cfg.RedisPrefix, Shards: cfg.scheduleShards()})
+	schedule, err := worker.NewSchedule(a.redis.Client, worker.ScheduleConfig{
+		Prefix: cfg.RedisPrefix, Shards: cfg.scheduleShards(), AnnounceWithin: cfg.PollInterval,
+	})
 	if err != nil {
 		return nil, err
 	}
