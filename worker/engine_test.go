@@ -44,6 +44,7 @@ func (c *fakeClock) Advance(d time.Duration) {
 type engineRig struct {
 	store    store.Store
 	schedule *worker.Schedule
+	redis    *worker.Redis // the schedule's, for another process's schedule client
 	clock    *fakeClock
 	ids      *webhookd.IDGenerator
 	account  string
@@ -118,7 +119,7 @@ func newEngineRig(t *testing.T, configure func(*worker.EngineConfig)) *engineRig
 		t.Fatal(err)
 	}
 	clock := &fakeClock{now: time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)}
-	rig := &engineRig{store: st, schedule: schedule, clock: clock, ids: webhookd.NewIDGenerator(clock.Now)}
+	rig := &engineRig{store: st, schedule: schedule, redis: r, clock: clock, ids: webhookd.NewIDGenerator(clock.Now)}
 	cfg := worker.EngineConfig{
 		Store: st, Schedule: schedule, Sender: sender, Retry: worker.DefaultRetryPolicy(),
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), IDs: rig.ids, Now: clock.Now,
