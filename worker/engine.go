@@ -223,13 +223,15 @@ func (e *Engine) Run(ctx context.Context) error {
 			n, drained, due := e.claimAndStart(ctx, slots)
 			started, scheduleMayHaveDue, claimed, next = started+n, !drained, true, due
 		}
+		if claimed {
+			// Set after every claim, even one the loop does not sleep
+			// after: the next turns may not claim (the schedule drained, a
+			// worker freed, a hand-off), and then the schedule is as this
+			// claim left it.
+			poll.Reset(e.sleepFor(scheduleMayHaveDue, next))
+		}
 		if started > 0 && len(slots) < cap(slots) {
 			continue // more may be due right now: look again before sleeping
-		}
-		if claimed {
-			// Without a claim since the last sleep (a worker freed, a
-			// hand-off) the schedule is as the last one left it.
-			poll.Reset(e.sleepFor(scheduleMayHaveDue, next))
 		}
 		select {
 		case <-ctx.Done():

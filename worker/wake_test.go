@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -218,4 +219,36 @@ func (c claimCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.
 		}
 		return next(ctx, cmds)
 	}
+}
+
+// TestEngineRetriesAfterClaimingOnTime checks that retries due one after
+// the other are all attempted with a poll interval of an hour: a claim made
+// when the first is due takes it, and the engine must still wake for the
+// second, whose wake-up came before.
+func TestEngineRetriesAfterClaimingOnTime(t *testing.T) {
+	t.Parallel()
+	rig := newEngineRig(t, func(c *worker.EngineConfig) {
+		c.Now, c.PollInterval = time.Now, time.Hour
+		c.Retry = worker.RetryPolicy{Schedule: []time.Duration{300 * time.Millisecond}}
+	})
+	rig.clock.Advance(time.Since(rig.clock.Now()))
+	var mu sync.Mutex
+	seen := map[string]bool{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		if id := r.Header.Get("Webhook-Id"); !seen[id] {
+			seen[id] = true
+			w.WriteHeader(http.StatusInternalServerError) // the first attempt fails
+		}
+	}))
+	t.Cleanup(srv.Close)
+	rig.endpoint(t, srv.URL)
+	rig.run(context.Background())
+	first := rig.publish(t)
+	time.Sleep(150 * time.Millisecond)
+	rig.clock.Advance(time.Since(rig.clock.Now()))
+	second := rig.publish(t)
+	rig.waitAttempts(t, first.ID, 2)
+	rig.waitAttempts(t, second.ID, 2)
 }
