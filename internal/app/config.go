@@ -212,7 +212,7 @@ func (c *Config) flagSet(output io.Writer) *flag.FlagSet {
 	fs.DurationVar(&c.RequestTimeout, "request-timeout", 5*time.Second, "time an endpoint has to answer an attempt with a 2xx")
 	fs.StringVar(&c.RetrySchedule, "retry-schedule", "5m,30m,2h,5h,10h", "delays between attempts after a failed first attempt, each after the previous attempt")
 	fs.StringVar(&c.AllowCIDRs, "allow-cidr", "", "comma-separated address ranges endpoints may resolve to although private or loopback (SSRF guard exceptions)")
-	fs.DurationVar(&c.PollInterval, "poll-interval", time.Second, "how often workers look for due retries")
+	fs.DurationVar(&c.PollInterval, "poll-interval", time.Second, "the longest workers sleep before looking for due retries (they sleep until the earliest, and are woken when one is added sooner)")
 	fs.DurationVar(&c.ReconcileInterval, "reconcile-interval", 30*time.Second, "how often pending deliveries overdue by more than --lease and missing from the schedule are put back")
 	fs.DurationVar(&c.AutoDisableAfter, "auto-disable-after", 5*24*time.Hour, "disable an endpoint whose every delivery attempt has failed for this long (0: never)")
 	fs.DurationVar(&c.Retention, "retention", 30*24*time.Hour, "purge events, with their deliveries and attempts, older than this unless still pending (0: keep forever)")
