@@ -62,6 +62,7 @@ var apiCases = []struct {
 	{"undecodable and unstorable input names the field", testMalformedInput},
 	{"authentication", testAuthentication},
 	{"admin API", testAdmin},
+	{"portal sessions", testPortalSessions},
 }
 
 func testEventTypes(t *testing.T, c *client) {

@@ -67,6 +67,16 @@ func apiKeyToProto(k *webhookd.APIKey) *webhooksv1.ApiKey {
 	return pb
 }
 
+func portalSessionToProto(ps *webhookd.PortalSession) *webhooksv1.PortalSession {
+	return &webhooksv1.PortalSession{
+		Name:       resourceName(collSessions, ps.ID),
+		Account:    resourceName(collAccounts, ps.AccountID),
+		CreateTime: timestampOrNil(ps.CreateTime),
+		ExpireTime: timestampOrNil(ps.ExpireTime),
+		RevokeTime: timestampOrNil(ps.RevokeTime),
+	}
+}
+
 func eventTypeToProto(t *webhookd.EventType) (*webhooksv1.EventType, error) {
 	example, err := structOf(t.Example)
 	if err != nil {

@@ -779,3 +779,15 @@ func (s *WebhookService) ListDeliveries(ctx context.Context, req *webhooksv1.Lis
 	}
 	return resp, nil
 }
+
+// RevokeCurrentSession ends the portal session the call is made with.
+func (s *WebhookService) RevokeCurrentSession(ctx context.Context, _ *webhooksv1.RevokeCurrentSessionRequest) (*emptypb.Empty, error) {
+	p := principalFrom(ctx)
+	if p.SessionID == "" {
+		return nil, webhookd.FailedPrecondition("the call is not made with a portal session: revoke API keys with the admin API's RevokeApiKey")
+	}
+	if _, err := s.cfg.Store.RevokePortalSession(ctx, p.AccountID, p.SessionID, s.now()); err != nil {
+		return nil, err
+	}
+	return &emptypb.Empty{}, nil
+}

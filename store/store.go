@@ -95,6 +95,15 @@ type Store interface {
 	// CountInternalAPIKeys counts active internal keys (first-start bootstrap).
 	CountInternalAPIKeys(ctx context.Context) (int, error)
 
+	// CreatePortalSession inserts ps; its account must exist.
+	CreatePortalSession(ctx context.Context, ps *webhookd.PortalSession) error
+	// PortalSessionByTokenHash returns the session (active or not) whose
+	// token hashes to hash.
+	PortalSessionByTokenHash(ctx context.Context, hash []byte) (*webhookd.PortalSession, error)
+	// RevokePortalSession sets the session's revoke time (kept if already
+	// revoked) and returns it.
+	RevokePortalSession(ctx context.Context, accountID, id string, at time.Time) (*webhookd.PortalSession, error)
+
 	// SaveEventTypes inserts or updates the catalog entries by name.
 	SaveEventTypes(ctx context.Context, types []*webhookd.EventType) error
 	GetEventType(ctx context.Context, name string) (*webhookd.EventType, error)

@@ -263,6 +263,36 @@ var (
 		Columns:    EventTypesColumns,
 		PrimaryKey: []*schema.Column{EventTypesColumns[0]},
 	}
+	// PortalSessionsColumns holds the columns for the "portal_sessions" table.
+	PortalSessionsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "token_hash", Type: field.TypeBytes},
+		{Name: "create_time", Type: field.TypeTime},
+		{Name: "expire_time", Type: field.TypeTime},
+		{Name: "revoke_time", Type: field.TypeTime, Nullable: true},
+		{Name: "account_id", Type: field.TypeString},
+	}
+	// PortalSessionsTable holds the schema information for the "portal_sessions" table.
+	PortalSessionsTable = &schema.Table{
+		Name:       "portal_sessions",
+		Columns:    PortalSessionsColumns,
+		PrimaryKey: []*schema.Column{PortalSessionsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "portal_sessions_accounts_portal_sessions",
+				Columns:    []*schema.Column{PortalSessionsColumns[5]},
+				RefColumns: []*schema.Column{AccountsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "portalsession_token_hash",
+				Unique:  true,
+				Columns: []*schema.Column{PortalSessionsColumns[1]},
+			},
+		},
+	}
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
 		APIKeysTable,
@@ -272,6 +302,7 @@ var (
 		EndpointsTable,
 		EventsTable,
 		EventTypesTable,
+		PortalSessionsTable,
 	}
 )
 
@@ -283,4 +314,5 @@ func init() {
 	DeliveriesTable.ForeignKeys[2].RefTable = EventsTable
 	EndpointsTable.ForeignKeys[0].RefTable = AccountsTable
 	EventsTable.ForeignKeys[0].RefTable = AccountsTable
+	PortalSessionsTable.ForeignKeys[0].RefTable = AccountsTable
 }
