@@ -361,6 +361,47 @@ try {
     assert.equal(await page.evaluate(() => sessionStorage.getItem('webhookd.apiKey')), null);
   });
 
+  // Portal links: what a platform sends its customer instead of a key.
+  async function portalSession(ttl) {
+    const key = await (await fetch(`${base}/v1/${apiKeyName}`, { headers: { Authorization: `Bearer ${adminToken}` } })).json();
+    const r = await fetch(`${base}/v1/portalSessions`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${adminToken}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ account: key.account, ...(ttl ? { ttl } : {}) }),
+    });
+    const ps = await r.json();
+    assert.equal(r.status, 200, JSON.stringify(ps));
+    assert.equal(ps.url, `${base}/#portal=${ps.token}`);
+    return ps;
+  }
+  let portal;
+  await step('sign in with a portal link: the token leaves the address bar', async () => {
+    portal = await portalSession();
+    await page.goto(portal.url);
+    await page.getByRole('heading', { name: 'Endpoints', exact: true }).waitFor();
+    await page.getByRole('link', { name: okURL }).waitFor();
+    assert.equal(new URL(page.url()).hash, '');
+    assert.equal(await page.evaluate(() => sessionStorage.getItem('webhookd.apiKey')), portal.token);
+  });
+
+  await step('sign out revokes the portal session', async () => {
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('API key').waitFor();
+    assert.equal(await page.evaluate(() => sessionStorage.getItem('webhookd.apiKey')), null);
+    const r = await fetch(`${base}/v1/endpoints`, { headers: { Authorization: `Bearer ${portal.token}` } });
+    assert.equal(r.status, 401);
+  });
+
+  await step('an expired portal link is refused with a clear message', async () => {
+    const short = await portalSession('1s');
+    await new Promise((r) => setTimeout(r, Date.parse(short.expireTime) - Date.now() + 200));
+    await page.goto(short.url);
+    await page.getByText('This sign-in link has expired or was revoked').waitFor();
+    assert.equal(new URL(page.url()).hash, '');
+    assert.equal(await page.evaluate(() => sessionStorage.getItem('webhookd.apiKey')), null);
+    await check('sign-in-link-expired');
+  });
+
   assert.deepEqual(problems, [], 'console errors or CSP violations');
   console.log(`all ${stepNo} steps passed`);
 } finally {
