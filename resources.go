@@ -27,6 +27,15 @@ type APIKey struct {
 // Revoked reports whether the key no longer authenticates.
 func (k *APIKey) Revoked() bool { return !k.RevokeTime.IsZero() }
 
+// EndpointStats is how an endpoint's deliveries fared recently.
+type EndpointStats struct {
+	Succeeded, Failed int64 // deliveries that ended so since the time asked for
+	// LastError is the error of the endpoint's latest delivery that failed
+	// or is being retried after an error, at LastErrorTime; "" if none.
+	LastError     string
+	LastErrorTime time.Time
+}
+
 // PortalSession is a short-lived dashboard sign-in acting for one account.
 type PortalSession struct {
 	ID         string

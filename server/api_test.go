@@ -26,8 +26,11 @@ func TestAPI(t *testing.T) {
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
 			t.Parallel()
-			a := startApp(t, b.databaseURL(t))
+			url := b.databaseURL(t)
+			a := startApp(t, url)
+			st := openStore(t, url)
 			for name, c := range transports(t, a) {
+				c.store = st
 				t.Run(name, func(t *testing.T) {
 					t.Parallel()
 					for _, tc := range apiCases {
@@ -63,6 +66,7 @@ var apiCases = []struct {
 	{"authentication", testAuthentication},
 	{"admin API", testAdmin},
 	{"portal sessions", testPortalSessions},
+	{"endpoint health", testEndpointStats},
 }
 
 func testEventTypes(t *testing.T, c *client) {

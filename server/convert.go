@@ -67,6 +67,20 @@ func apiKeyToProto(k *webhookd.APIKey) *webhooksv1.ApiKey {
 	return pb
 }
 
+// endpointStatsToProto converts st; nil (an endpoint without deliveries)
+// is all zeros.
+func endpointStatsToProto(st *webhookd.EndpointStats) *webhooksv1.EndpointStats {
+	if st == nil {
+		return &webhooksv1.EndpointStats{}
+	}
+	return &webhooksv1.EndpointStats{
+		Succeeded_24H: st.Succeeded,
+		Failed_24H:    st.Failed,
+		LastError:     st.LastError,
+		LastErrorTime: timestampOrNil(st.LastErrorTime),
+	}
+}
+
 func portalSessionToProto(ps *webhookd.PortalSession) *webhooksv1.PortalSession {
 	return &webhooksv1.PortalSession{
 		Name:       resourceName(collSessions, ps.ID),

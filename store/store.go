@@ -144,6 +144,11 @@ type Store interface {
 	// replaces (the stored one at the time of the write) its previous
 	// secret until previousExpire, and returns the endpoint as written.
 	RotateEndpointSecret(ctx context.Context, accountID, id, secret string, at, previousExpire time.Time) (*webhookd.Endpoint, error)
+	// EndpointStats returns the health of each endpoint of ids that has
+	// any deliveries (others are missing from the map): its deliveries that
+	// succeeded and failed since since, and its latest error. The ids come
+	// from reads already scoped to the caller's account.
+	EndpointStats(ctx context.Context, ids []string, since time.Time) (map[string]*webhookd.EndpointStats, error)
 	// DeleteEndpoint removes the endpoint and its deliveries and attempts.
 	DeleteEndpoint(ctx context.Context, accountID, id string) error
 

@@ -153,6 +153,11 @@ var (
 				Unique:  false,
 				Columns: []*schema.Column{DeliveriesColumns[2], DeliveriesColumns[4]},
 			},
+			{
+				Name:    "delivery_endpoint_id_status_update_time",
+				Unique:  false,
+				Columns: []*schema.Column{DeliveriesColumns[11], DeliveriesColumns[2], DeliveriesColumns[9]},
+			},
 		},
 	}
 	// EndpointsColumns holds the columns for the "endpoints" table.

@@ -332,8 +332,8 @@ type Endpoint struct {
 	// travel to the listeners connected with ListenEndpointDeliveries, which
 	// forward them to a local server and report each result.
 	Development bool `protobuf:"varint,20,opt,name=development,proto3" json:"development,omitempty"`
-	// The endpoint's health at a glance, filled by GetEndpoint and
-	// ListEndpoints.
+	// The endpoint's health at a glance, in every answer that carries the
+	// endpoint.
 	Stats         *EndpointStats `protobuf:"bytes,21,opt,name=stats,proto3" json:"stats,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

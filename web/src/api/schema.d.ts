@@ -559,8 +559,8 @@ export interface components {
              */
             readonly state?: components["schemas"]["webhooks.v1.Endpoint.State"];
             /**
-             * @description The endpoint's health at a glance, filled by GetEndpoint and
-             *     ListEndpoints.
+             * @description The endpoint's health at a glance, in every answer that carries the
+             *     endpoint.
              */
             readonly stats?: components["schemas"]["webhooks.v1.EndpointStats"];
             /**
