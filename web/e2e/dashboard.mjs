@@ -207,6 +207,9 @@ try {
     await cell.waitFor();
     assert.match(await cell.innerText(), /refused|connect/i);
     await page.getByText('Failing since').waitFor();
+    // Its health: the failed test event, and its error.
+    await page.locator('.props .health', { hasText: '1 failed' }).waitFor();
+    assert.match(await page.locator('.props .last-error').innerText(), /refused|connect/i);
     await check('endpoint-detail-failing');
   });
 
@@ -277,6 +280,11 @@ try {
     await page.getByRole('link', { name: 'Endpoints' }).first().click();
     await page.getByRole('link', { name: okURL }).waitFor();
     await page.getByText('Failing since').waitFor();
+    // Health at a glance: the receiver's successes, the failing one's error.
+    const row = (url) => page.locator('tbody tr', { has: page.getByRole('link', { name: url, exact: true }) });
+    await row(okURL).locator('.health', { hasText: /[1-9]\d* succeeded · 0 failed/ }).waitFor();
+    await row(downURL).locator('.health', { hasText: '1 failed' }).waitFor();
+    assert.match(await row(downURL).locator('.last-error').innerText(), /refused|connect/i);
     await check('endpoints');
   });
 
