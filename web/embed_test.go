@@ -72,6 +72,8 @@ func TestHandler(t *testing.T) {
 		{"hashed asset", script, 200, "public, max-age=31536000, immutable", "text/javascript; charset=utf-8", false},
 		{"missing asset is not the app", "/assets/index-nothere.js", 404, "", "", false},
 		{"favicon", "/favicon.svg", 200, "no-cache", "image/svg+xml", false},
+		{"API reference", "/docs", 200, "no-cache", "text/html; charset=utf-8", false},
+		{"API reference with a slash", "/docs/", 200, "no-cache", "text/html; charset=utf-8", false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -101,21 +103,31 @@ func TestHandler(t *testing.T) {
 			if got := r.Header.Get("X-Frame-Options"); got != "DENY" {
 				t.Errorf("X-Frame-Options %q, want DENY", got)
 			}
-			if got := body(t, r) == index; got != tc.wantIndex {
+			b := body(t, r)
+			if got := b == index; got != tc.wantIndex {
 				t.Errorf("body is index.html: %v, want %v", got, tc.wantIndex)
+			}
+			if strings.HasPrefix(tc.path, "/docs") && !strings.Contains(b, "<title>API reference") {
+				t.Errorf("GET %s is not the API reference:\n%s", tc.path, b)
 			}
 		})
 	}
 }
 
-// The built index.html must not carry inline script: the CSP would block it.
+// The built pages must not carry inline script: the CSP would block it.
 func TestIndexHasNoInlineScript(t *testing.T) {
 	t.Parallel()
 	h, err := web.Handler(web.Config{FrameAncestors: "'none'"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	index := body(t, get(t, h, "/"))
+	for _, page := range []string{"/", "/docs"} {
+		checkNoInlineScript(t, body(t, get(t, h, page)))
+	}
+}
+
+func checkNoInlineScript(t *testing.T, index string) {
+	t.Helper()
 	for _, tag := range strings.Split(index, "<script")[1:] {
 		if !strings.Contains(tag[:strings.IndexByte(tag, '>')], "src=") {
 			t.Errorf("inline <script%s", tag)

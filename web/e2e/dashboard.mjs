@@ -369,6 +369,16 @@ try {
     assert.equal(await page.evaluate(() => sessionStorage.getItem('webhookd.apiKey')), null);
   });
 
+  await step('the API reference at /docs lists the operations', async () => {
+    await page.goto(base + '/docs');
+    await page.locator('.opblock-summary-path', { hasText: '/v1/endpoints' }).first().waitFor();
+    const paths = await page.locator('.opblock-summary-path').allInnerTexts();
+    for (const want of ['/v1/endpoints', '/v1/events', '/v1/portalSessions']) {
+      assert.ok(paths.some((p) => p.replace(/\u200b/g, '') === want), `/docs lacks ${want} (has ${paths.length} operations)`);
+    }
+    await check('docs');
+  });
+
   // Portal links: what a platform sends its customer instead of a key.
   async function portalSession(ttl) {
     const key = await (await fetch(`${base}/v1/${apiKeyName}`, { headers: { Authorization: `Bearer ${adminToken}` } })).json();
