@@ -14,7 +14,8 @@ import (
 // never calls it.
 type Seeder interface {
 	// SeedDeliveries writes n deliveries of event ev to endpoint
-	// endpointID (both existing, of ev's account) in one statement:
+	// endpointID (both existing, of ev's account) in one statement, and
+	// analyses the table:
 	// succeeded, except every third failed with an error, all updated at
 	// at. Their ids sort after ids made before the call and share idPrefix,
 	// which must be unique to the call.
@@ -41,6 +42,12 @@ func (s *entStore) SeedDeliveries(ctx context.Context, ev *webhookd.Event, endpo
 	_, err := s.db.ExecContext(ctx, q, n, idPrefix, ev.AccountID, ev.ID, endpointID, ev.Type, t, t)
 	if err != nil {
 		return classify(err, "seeding deliveries")
+	}
+	// Fresh planner statistics, as autovacuum (PostgreSQL) or an
+	// operator's ANALYZE would leave them after such a load: without them
+	// a plan is chosen for a table the planner believes empty.
+	if _, err := s.db.ExecContext(ctx, "ANALYZE deliveries"); err != nil {
+		return classify(err, "analysing deliveries")
 	}
 	return nil
 }
