@@ -30,9 +30,17 @@ func (s *WebhookService) dispatch(ctx context.Context, ev *webhookd.Event, deliv
 	if len(deliveries) == 0 || s.cfg.Dispatcher == nil {
 		return
 	}
+	// An in-process engine changes the deliveries it is given as it
+	// attempts them, while the caller still answers from its own: each
+	// gets a copy.
+	owned := make([]*webhookd.Delivery, len(deliveries))
+	for i, d := range deliveries {
+		c := *d
+		owned[i] = &c
+	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), dispatchTimeout)
 	defer cancel()
-	if err := s.cfg.Dispatcher.Dispatch(ctx, ev, deliveries); err != nil {
+	if err := s.cfg.Dispatcher.Dispatch(ctx, ev, owned); err != nil {
 		s.cfg.Logger.WarnContext(ctx, "dispatch failed; the reconciler will schedule the deliveries",
 			"deliveries", len(deliveries), "error", err)
 	}
