@@ -56,6 +56,14 @@ install_missing_packages() {
 		command -v npm >/dev/null || pkgs+=(npm)
 		[[ -x /usr/bin/chromium ]] || pkgs+=(chromium)
 	fi
+	# The Python SDK: make generate runs Debian's protoc (with the well-known
+	# protos of libprotobuf-dev) and grpc_python_plugin, and its contract test
+	# runs on Debian's grpcio and protobuf under /usr/bin/python3.
+	if [[ $mode == test ]]; then
+		command -v protoc >/dev/null && [[ -f /usr/include/google/protobuf/timestamp.proto ]] || pkgs+=(protobuf-compiler libprotobuf-dev)
+		command -v grpc_python_plugin >/dev/null || pkgs+=(protobuf-compiler-grpc)
+		/usr/bin/python3 -c 'import grpc, google.protobuf' 2>/dev/null || pkgs+=(python3-grpcio python3-protobuf)
+	fi
 	# Go reaches the module proxy over HTTPS.
 	[[ -e /etc/ssl/certs/ca-certificates.crt ]] || pkgs+=(ca-certificates)
 	if ((${#pkgs[@]} == 0)); then

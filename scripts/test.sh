@@ -29,6 +29,19 @@ lib_name=test.sh
 # shellcheck source=scripts/lib.sh
 source scripts/lib.sh
 
+# Go modules nested in this repository, each with its own go.mod: `go vet
+# ./...` and `go test ./...` at the root do not descend into them, so they are
+# vetted and tested one by one (gen/: the generated API code; sdk/go: the Go SDK).
+nested_modules=(gen sdk/go)
+
+check_nested_modules() {
+	local mod
+	for mod in "${nested_modules[@]}"; do
+		step "go vet, go mod tidy -diff ($mod)"
+		(cd "$mod" && go vet ./... && go mod tidy -diff) || die "$mod: go vet or go mod tidy"
+	done
+}
+
 check_gofmt() {
 	step "gofmt"
 	local files
@@ -102,6 +115,7 @@ if (($# == 0)); then
 	check_gofmt
 	step "go vet"
 	go vet ./... || die "go vet"
+	check_nested_modules
 	if [[ -f buf.yaml ]]; then
 		step "buf lint"
 		"${buf[@]}" lint || die "buf lint"
@@ -118,6 +132,7 @@ if (($# == 0)); then
 		step "generated code, buf breaking: skipped, not a git work tree"
 	fi
 	set -- ./...
+	run_nested_tests=1
 else
 	step "static checks: skipped, go test arguments given"
 fi
@@ -128,3 +143,12 @@ export CI="${CI:-}"
 
 step "go test -race -count=1 $*"
 go test -race -count=1 "$@" || die "go test"
+
+# The full run tests the nested modules too (sdk/go's contract tests build
+# and start webhookd themselves).
+if [[ ${run_nested_tests:-} == 1 ]]; then
+	for mod in "${nested_modules[@]}"; do
+		step "go test -race -count=1 ./... ($mod)"
+		(cd "$mod" && go test -race -count=1 ./...) || die "go test ($mod)"
+	done
+fi

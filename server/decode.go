@@ -348,6 +348,11 @@ func gatewayDecodeError(err error) error {
 	field, msg := "query", st.Message()
 	if rest, ok := strings.CutPrefix(msg, bodyErrorPrefix); ok {
 		field, msg = "body", rest
+		if msg == io.ErrUnexpectedEOF.Error() {
+			// protojson's word for a JSON text that ends early, and also for
+			// a \u escape of a lone UTF-16 surrogate near the end of one.
+			msg = "is not valid JSON: it ends early, or has a \\u escape of a lone UTF-16 surrogate (such as \"\\ud800\")"
+		}
 	} else if m := gatewayQueryField.FindStringSubmatch(msg); m != nil {
 		field = m[1]
 	}

@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"errors"
+	"strings"
 	"testing"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
@@ -113,13 +114,16 @@ func TestGatewayDecodeError(t *testing.T) {
 		name  string
 		err   error
 		field string // "" when left as it is
+		says  string // in the message, when set
 	}{
-		{"body", status.Error(codes.InvalidArgument, bodyErrorPrefix+`(line 1:20): duplicate field "description"`), "body"},
-		{"query field", status.Error(codes.InvalidArgument, `parsing field "page_size": strconv.ParseInt: parsing "x": invalid syntax`), "page_size"},
-		{"query list", status.Error(codes.InvalidArgument, `parsing list "statuses": "BOGUS" is not a valid value`), "statuses"},
-		{"query syntax", status.Error(codes.InvalidArgument, `invalid URL escape "%zz"`), "query"},
-		{"from the server", fromServer.Err(), "endpoint.url"},
-		{"another code", status.Error(codes.NotFound, "no such endpoint"), ""},
+		{"body", status.Error(codes.InvalidArgument, bodyErrorPrefix+`(line 1:20): duplicate field "description"`), "body", "duplicate field"},
+		// protojson's answer to `"\ud800"}` at the end of a body.
+		{"body ending early", status.Error(codes.InvalidArgument, bodyErrorPrefix+"unexpected EOF"), "body", "lone UTF-16 surrogate"},
+		{"query field", status.Error(codes.InvalidArgument, `parsing field "page_size": strconv.ParseInt: parsing "x": invalid syntax`), "page_size", ""},
+		{"query list", status.Error(codes.InvalidArgument, `parsing list "statuses": "BOGUS" is not a valid value`), "statuses", ""},
+		{"query syntax", status.Error(codes.InvalidArgument, `invalid URL escape "%zz"`), "query", ""},
+		{"from the server", fromServer.Err(), "endpoint.url", ""},
+		{"another code", status.Error(codes.NotFound, "no such endpoint"), "", ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -142,6 +146,9 @@ func TestGatewayDecodeError(t *testing.T) {
 			}
 			if st.Code() != codes.InvalidArgument || len(fields) != 1 || fields[0] != tc.field {
 				t.Fatalf("%v with field violations %v, want one naming %q", got, fields, tc.field)
+			}
+			if !strings.Contains(st.Message(), tc.says) {
+				t.Fatalf("message %q does not say %q", st.Message(), tc.says)
 			}
 		})
 	}

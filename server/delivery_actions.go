@@ -30,9 +30,9 @@ func (s *WebhookService) dispatch(ctx context.Context, ev *webhookd.Event, deliv
 	if len(deliveries) == 0 || s.cfg.Dispatcher == nil {
 		return
 	}
-	// An in-process engine changes the deliveries it is given as it
-	// attempts them, while the caller still answers from its own: each
-	// gets a copy.
+	// The dispatcher gets copies: the engine's hand-off attempts them in
+	// its own goroutines and records the outcome into them, while the
+	// caller still answers from its own (SendTestEvent, RetryDelivery).
 	owned := make([]*webhookd.Delivery, len(deliveries))
 	for i, d := range deliveries {
 		c := *d

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -10,10 +11,15 @@ import (
 	"net/http"
 	"time"
 
+	// Registers protoc-gen-openapiv2/options/annotations.proto, which the
+	// gen module's code imports only by name (see gen/internal/openapiv2opts),
+	// so that gRPC reflection can serve every file the API's files import.
+	_ "github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-openapiv2/options"
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/net/netutil"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -23,6 +29,7 @@ import (
 
 	"github.com/webhookd/webhookd/gen/openapiv2"
 	webhooksv1 "github.com/webhookd/webhookd/gen/webhooks/v1"
+	webhooksv1gw "github.com/webhookd/webhookd/server/gateway/webhooks/v1"
 )
 
 // Config configures New.
@@ -50,6 +57,9 @@ type Config struct {
 	ReadinessInterval time.Duration
 	// Metrics serves /metrics (Prometheus); nil leaves it out.
 	Metrics http.Handler
+	// TLS, when set, makes both listeners serve TLS with its
+	// Certificates; nil serves plaintext.
+	TLS *tls.Config
 	// Dashboard serves every path the API and health checks do not (the
 	// customer dashboard, package web) when the API is served; nil leaves
 	// it out.
@@ -109,6 +119,8 @@ func (c *Config) Validate() error {
 		return errors.New("server: Auth is required with the API")
 	case c.MaxRequestBytes <= 0:
 		return errors.New("server: MaxRequestBytes must be positive")
+	case c.TLS != nil && len(c.TLS.Certificates) == 0:
+		return errors.New("server: TLS needs Certificates")
 	case c.HTTPReadHeaderTimeout < 0 || c.HTTPReadTimeout < 0 || c.HTTPWriteTimeout < 0 || c.HTTPIdleTimeout < 0 ||
 		c.GRPCHandshakeTimeout < 0 || c.GRPCMaxConnectionIdle < 0 || c.GRPCKeepaliveTime < 0 || c.GRPCKeepaliveTimeout < 0 || c.GRPCKeepaliveMinTime < 0:
 		return errors.New("server: timeouts must not be negative")
@@ -190,6 +202,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		// under make bench's publishing load.
 		grpc.NumStreamWorkers(grpcStreamWorkers),
 	}
+	if cfg.TLS != nil {
+		opts = append(opts, grpc.Creds(credentials.NewTLS(cfg.TLS)))
+	}
 	opts = append(opts, cfg.grpcConnectionOptions()...)
 	if cfg.Auth != nil {
 		// Errors are mapped before authentication runs so that its
@@ -252,6 +267,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	})
 	mux.HandleFunc("GET /readyz", s.serveReady)
 	s.httpServer = &http.Server{
+		TLSConfig:         cfg.TLS,
 		Handler:           recovery.middleware(mux),
 		ReadHeaderTimeout: cfg.HTTPReadHeaderTimeout,
 		ReadTimeout:       cfg.HTTPReadTimeout,
@@ -271,9 +287,13 @@ func (s *Server) newGateway(ctx context.Context) (http.Handler, error) {
 	if dial.IP == nil || dial.IP.IsUnspecified() {
 		dial.IP = net.IPv4(127, 0, 0, 1)
 	}
+	creds := insecure.NewCredentials()
+	if s.cfg.TLS != nil {
+		creds = credentials.NewTLS(pinnedTLS(s.cfg.TLS.Certificates))
+	}
 	checkUnary, checkStream := gatewayClientInterceptors(s.cfg.Logger)
 	cc, err := grpc.NewClient(dial.String(),
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithTransportCredentials(creds),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64<<20), grpc.MaxCallSendMsgSize(s.cfg.MaxRequestBytes)),
 		grpc.WithUnaryInterceptor(checkUnary),
 		grpc.WithStreamInterceptor(checkStream),
@@ -299,10 +319,10 @@ func (s *Server) newGateway(ctx context.Context) (http.Handler, error) {
 			}},
 		}),
 	)
-	if err := webhooksv1.RegisterWebhookServiceHandler(ctx, mux, cc); err != nil {
+	if err := webhooksv1gw.RegisterWebhookServiceHandler(ctx, mux, cc); err != nil {
 		return nil, err
 	}
-	if err := webhooksv1.RegisterAdminServiceHandler(ctx, mux, cc); err != nil {
+	if err := webhooksv1gw.RegisterAdminServiceHandler(ctx, mux, cc); err != nil {
 		return nil, err
 	}
 	return mux, nil
@@ -365,7 +385,12 @@ func (s *Server) Serve(ctx context.Context, shutdownTimeout time.Duration) error
 	errc := make(chan error, 2)
 	go func() { errc <- s.grpcServer.Serve(s.grpcLis) }()
 	go func() {
-		if err := s.httpServer.Serve(s.httpLis); !errors.Is(err, http.ErrServerClosed) {
+		serve := s.httpServer.Serve
+		if s.cfg.TLS != nil {
+			// The certificates are in TLSConfig; ServeTLS also offers h2.
+			serve = func(l net.Listener) error { return s.httpServer.ServeTLS(l, "", "") }
+		}
+		if err := serve(s.httpLis); !errors.Is(err, http.ErrServerClosed) {
 			errc <- err
 			return
 		}

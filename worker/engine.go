@@ -34,6 +34,10 @@ type EngineConfig struct {
 	// (default 1m). It must outlast an attempt: a delivery whose worker dies
 	// comes due again when its lease ends.
 	Lease time.Duration
+	// RenewInterval is how often the leases of slow attempts are renewed
+	// (default Lease/5): those with half their lease used, and hand-offs
+	// waiting for more than a quarter of one (see claims.go).
+	RenewInterval time.Duration
 	// PollInterval is how often the schedule is polled when no wake-up
 	// arrives (default 1s); retries become due without one.
 	PollInterval time.Duration
@@ -67,6 +71,9 @@ func (c *EngineConfig) setDefaults() {
 	if c.Lease == 0 {
 		c.Lease = time.Minute
 	}
+	if c.RenewInterval == 0 {
+		c.RenewInterval = c.Lease / 5
+	}
 	if c.PollInterval == 0 {
 		c.PollInterval = time.Second
 	}
@@ -89,6 +96,10 @@ func (c *EngineConfig) Validate() error {
 		return errors.New("engine: Lease must exceed the request timeout by at least 5s")
 	case c.PollInterval <= 0 || c.ReconcileInterval <= 0:
 		return errors.New("engine: PollInterval and ReconcileInterval must be positive")
+	case c.RenewInterval <= 0 || c.RenewInterval > c.Lease/4:
+		// A renewal starts once half a lease is used; a lease must not end
+		// before the next one.
+		return errors.New("engine: RenewInterval must be positive and at most a quarter of Lease")
 	case c.AutoDisableAfter < 0:
 		return errors.New("engine: AutoDisableAfter must not be negative")
 	}
@@ -107,6 +118,7 @@ type Engine struct {
 	outcomes chan *outcome // attempts waiting to be recorded
 	jobs     chan job      // attempts waiting for a worker (see work)
 	db       *outage       // backs off while the database does not answer
+	claims   heldClaims    // claims being worked on, whose leases are renewed
 
 	// running guards local, which is nil once Run has stopped, so that
 	// nothing is handed off that no worker would take.
@@ -121,7 +133,7 @@ type Engine struct {
 // outcome is an attempt (or a decision to fail without one) waiting for the
 // recorder, which writes many in one transaction.
 type outcome struct {
-	claim    Claim
+	held     *heldClaim
 	log      *slog.Logger
 	attempt  *webhookd.Attempt // nil when no request was made
 	delivery *webhookd.Delivery
@@ -170,6 +182,11 @@ func (e *Engine) Run(ctx context.Context) error {
 	e.outcomes = make(chan *outcome, 4*e.cfg.Workers)
 	recorded := make(chan struct{})
 	go func() { defer close(recorded); e.recordLoop(context.WithoutCancel(ctx)) }()
+	// Leases are renewed until the last attempt is recorded, shutdown
+	// included.
+	renewCtx, stopRenewing := context.WithCancel(context.WithoutCancel(ctx))
+	renewed := make(chan struct{})
+	go func() { defer close(renewed); e.renewLoop(renewCtx) }()
 	e.jobs = make(chan job, e.cfg.Workers)
 	for range e.cfg.Workers {
 		go e.work(e.jobs)
@@ -181,6 +198,8 @@ func (e *Engine) Run(ctx context.Context) error {
 		close(e.jobs)
 		close(e.outcomes)
 		<-recorded
+		stopRenewing()
+		<-renewed
 	}()
 	// scheduleMayHaveDue is false once a claim found fewer due deliveries
 	// than it asked for, until something may have made more due: a wake-up,
@@ -241,6 +260,11 @@ func (e *Engine) claimAndStart(ctx context.Context, slots chan struct{}) (claime
 	if len(claims) == 0 {
 		return 0, drained
 	}
+	// Followed from now on: loading may be slow too.
+	held := make([]*heldClaim, len(claims))
+	for i, c := range claims {
+		held[i] = e.claims.add(c, time.Time{})
+	}
 	// An attempt that started finishes even during shutdown: its request is
 	// bounded by the timeout, and finishing it records the outcome instead
 	// of sending it again after the lease.
@@ -251,36 +275,39 @@ func (e *Engine) claimAndStart(ctx context.Context, slots chan struct{}) (claime
 	}
 	works, err := e.cfg.Store.LoadDeliveryWorks(workCtx, ids)
 	if err != nil {
+		for i, h := range held {
+			claims[i] = e.claims.done(h)
+		}
 		return e.putBack(ctx, claims, err), drained
 	}
 	e.db.succeeded(ctx)
 	for _, w := range works {
 		e.endpoints.put(w.Endpoint) // read just now: current
 	}
-	for _, c := range claims {
-		e.launch(workCtx, slots, c, func(context.Context) (*store.DeliveryWork, error) {
+	for i, c := range claims {
+		e.launch(workCtx, slots, held[i], func(context.Context) (*store.DeliveryWork, error) {
 			return works[c.DeliveryID], nil
 		})
 	}
 	return len(claims), drained
 }
 
-// launch takes one of slots and has a worker attempt claim c with the work
+// launch takes one of slots and has a worker attempt claim h with the work
 // load returns (nil when the delivery is gone). When load fails, the
 // delivery is put back as putBack does.
-func (e *Engine) launch(ctx context.Context, slots chan struct{}, c Claim, load func(context.Context) (*store.DeliveryWork, error)) {
+func (e *Engine) launch(ctx context.Context, slots chan struct{}, h *heldClaim, load func(context.Context) (*store.DeliveryWork, error)) {
 	slots <- struct{}{}
 	e.inflight.Add(1)
 	// Never blocks: a job waits here only while its slot is taken, and
 	// there are as many places as slots.
-	e.jobs <- job{ctx: ctx, slots: slots, claim: c, load: load}
+	e.jobs <- job{ctx: ctx, slots: slots, held: h, load: load}
 }
 
 // job is one attempt for a worker.
 type job struct {
 	ctx   context.Context
 	slots chan struct{}
-	claim Claim
+	held  *heldClaim
 	load  func(context.Context) (*store.DeliveryWork, error)
 }
 
@@ -292,9 +319,9 @@ func (e *Engine) work(jobs <-chan job) {
 	for j := range jobs {
 		var o *outcome
 		if work, err := j.load(j.ctx); err != nil {
-			e.putBack(j.ctx, []Claim{j.claim}, err)
+			e.putBack(j.ctx, []Claim{e.claims.done(j.held)}, err)
 		} else {
-			o = e.attempt(j.ctx, j.claim, work)
+			o = e.attempt(j.ctx, j.held, work)
 		}
 		// The worker is free once its request is done; recording goes on
 		// in the recorder, whose bounded queue holds workers back when the
@@ -355,24 +382,25 @@ func (e *Engine) reconcile(ctx context.Context, all bool) {
 }
 
 // attempt makes one attempt of a claimed delivery, if the stored delivery
-// (work, nil when it is gone) still wants one now. It returns the outcome
-// to record, or nil when there is nothing to record.
-func (e *Engine) attempt(ctx context.Context, c Claim, work *store.DeliveryWork) *outcome {
-	log := e.cfg.Logger.With("delivery", c.DeliveryID)
+// (work, nil when it is gone) still wants one now and the claim is still
+// held. It returns the outcome to record, or nil when there is nothing to
+// record; the outcome's claim is followed until it is recorded.
+func (e *Engine) attempt(ctx context.Context, h *heldClaim, work *store.DeliveryWork) *outcome {
+	log := e.cfg.Logger.With("delivery", h.current().DeliveryID)
 	if work == nil {
-		e.finish(ctx, log, c) // deleted with its endpoint
+		e.finish(ctx, log, e.claims.done(h)) // deleted with its endpoint
 		return nil
 	}
 	d, ev, ep := work.Delivery, work.Event, work.Endpoint
 	now := e.now()
 	if d.Status != webhookd.DeliveryPending {
-		e.finish(ctx, log, c)
+		e.finish(ctx, log, e.claims.done(h))
 		return nil
 	}
 	if d.NextAttemptTime.After(now) {
 		// The schedule held an earlier time than the database (a lease ran
 		// out before its release, or a reconciled entry): the database wins.
-		e.release(ctx, log, c, d.NextAttemptTime)
+		e.release(ctx, log, e.claims.done(h), d.NextAttemptTime)
 		return nil
 	}
 	if ep.Disabled {
@@ -381,15 +409,21 @@ func (e *Engine) attempt(ctx context.Context, c Claim, work *store.DeliveryWork)
 		d.Status, d.NextAttemptTime = webhookd.DeliveryFailed, time.Time{}
 		d.LastError = "endpoint disabled: " + ep.DisabledReason
 		d.UpdateTime = now
-		return &outcome{claim: c, log: log, delivery: d, event: ev, done: now}
+		return &outcome{held: h, log: log, delivery: d, event: ev, done: now}
+	}
+	if !e.mayHaveSent(ctx, log, h) {
+		// Another worker holds the delivery now (or may, once Redis
+		// answers): sending it here would send it twice.
+		e.claims.done(h)
+		return nil
 	}
 	if ep.Development {
-		return e.attemptListened(ctx, log, c, work, now) // no URL: see listen.go
+		return e.attemptListened(ctx, log, h, work, now) // no URL: see listen.go
 	}
 	if !e.limiter.acquire(ep.ID, endpointBusyWait) {
 		// The endpoint is busy with as many attempts as it may have: come
 		// back shortly instead of holding a worker.
-		e.release(ctx, log, c, now.Add(endpointBusyDelay))
+		e.release(ctx, log, e.claims.done(h), now.Add(endpointBusyDelay))
 		return nil
 	}
 	trigger := d.NextTrigger
@@ -411,7 +445,7 @@ func (e *Engine) attempt(ctx context.Context, c Claim, work *store.DeliveryWork)
 	if res.Gone {
 		e.disableGone(ctx, log, ep, done)
 	}
-	return &outcome{claim: c, log: log, attempt: a, delivery: d, event: ev, result: res, done: done}
+	return &outcome{held: h, log: log, attempt: a, delivery: d, event: ev, result: res, done: done}
 }
 
 // recordLoop writes outcomes until the channel closes. It takes whatever
@@ -451,6 +485,9 @@ func (e *Engine) recordBatch(ctx context.Context, batch []*outcome) {
 	}
 	errs, err := e.recordAttempts(ctx, records)
 	if err != nil {
+		for _, o := range batch {
+			e.claims.done(o.held) // their leases run out
+		}
 		e.cfg.Logger.WarnContext(ctx, "recording attempts failed; the deliveries come due again after their leases",
 			"count", len(batch), "error", err)
 		return
@@ -458,6 +495,7 @@ func (e *Engine) recordBatch(ctx context.Context, batch []*outcome) {
 	settlements := make([]Settlement, 0, len(batch))
 	recorded := make([]string, 0, len(batch))
 	for i, o := range batch {
+		claim := e.claims.done(o.held)
 		switch err := errs[i]; {
 		case err == nil:
 			recorded = append(recorded, o.delivery.ID)
@@ -472,7 +510,7 @@ func (e *Engine) recordBatch(ctx context.Context, batch []*outcome) {
 			o.log.WarnContext(ctx, "recording attempt failed; the delivery comes due again after its lease", "error", err)
 			continue
 		}
-		st := Settlement{Claim: o.claim} // finished …
+		st := Settlement{Claim: claim} // finished …
 		if o.delivery.Status == webhookd.DeliveryPending {
 			st.Due = o.delivery.NextAttemptTime // … or due again
 		}

@@ -48,7 +48,8 @@ type engineRig struct {
 	ids      *webhookd.IDGenerator
 	account  string
 	engine   *worker.Engine
-	stop     func() // stops the engine and waits for Run to return; idempotent
+	cfg      worker.EngineConfig // the engine's, for another engine on the same store and schedule
+	stop     func()              // stops the engine and waits for Run to return; idempotent
 }
 
 const rigTimeout = 300 * time.Millisecond
@@ -129,7 +130,7 @@ func newEngineRig(t *testing.T, configure func(*worker.EngineConfig)) *engineRig
 	if err != nil {
 		t.Fatal(err)
 	}
-	rig.engine, rig.stop = engine, func() {}
+	rig.engine, rig.cfg, rig.stop = engine, cfg, func() {}
 	t.Cleanup(func() { rig.stop() })
 
 	acct := &webhookd.Account{ID: rig.ids.New(webhookd.PrefixAccount), DisplayName: "engine test", CreateTime: clock.Now(), UpdateTime: clock.Now()}

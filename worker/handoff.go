@@ -102,17 +102,21 @@ func (e *Engine) handOff(ctx context.Context, ev *webhookd.Event, deliveries []*
 }
 
 // startLocal starts an attempt for each queued hand-off, as many as there
-// are free workers, and returns how many it started.
+// are free workers, and returns how many it started. None starts while the
+// database does not answer: its outcome could not be recorded, and every
+// attempt sent but not recorded is sent again if the outage outlasts the
+// recorder's patience.
 func (e *Engine) startLocal(ctx context.Context, slots chan struct{}) int {
 	started := 0
-	for len(slots) < cap(slots) && ctx.Err() == nil {
+	for len(slots) < cap(slots) && ctx.Err() == nil && e.db.ready() {
 		select {
 		case w := <-e.local:
 			if e.now().Sub(w.queued) > e.cfg.Lease/maxHandoffWait {
 				e.release(ctx, e.cfg.Logger, w.claim, w.delivery.NextAttemptTime)
 				continue
 			}
-			e.launch(context.WithoutCancel(ctx), slots, w.claim, func(ctx context.Context) (*store.DeliveryWork, error) {
+			h := e.claims.add(w.claim, w.delivery.NextAttemptTime)
+			e.launch(context.WithoutCancel(ctx), slots, h, func(ctx context.Context) (*store.DeliveryWork, error) {
 				ep, err := e.endpoint(ctx, w.delivery.EndpointID, w.delivery.EndpointUpdateTime)
 				if err != nil || ep == nil {
 					return nil, err

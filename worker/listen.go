@@ -109,21 +109,21 @@ func (s *Schedule) routeToListeners(ctx context.Context, endpointID string, d *w
 
 // attemptListened is the engine's attempt of a delivery due to a
 // development endpoint: routed to its listeners, or failed for want of one.
-func (e *Engine) attemptListened(ctx context.Context, log *slog.Logger, c Claim, work *store.DeliveryWork, now time.Time) *outcome {
+func (e *Engine) attemptListened(ctx context.Context, log *slog.Logger, h *heldClaim, work *store.DeliveryWork, now time.Time) *outcome {
 	d, ev, ep := work.Delivery, work.Event, work.Endpoint
 	routed, err := e.cfg.Schedule.routeToListeners(ctx, ep.ID, d, now)
 	switch {
 	case err != nil:
 		log.WarnContext(ctx, "routing a delivery to the endpoint's listeners failed", "endpoint", ep.ID, "error", err)
-		e.release(ctx, log, c, now.Add(listenRouteRetry))
+		e.release(ctx, log, e.claims.done(h), now.Add(listenRouteRetry))
 		return nil
 	case routed:
-		e.finish(ctx, log, c)
+		e.finish(ctx, log, e.claims.done(h))
 		return nil
 	}
 	res := Result{Err: NoListenerError}
 	a := concludeAttempt(d, ev, e.cfg.IDs.New(webhookd.PrefixAttempt), nextTrigger(d), now, now, res, e.cfg.Retry)
-	return &outcome{claim: c, log: log, attempt: a, delivery: d, event: ev, result: res, done: now}
+	return &outcome{held: h, log: log, attempt: a, delivery: d, event: ev, result: res, done: now}
 }
 
 // nextTrigger is what d's next attempt is recorded as.

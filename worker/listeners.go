@@ -15,6 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/webhookd/webhookd"
+	"github.com/webhookd/webhookd/signature"
 	"github.com/webhookd/webhookd/store"
 )
 
@@ -489,7 +490,7 @@ func (l *Listeners) requestHeaders(ep *webhookd.Endpoint, msgID string, ts time.
 	_ = setCustomHeaders(h, ep.Headers)
 	h.Set("Content-Type", "application/json")
 	h.Set("User-Agent", l.cfg.UserAgent)
-	Sign(h, msgID, ts, body, signingSecrets(ep, ts))
+	signature.Sign(h, msgID, ts, body, signingSecrets(ep, ts))
 	out := make(map[string]string, len(h))
 	for k := range h {
 		out[k] = h.Get(k)

@@ -17,6 +17,7 @@ type Metrics struct {
 	publishToDelivery prometheus.Histogram
 	reconciledTotal   prometheus.Counter
 	dispatched        *prometheus.CounterVec
+	leaseRenewals     *prometheus.CounterVec
 }
 
 // NewMetrics registers the engine's series on reg, together with schedule
@@ -45,6 +46,10 @@ func NewMetrics(reg prometheus.Registerer, s *Schedule, now func() time.Time) (*
 			Name: "webhookd_dispatched_deliveries_total",
 			Help: "Deliveries this process's API handed over for attempts, by path: handoff (to this process's workers) or schedule.",
 		}, []string{"path"}),
+		leaseRenewals: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "webhookd_lease_renewals_total",
+			Help: "Leases of slow attempts renewed while in flight, by result: renewed, or lost (another worker had claimed the delivery).",
+		}, []string{"result"}),
 	}
 	gauge := func(name, help string, read func(ctx context.Context) (float64, error)) prometheus.Collector {
 		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 {
@@ -57,7 +62,7 @@ func NewMetrics(reg prometheus.Registerer, s *Schedule, now func() time.Time) (*
 			return v
 		})
 	}
-	collectors := []prometheus.Collector{m.attempts, m.attemptLatency, m.publishToDelivery, m.reconciledTotal, m.dispatched,
+	collectors := []prometheus.Collector{m.attempts, m.attemptLatency, m.publishToDelivery, m.reconciledTotal, m.dispatched, m.leaseRenewals,
 		gauge("webhookd_schedule_depth", "Deliveries in the schedule (due, leased or waiting for a retry).",
 			func(ctx context.Context) (float64, error) {
 				n, err := s.Len(ctx)
@@ -112,4 +117,13 @@ func (m *Metrics) handedOff(local, scheduled int) {
 	}
 	m.dispatched.WithLabelValues("handoff").Add(float64(local))
 	m.dispatched.WithLabelValues("schedule").Add(float64(scheduled))
+}
+
+// leasesRenewed counts lease renewals of attempts in flight.
+func (m *Metrics) leasesRenewed(renewed, lost int) {
+	if m == nil {
+		return
+	}
+	m.leaseRenewals.WithLabelValues("renewed").Add(float64(renewed))
+	m.leaseRenewals.WithLabelValues("lost").Add(float64(lost))
 }

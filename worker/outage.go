@@ -121,11 +121,15 @@ func (e *Engine) putBack(ctx context.Context, claims []Claim, err error) int {
 }
 
 // recordAttempts is Store.RecordAttempts retried through a database outage
-// for up to a quarter of the lease: attempts made just before the database
-// went away are then recorded, not sent again once their leases end. The
-// recorder waits meanwhile, and its full queue holds the workers back.
+// for up to a lease: attempts made just before the database went away are
+// then recorded, not sent again once their leases end. Their leases are
+// renewed meanwhile (renewLeases), so no other worker claims them while
+// they wait; a quarter of a lease, as before, gave up before PostgreSQL had
+// restarted and recovered, and every attempt of that batch was sent again.
+// The recorder waits meanwhile, and its full queue holds the workers back,
+// which have nothing to do without the database anyway.
 func (e *Engine) recordAttempts(ctx context.Context, records []store.AttemptRecord) ([]error, error) {
-	giveUp := time.Now().Add(e.cfg.Lease / 4)
+	giveUp := time.Now().Add(e.cfg.Lease)
 	for {
 		errs, err := e.cfg.Store.RecordAttempts(ctx, records)
 		if err == nil {
@@ -133,9 +137,10 @@ func (e *Engine) recordAttempts(ctx context.Context, records []store.AttemptReco
 			return errs, nil
 		}
 		delay := e.storeFailed(ctx, "", err) // the caller logs giving up
-		if delay == 0 || time.Now().Add(delay).After(giveUp) {
+		left := time.Until(giveUp)
+		if delay == 0 || left <= 0 {
 			return nil, err
 		}
-		time.Sleep(delay)
+		time.Sleep(min(delay, left)) // and a last try at the end
 	}
 }

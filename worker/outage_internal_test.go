@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/webhookd/webhookd"
 )
 
 // recordingHandler keeps the messages of the records it handles.
@@ -79,5 +81,36 @@ func TestOutageLogsStateChanges(t *testing.T) {
 	defer h.mu.Unlock()
 	if len(h.messages) != len(want) || h.messages[0] != want[0] || h.messages[1] != want[1] {
 		t.Fatalf("logged %q, want %q", h.messages, want)
+	}
+}
+
+// TestNoHandOffStartsWhileTheDatabaseBacksOff checks that a hand-off queued
+// before the database went away waits for it: its outcome could not be
+// recorded, and every attempt sent but never recorded is sent again.
+func TestNoHandOffStartsWhileTheDatabaseBacksOff(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	logger := slog.New(slog.DiscardHandler)
+	e := &Engine{
+		cfg:    EngineConfig{Lease: time.Minute, Now: time.Now, Logger: logger},
+		db:     newOutage("database", logger),
+		local:  make(chan localWork, 1),
+		handed: make(chan struct{}, 1),
+		jobs:   make(chan job, 1),
+	}
+	ev := &webhookd.Event{ID: "evt_1"}
+	if rest := e.handOff(ctx, ev, []*webhookd.Delivery{{ID: "dlv_1", NextAttemptTime: time.Now()}}); len(rest) != 0 {
+		t.Fatalf("not handed off: %v", rest)
+	}
+	for range 10 { // a backoff of seconds
+		e.db.failed(ctx, errors.New("connection refused"))
+	}
+	slots := make(chan struct{}, 1)
+	if n := e.startLocal(ctx, slots); n != 0 || len(e.local) != 1 {
+		t.Fatalf("started %d hand-offs while the database backs off (%d left queued), want 0 (1)", n, len(e.local))
+	}
+	e.db.succeeded(ctx)
+	if n := e.startLocal(ctx, slots); n != 1 {
+		t.Fatalf("started %d hand-offs once the database answered, want 1", n)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/webhookd/webhookd"
 	"github.com/webhookd/webhookd/internal/guidereceiver"
 	"github.com/webhookd/webhookd/payload"
+	"github.com/webhookd/webhookd/signature"
 	"github.com/webhookd/webhookd/worker"
 )
 
@@ -99,7 +100,7 @@ func TestGuideVerifierAcceptsOurSignatures(t *testing.T) {
 			t.Fatal(err)
 		}
 		req.Header.Set("Content-Type", "application/json")
-		worker.Sign(req.Header, ev.ID, time.Now(), body, []string{current})
+		signature.Sign(req.Header, ev.ID, time.Now(), body, []string{current})
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)

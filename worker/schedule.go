@@ -347,6 +347,102 @@ func (s *Schedule) Finish(ctx context.Context, c Claim) error {
 	return s.Settle(ctx, []Settlement{{Claim: c}}) // which skips a claim never scheduled
 }
 
+// renewScript extends a claim to ARGV[3] if it is still the claimer's:
+// the entry still has the claim's lease ARGV[2], or, for a claim never
+// scheduled (a hand-off, ARGV[2] = 0), there is no entry yet. With ARGV[5]
+// = 1 (the attempt's request may have gone out), an entry that vanished (a
+// Redis node restarted empty) is added back and one that is due but
+// unclaimed (put back by the reconciler) is taken over: either would
+// otherwise be claimed and sent again while the attempt is being recorded.
+// Before a request (ARGV[5] = 0) only a claim provably still held counts:
+// a missing entry may be one another worker finished after the lease ran
+// out. It returns 1 when the claim now lasts until ARGV[3], 0 otherwise.
+var renewScript = redis.NewScript(`
+local s = redis.call('ZSCORE', KEYS[1], ARGV[1])
+local old, sent = tonumber(ARGV[2]), ARGV[5] == '1'
+local ok
+if not s then
+  ok = old == 0 or sent
+else
+  s = tonumber(s)
+  ok = (old ~= 0 and s == old) or (sent and s <= tonumber(ARGV[4]))
+end
+if ok then
+  redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
+  return 1
+end
+return 0
+`)
+
+// Renewal asks Renew to extend one claim.
+type Renewal struct {
+	Claim Claim
+	// Sent says the attempt's request may have gone out already, so that
+	// keeping other workers off the delivery matters more than proving the
+	// claim was never lost (see renewScript).
+	Sent bool
+}
+
+// ErrClaimLost is Renew's answer for a claim that is no longer held.
+var ErrClaimLost = errors.New("schedule: the claim is no longer held")
+
+// Renew extends claims to leaseUntil, for attempts that take longer than
+// their lease allows (a starved machine, a slow database): without it, a
+// lease that runs out while its attempt is still being sent or recorded
+// lets another worker claim the delivery and send it again. It returns one
+// error per renewal: nil when the claim is held, now until leaseUntil;
+// ErrClaimLost when it is not (another worker has it, or it was finished),
+// and the delivery must then not be attempted; another error when Redis did
+// not answer. A hand-off (zero LeaseUntil) that is renewed becomes a
+// scheduled claim, which the reconciler then leaves alone.
+func (s *Schedule) Renew(ctx context.Context, now, leaseUntil time.Time, renewals []Renewal) []error {
+	leaseUntil = leaseUntil.Truncate(time.Millisecond)
+	errs := make([]error, len(renewals))
+	run := func(c redis.Scripter, r Renewal, shaOnly bool) *redis.Cmd {
+		sent := 0
+		if r.Sent {
+			sent = 1
+		}
+		keys := []string{s.keyOf(r.Claim.DeliveryID)}
+		args := []any{r.Claim.DeliveryID, leaseMillis(r.Claim), leaseUntil.UnixMilli(), now.UnixMilli(), sent}
+		if shaOnly {
+			return renewScript.EvalSha(ctx, c, keys, args...)
+		}
+		return renewScript.Run(ctx, c, keys, args...)
+	}
+	cmds := make([]*redis.Cmd, len(renewals))
+	_, _ = s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, r := range renewals {
+			cmds[i] = run(p, r, true)
+		}
+		return nil
+	})
+	for i, r := range renewals {
+		n, err := cmds[i].Int()
+		if err != nil {
+			// NOSCRIPT after a Redis restart, or a node down: once more
+			// alone, which loads the script and reports a real error.
+			n, err = run(s.client, r, false).Int()
+		}
+		switch {
+		case err != nil:
+			errs[i] = err
+		case n != 1:
+			errs[i] = ErrClaimLost
+		}
+	}
+	return errs
+}
+
+// leaseMillis is a claim's lease as the schedule scores it, 0 for a claim
+// never scheduled.
+func leaseMillis(c Claim) int64 {
+	if c.LeaseUntil.IsZero() {
+		return 0
+	}
+	return c.LeaseUntil.UnixMilli()
+}
+
 // AddMissing schedules deliveries that the schedule does not hold, leaving
 // present ones (and their leases) alone. It reports how many were added.
 func (s *Schedule) AddMissing(ctx context.Context, deliveries []*webhookd.Delivery) (int64, error) {

@@ -24,6 +24,7 @@ import (
 
 	"github.com/webhookd/webhookd"
 	"github.com/webhookd/webhookd/internal/version"
+	"github.com/webhookd/webhookd/signature"
 )
 
 // SenderConfig configures NewSender. Zero fields take the documented defaults.
@@ -342,7 +343,7 @@ func (s *Sender) send(ctx context.Context, req Request) Result {
 	}
 	httpReq.Header.Set("Content-Type", "application/json")
 	httpReq.Header.Set("User-Agent", s.cfg.UserAgent)
-	Sign(httpReq.Header, req.MessageID, req.Timestamp, req.Body, req.Secrets)
+	signature.Sign(httpReq.Header, req.MessageID, req.Timestamp, req.Body, req.Secrets)
 
 	resp, err := s.client.Do(httpReq)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/webhookd/webhookd"
+	"github.com/webhookd/webhookd/signature"
 	"github.com/webhookd/webhookd/worker"
 )
 
@@ -38,7 +39,7 @@ func TestSendCustomHeadersFollowTheAPIRules(t *testing.T) {
 			}
 			var got http.Header
 			for _, rec := range r.received() {
-				if rec.header.Get(worker.HeaderWebhookID) == req.MessageID {
+				if rec.header.Get(signature.HeaderWebhookID) == req.MessageID {
 					got = rec.header
 				}
 			}

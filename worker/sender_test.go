@@ -18,6 +18,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/webhookd/webhookd/internal/version"
+	"github.com/webhookd/webhookd/signature"
 	"github.com/webhookd/webhookd/worker"
 )
 
@@ -320,7 +321,7 @@ func TestSendRequest(t *testing.T) {
 		t.Fatalf("receiver got %d requests", len(got))
 	}
 	signed := http.Header{}
-	worker.Sign(signed, req.MessageID, req.Timestamp, req.Body, req.Secrets)
+	signature.Sign(signed, req.MessageID, req.Timestamp, req.Body, req.Secrets)
 	wantHeaders := map[string]string{
 		"Content-Type":        "application/json",
 		"User-Agent":          "webhookd/test",

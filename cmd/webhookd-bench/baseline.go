@@ -13,6 +13,7 @@ import (
 
 	"github.com/webhookd/webhookd"
 	"github.com/webhookd/webhookd/payload"
+	"github.com/webhookd/webhookd/signature"
 	"github.com/webhookd/webhookd/worker"
 )
 
@@ -104,7 +105,7 @@ func post(ctx context.Context, client *http.Client, url string, ev *webhookd.Eve
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "webhookd-bench")
-	worker.Sign(req.Header, ev.ID, time.Now(), body, []string{secret})
+	signature.Sign(req.Header, ev.ID, time.Now(), body, []string{secret})
 	resp, err := client.Do(req)
 	if err != nil {
 		return err

@@ -25,6 +25,11 @@ type fault struct {
 	// lasts; zero means it is over when its injection returns.
 	lasts time.Duration
 	note  string
+	// unrecorded says that attempts made shortly before or during the fault
+	// may never be recorded (their worker died, or the database was gone),
+	// so their deliveries are sent again: the duplicates at-least-once
+	// delivery allows.
+	unrecorded bool
 }
 
 // faultLog collects the faults of a run.
@@ -61,7 +66,7 @@ func killWorker(ctx context.Context, n *node, pause time.Duration) (fault, error
 	if err := n.proc.Kill(); err != nil {
 		return fault{}, err
 	}
-	f := fault{name: "SIGKILL webhookd " + n.name}
+	f := fault{name: "SIGKILL webhookd " + n.name, unrecorded: true}
 	if err := sleep(ctx, pause); err != nil {
 		return f, err
 	}
@@ -173,7 +178,7 @@ type postgres struct {
 // off, recovery on the next start, as after a crash), waits down and starts
 // it again.
 func (p *postgres) restart(ctx context.Context, down time.Duration) (fault, error) {
-	f := fault{name: "PostgreSQL killed (pg_ctl stop -m immediate)"}
+	f := fault{name: "PostgreSQL killed (pg_ctl stop -m immediate)", unrecorded: true}
 	if err := p.pgCtlRun(ctx, "-D", p.data, "-m", "immediate", "-w", "stop"); err != nil {
 		return f, err
 	}

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -32,7 +33,7 @@ type receiver struct {
 	mu       sync.Mutex
 	secrets  []string
 	arrivals map[arrivalKey]time.Time
-	dups     int
+	dups     []duplicate
 	badSigs  int
 	lastBad  string
 
@@ -112,8 +113,9 @@ func (r *receiver) handler(endpoint int) http.Handler {
 		}
 		r.mu.Lock()
 		k := arrivalKey{endpoint, id}
-		if _, seen := r.arrivals[k]; seen {
-			r.dups++ // at least once: a redelivery counts once, at its first arrival
+		if first, seen := r.arrivals[k]; seen {
+			// At least once: a redelivery counts once, at its first arrival.
+			r.dups = append(r.dups, duplicate{first: first, again: at})
 		} else {
 			r.arrivals[k] = at
 		}
@@ -150,15 +152,19 @@ func (r *receiver) verify(endpoint int, id, timestamp, signature string, body []
 	return ""
 }
 
+// duplicate is a delivery that arrived again: when it first arrived, and
+// when again.
+type duplicate struct{ first, again time.Time }
+
 // snapshot copies what arrived so far.
-func (r *receiver) snapshot() (arrivals map[arrivalKey]time.Time, dups, badSigs int, lastBad string) {
+func (r *receiver) snapshot() (arrivals map[arrivalKey]time.Time, dups []duplicate, badSigs int, lastBad string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	arrivals = make(map[arrivalKey]time.Time, len(r.arrivals))
 	for k, v := range r.arrivals {
 		arrivals[k] = v
 	}
-	return arrivals, r.dups, r.badSigs, r.lastBad
+	return arrivals, slices.Clone(r.dups), r.badSigs, r.lastBad
 }
 
 // has reports whether endpoint got event id.

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/webhookd/webhookd"
-	"github.com/webhookd/webhookd/worker"
+	"github.com/webhookd/webhookd/signature"
 )
 
 // The receiver must accept exactly what webhookd's signer produces and
@@ -20,7 +20,7 @@ func TestReceiverVerifiesWhatWebhookdSigns(t *testing.T) {
 	body := []byte(`{"id":"evt_1","type":"property.created","created":"2026-11-26T00:00:00Z","data":{}}`)
 	signed := func(id string, secrets ...string) http.Header {
 		h := http.Header{}
-		worker.Sign(h, id, time.Now(), body, secrets)
+		signature.Sign(h, id, time.Now(), body, secrets)
 		return h
 	}
 	tests := []struct {
@@ -37,8 +37,8 @@ func TestReceiverVerifiesWhatWebhookdSigns(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			r := &receiver{secrets: []string{secret}}
-			problem := r.verify(0, tt.header.Get(worker.HeaderWebhookID), tt.header.Get(worker.HeaderWebhookTimestamp),
-				tt.header.Get(worker.HeaderWebhookSignature), body)
+			problem := r.verify(0, tt.header.Get(signature.HeaderWebhookID), tt.header.Get(signature.HeaderWebhookTimestamp),
+				tt.header.Get(signature.HeaderWebhookSignature), body)
 			if (problem != "") != tt.wantBad {
 				t.Errorf("verify = %q, want a problem: %v", problem, tt.wantBad)
 			}
@@ -62,7 +62,7 @@ func TestReceiverHang(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		defer cancel()
 		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, r.urls[0], bytes.NewReader(body))
-		worker.Sign(req.Header, id, time.Now(), body, []string{secret})
+		signature.Sign(req.Header, id, time.Now(), body, []string{secret})
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			return err

@@ -30,7 +30,7 @@ type report struct {
 	delivered  int
 	lost       int
 	lostSample []string
-	dups       int
+	dups       []duplicate
 	misrouted  int // a published event at an endpoint of another account
 	unacked    int // arrivals of events whose publish was never acknowledged
 	maxDelay   time.Duration
@@ -86,6 +86,41 @@ func (r *report) analyze(expected map[arrivalKey]publishedEvent, accountOf map[s
 		r.p50 = delays[len(delays)*50/100]
 		r.p99 = delays[min(len(delays)-1, len(delays)*99/100)]
 	}
+}
+
+// duplicateWindow is how long before a fault that loses attempts' records
+// (see fault.unrecorded) a first copy may have arrived and still be counted
+// as that fault's: an attempt is recorded once the recorder's queue and one
+// transaction are through, which takes seconds on a starved machine.
+const duplicateWindow = 10 * time.Second
+
+// duplicateCauses splits the duplicates by when their first copy arrived:
+// near, within duplicateWindow before or during a fault that loses records
+// (the duplicates at-least-once delivery cannot avoid), or at other times,
+// which point at two workers attempting one delivery at once. It also
+// returns the median and longest time between the copies.
+func (r *report) duplicateCauses() (near, other int, gap50, gapMax time.Duration) {
+	gaps := make([]time.Duration, 0, len(r.dups))
+	for _, d := range r.dups {
+		at := d.first.Sub(r.begin)
+		isNear := false
+		for _, f := range r.faults {
+			if f.unrecorded && at >= f.start-duplicateWindow && at <= f.end {
+				isNear = true
+			}
+		}
+		if isNear {
+			near++
+		} else {
+			other++
+		}
+		gaps = append(gaps, d.again.Sub(d.first))
+	}
+	slices.Sort(gaps)
+	if len(gaps) > 0 {
+		gap50, gapMax = gaps[len(gaps)/2], gaps[len(gaps)-1]
+	}
+	return near, other, gap50, gapMax
 }
 
 // failedBetween counts the failed PublishEvent calls that ended from..to
@@ -156,9 +191,15 @@ func (r *report) print(w io.Writer) {
 	row("lost", "%d", r.lost)
 	dupPct := 0.0
 	if r.delivered > 0 {
-		dupPct = 100 * float64(r.dups) / float64(r.delivered)
+		dupPct = 100 * float64(len(r.dups)) / float64(r.delivered)
 	}
-	row("duplicated (arrived again after a 200)", "%d (%.2f %%)", r.dups, dupPct)
+	row("duplicated (arrived again after a 200)", "%d (%.2f %%)", len(r.dups), dupPct)
+	if len(r.dups) > 0 {
+		near, other, gap50, gapMax := r.duplicateCauses()
+		row("  first copy just before/during a kill", "%d (worker SIGKILL, PostgreSQL down: sent, not recorded)", near)
+		row("  at other times", "%d", other)
+		row("  time between the copies p50 / max", "%s / %s", gap50.Round(time.Millisecond), gapMax.Round(time.Millisecond))
+	}
 	row("longest delay, publish → first receipt", "%s (%s)", r.maxDelay.Round(time.Millisecond), r.maxDelayAt)
 	row("  from the acknowledged publish instead", "%s (longest publish, retries included: %s)",
 		r.maxAckedDelay.Round(time.Millisecond), r.maxPublishCall.Round(time.Millisecond))

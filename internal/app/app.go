@@ -140,6 +140,9 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, notice io.Writer)
 		// event's wait, the longest call.
 		HTTPWriteTimeout: max(server.DefaultHTTPWriteTimeout, server.DefaultHTTPReadTimeout+testEventWait(cfg)+10*time.Second),
 	}
+	if srvCfg.TLS, err = cfg.tlsConfig(); err != nil {
+		return nil, err
+	}
 	// With the worker role, the engine takes new deliveries itself (see
 	// worker.Engine.Dispatch); without it, they go to the schedule for
 	// the workers of other processes.

@@ -27,6 +27,10 @@ import (
 type Config struct {
 	HTTPAddr string
 	GRPCAddr string
+	// TLSCertFile and TLSKeyFile, given together, make both listeners
+	// serve TLS (tls.go); without them both serve plaintext.
+	TLSCertFile string
+	TLSKeyFile  string
 	// DataDir holds the SQLite file of the embedded default.
 	DataDir string
 	// DatabaseURL selects the database; empty means SQLite in DataDir.
@@ -186,6 +190,8 @@ func (c *Config) flagSet(output io.Writer) *flag.FlagSet {
 	fs.SetOutput(output)
 	fs.StringVar(&c.HTTPAddr, "http-addr", "127.0.0.1:8080", "listen address of the REST API, health checks and OpenAPI document")
 	fs.StringVar(&c.GRPCAddr, "grpc-addr", "127.0.0.1:9090", "listen address of the gRPC API")
+	fs.StringVar(&c.TLSCertFile, "tls-cert-file", "", "PEM certificate chain both listeners serve TLS with, with --tls-key-file (default: plaintext)")
+	fs.StringVar(&c.TLSKeyFile, "tls-key-file", "", "PEM private key of --tls-cert-file")
 	fs.IntVar(&c.HTTPMaxConns, "http-max-conns", server.DefaultHTTPMaxConns, "most HTTP connections open at once; further clients wait to be accepted")
 	fs.StringVar(&c.DataDir, "data-dir", "webhookd-data", "directory of the embedded SQLite database")
 	fs.StringVar(&c.DatabaseURL, "database-url", "", "database: postgres://… or sqlite:///path/file.db (default: SQLite file in --data-dir)")
@@ -246,6 +252,9 @@ func (c *Config) Validate() error {
 	}
 	if c.HTTPMaxConns < 1 || c.HTTPMaxConns > 1_000_000 {
 		bad("http-max-conns", "must be between 1 and 1000000, got %d", c.HTTPMaxConns)
+	}
+	if err := c.validateTLS(); err != nil {
+		errs = append(errs, err)
 	}
 	if c.DatabaseURL == "" && c.DataDir == "" {
 		bad("data-dir", "required when --database-url is not set")

@@ -9,6 +9,12 @@ import (
 	"strings"
 )
 
+// Release is the release number of webhookd and its SDKs, the content of
+// the repository's VERSION file (TestReleaseIsVERSION keeps them equal, and
+// sdk/go's Version is checked against the same file). Builds that are not
+// of a release tag report it as a pre-release, Release-dev+<commit>.
+const Release = "0.1.0"
+
 // stamped is set at link time by `make build`:
 //
 //	go build -ldflags "-X github.com/webhookd/webhookd/internal/version.stamped=$(git describe --tags --always --dirty)"
@@ -19,7 +25,8 @@ var stamped string
 
 // String is this build's version: the -ldflags stamp when set, else the
 // module version Go recorded (a tag or pseudo-version when built with go
-// build in a git checkout, or as a dependency), else the commit, else "dev".
+// build in a git checkout, or as a dependency), else Release as a
+// pre-release of the commit ("0.1.0-dev+cedfdcd1a2b3"), else "0.1.0-dev".
 // A leading "v" is dropped: "1.4.0", "0.0.0-20261201085722-cedfdcd1a2b3".
 func String() string {
 	info, ok := debug.ReadBuildInfo()
@@ -33,7 +40,7 @@ func fromBuild(stamp string, info *debug.BuildInfo, ok bool) string {
 		return strings.TrimPrefix(stamp, "v")
 	}
 	if !ok || info == nil {
-		return "dev"
+		return Release + "-dev"
 	}
 	if v := info.Main.Version; v != "" && v != "(devel)" {
 		return strings.TrimPrefix(v, "v")
@@ -49,7 +56,7 @@ func fromBuild(stamp string, info *debug.BuildInfo, ok bool) string {
 		}
 	}
 	if revision == "" {
-		return "dev"
+		return Release + "-dev"
 	}
 	if len(revision) > 12 {
 		revision = revision[:12]
@@ -57,5 +64,5 @@ func fromBuild(stamp string, info *debug.BuildInfo, ok bool) string {
 	if dirty {
 		revision += "-dirty"
 	}
-	return revision
+	return Release + "-dev+" + revision
 }
