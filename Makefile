@@ -61,6 +61,10 @@ test: ## Run every check and the tests against throwaway PostgreSQL and Redis (w
 bench: ## Measure delivery throughput and latency (SQLite, then PostgreSQL + Redis) against a net/http baseline
 	scripts/bench.sh
 
+.PHONY: bench-dashboard
+bench-dashboard: ## Time the dashboard's history and health calls on 100,000 deliveries (SQLite, PostgreSQL) and its first load
+	scripts/bench-dashboard.sh
+
 .PHONY: chaos
 chaos: ## Kill a worker, a Redis Cluster node and PostgreSQL under load; fail if a delivery is lost (CHAOS_ARGS=-short: CI's short form)
 	scripts/chaos.sh $(CHAOS_ARGS)

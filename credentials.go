@@ -11,7 +11,16 @@ import (
 const (
 	APITokenPrefix       = "whk_"
 	EndpointSecretPrefix = "whsec_"
+	// PortalTokenPrefix marks portal session tokens, which the
+	// authenticator looks up among sessions rather than API keys.
+	PortalTokenPrefix = "whps_"
 )
+
+// NewPortalToken returns a fresh portal session token with 256 bits of
+// randomness; it is hashed and stored like an API token.
+func NewPortalToken() string {
+	return PortalTokenPrefix + randomBase64URL(32)
+}
 
 // NewAPIToken returns a fresh bearer token with 256 bits of randomness.
 func NewAPIToken() string {

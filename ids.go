@@ -14,12 +14,13 @@ import (
 // creation time both as strings and in database indexes. Listing newest first
 // is therefore ordering by id, and a page token is just the last id seen.
 const (
-	PrefixAccount  = "acct"
-	PrefixAPIKey   = "key"
-	PrefixEndpoint = "ep"
-	PrefixEvent    = "evt"
-	PrefixDelivery = "dlv"
-	PrefixAttempt  = "att"
+	PrefixAccount       = "acct"
+	PrefixAPIKey        = "key"
+	PrefixEndpoint      = "ep"
+	PrefixEvent         = "evt"
+	PrefixDelivery      = "dlv"
+	PrefixAttempt       = "att"
+	PrefixPortalSession = "ps"
 )
 
 const crockford = "0123456789abcdefghjkmnpqrstvwxyz"

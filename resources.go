@@ -27,6 +27,30 @@ type APIKey struct {
 // Revoked reports whether the key no longer authenticates.
 func (k *APIKey) Revoked() bool { return !k.RevokeTime.IsZero() }
 
+// EndpointStats is how an endpoint's deliveries fared recently.
+type EndpointStats struct {
+	Succeeded, Failed int64 // deliveries that ended so since the time asked for
+	// LastError is the error of the endpoint's latest delivery that failed
+	// or is being retried after an error, at LastErrorTime; "" if none.
+	LastError     string
+	LastErrorTime time.Time
+}
+
+// PortalSession is a short-lived dashboard sign-in acting for one account.
+type PortalSession struct {
+	ID         string
+	AccountID  string
+	TokenHash  []byte
+	CreateTime time.Time
+	ExpireTime time.Time
+	RevokeTime time.Time // zero while the session is active
+}
+
+// Active reports whether the session still authenticates at now.
+func (s *PortalSession) Active(now time.Time) bool {
+	return s.RevokeTime.IsZero() && now.Before(s.ExpireTime)
+}
+
 // EventType is an entry of the catalog of events customers can subscribe to.
 type EventType struct {
 	Name        string

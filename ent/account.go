@@ -39,9 +39,11 @@ type AccountEdges struct {
 	Events []*Event `json:"events,omitempty"`
 	// Deliveries holds the value of the deliveries edge.
 	Deliveries []*Delivery `json:"deliveries,omitempty"`
+	// PortalSessions holds the value of the portal_sessions edge.
+	PortalSessions []*PortalSession `json:"portal_sessions,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [4]bool
+	loadedTypes [5]bool
 }
 
 // APIKeysOrErr returns the APIKeys value or an error if the edge
@@ -78,6 +80,15 @@ func (e AccountEdges) DeliveriesOrErr() ([]*Delivery, error) {
 		return e.Deliveries, nil
 	}
 	return nil, &NotLoadedError{edge: "deliveries"}
+}
+
+// PortalSessionsOrErr returns the PortalSessions value or an error if the edge
+// was not loaded in eager-loading.
+func (e AccountEdges) PortalSessionsOrErr() ([]*PortalSession, error) {
+	if e.loadedTypes[4] {
+		return e.PortalSessions, nil
+	}
+	return nil, &NotLoadedError{edge: "portal_sessions"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -159,6 +170,11 @@ func (_m *Account) QueryEvents() *EventQuery {
 // QueryDeliveries queries the "deliveries" edge of the Account entity.
 func (_m *Account) QueryDeliveries() *DeliveryQuery {
 	return NewAccountClient(_m.config).QueryDeliveries(_m)
+}
+
+// QueryPortalSessions queries the "portal_sessions" edge of the Account entity.
+func (_m *Account) QueryPortalSessions() *PortalSessionQuery {
+	return NewAccountClient(_m.config).QueryPortalSessions(_m)
 }
 
 // Update returns a builder for updating this Account.

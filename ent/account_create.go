@@ -17,6 +17,7 @@ import (
 	"github.com/webhookd/webhookd/ent/delivery"
 	"github.com/webhookd/webhookd/ent/endpoint"
 	"github.com/webhookd/webhookd/ent/event"
+	"github.com/webhookd/webhookd/ent/portalsession"
 )
 
 // AccountCreate is the builder for creating a Account entity.
@@ -117,6 +118,21 @@ func (_c *AccountCreate) AddDeliveries(v ...*Delivery) *AccountCreate {
 		ids[i] = v[i].ID
 	}
 	return _c.AddDeliveryIDs(ids...)
+}
+
+// AddPortalSessionIDs adds the "portal_sessions" edge to the PortalSession entity by IDs.
+func (_c *AccountCreate) AddPortalSessionIDs(ids ...string) *AccountCreate {
+	_c.mutation.AddPortalSessionIDs(ids...)
+	return _c
+}
+
+// AddPortalSessions adds the "portal_sessions" edges to the PortalSession entity.
+func (_c *AccountCreate) AddPortalSessions(v ...*PortalSession) *AccountCreate {
+	ids := make([]string, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddPortalSessionIDs(ids...)
 }
 
 // Mutation returns the AccountMutation object of the builder.
@@ -281,6 +297,22 @@ func (_c *AccountCreate) createSpec() (*Account, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(delivery.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.PortalSessionsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   account.PortalSessionsTable,
+			Columns: []string{account.PortalSessionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(portalsession.FieldID, field.TypeString),
 			},
 		}
 		for _, k := range nodes {

@@ -17,20 +17,22 @@ import (
 	"github.com/webhookd/webhookd/ent/delivery"
 	"github.com/webhookd/webhookd/ent/endpoint"
 	"github.com/webhookd/webhookd/ent/event"
+	"github.com/webhookd/webhookd/ent/portalsession"
 	"github.com/webhookd/webhookd/ent/predicate"
 )
 
 // AccountQuery is the builder for querying Account entities.
 type AccountQuery struct {
 	config
-	ctx            *QueryContext
-	order          []account.OrderOption
-	inters         []Interceptor
-	predicates     []predicate.Account
-	withAPIKeys    *APIKeyQuery
-	withEndpoints  *EndpointQuery
-	withEvents     *EventQuery
-	withDeliveries *DeliveryQuery
+	ctx                *QueryContext
+	order              []account.OrderOption
+	inters             []Interceptor
+	predicates         []predicate.Account
+	withAPIKeys        *APIKeyQuery
+	withEndpoints      *EndpointQuery
+	withEvents         *EventQuery
+	withDeliveries     *DeliveryQuery
+	withPortalSessions *PortalSessionQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -148,6 +150,28 @@ func (_q *AccountQuery) QueryDeliveries() *DeliveryQuery {
 			sqlgraph.From(account.Table, account.FieldID, selector),
 			sqlgraph.To(delivery.Table, delivery.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, account.DeliveriesTable, account.DeliveriesColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryPortalSessions chains the current query on the "portal_sessions" edge.
+func (_q *AccountQuery) QueryPortalSessions() *PortalSessionQuery {
+	query := (&PortalSessionClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(account.Table, account.FieldID, selector),
+			sqlgraph.To(portalsession.Table, portalsession.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, account.PortalSessionsTable, account.PortalSessionsColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -342,15 +366,16 @@ func (_q *AccountQuery) Clone() *AccountQuery {
 		return nil
 	}
 	return &AccountQuery{
-		config:         _q.config,
-		ctx:            _q.ctx.Clone(),
-		order:          append([]account.OrderOption{}, _q.order...),
-		inters:         append([]Interceptor{}, _q.inters...),
-		predicates:     append([]predicate.Account{}, _q.predicates...),
-		withAPIKeys:    _q.withAPIKeys.Clone(),
-		withEndpoints:  _q.withEndpoints.Clone(),
-		withEvents:     _q.withEvents.Clone(),
-		withDeliveries: _q.withDeliveries.Clone(),
+		config:             _q.config,
+		ctx:                _q.ctx.Clone(),
+		order:              append([]account.OrderOption{}, _q.order...),
+		inters:             append([]Interceptor{}, _q.inters...),
+		predicates:         append([]predicate.Account{}, _q.predicates...),
+		withAPIKeys:        _q.withAPIKeys.Clone(),
+		withEndpoints:      _q.withEndpoints.Clone(),
+		withEvents:         _q.withEvents.Clone(),
+		withDeliveries:     _q.withDeliveries.Clone(),
+		withPortalSessions: _q.withPortalSessions.Clone(),
 		// clone intermediate query.
 		sql:  _q.sql.Clone(),
 		path: _q.path,
@@ -398,6 +423,17 @@ func (_q *AccountQuery) WithDeliveries(opts ...func(*DeliveryQuery)) *AccountQue
 		opt(query)
 	}
 	_q.withDeliveries = query
+	return _q
+}
+
+// WithPortalSessions tells the query-builder to eager-load the nodes that are connected to
+// the "portal_sessions" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *AccountQuery) WithPortalSessions(opts ...func(*PortalSessionQuery)) *AccountQuery {
+	query := (&PortalSessionClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withPortalSessions = query
 	return _q
 }
 
@@ -479,11 +515,12 @@ func (_q *AccountQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Acco
 	var (
 		nodes       = []*Account{}
 		_spec       = _q.querySpec()
-		loadedTypes = [4]bool{
+		loadedTypes = [5]bool{
 			_q.withAPIKeys != nil,
 			_q.withEndpoints != nil,
 			_q.withEvents != nil,
 			_q.withDeliveries != nil,
+			_q.withPortalSessions != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -529,6 +566,13 @@ func (_q *AccountQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Acco
 		if err := _q.loadDeliveries(ctx, query, nodes,
 			func(n *Account) { n.Edges.Deliveries = []*Delivery{} },
 			func(n *Account, e *Delivery) { n.Edges.Deliveries = append(n.Edges.Deliveries, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withPortalSessions; query != nil {
+		if err := _q.loadPortalSessions(ctx, query, nodes,
+			func(n *Account) { n.Edges.PortalSessions = []*PortalSession{} },
+			func(n *Account, e *PortalSession) { n.Edges.PortalSessions = append(n.Edges.PortalSessions, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -643,6 +687,36 @@ func (_q *AccountQuery) loadDeliveries(ctx context.Context, query *DeliveryQuery
 	}
 	query.Where(predicate.Delivery(func(s *sql.Selector) {
 		s.Where(sql.InValues(s.C(account.DeliveriesColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.AccountID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "account_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *AccountQuery) loadPortalSessions(ctx context.Context, query *PortalSessionQuery, nodes []*Account, init func(*Account), assign func(*Account, *PortalSession)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[string]*Account)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(portalsession.FieldAccountID)
+	}
+	query.Where(predicate.PortalSession(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(account.PortalSessionsColumn), fks...))
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {

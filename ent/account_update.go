@@ -16,6 +16,7 @@ import (
 	"github.com/webhookd/webhookd/ent/delivery"
 	"github.com/webhookd/webhookd/ent/endpoint"
 	"github.com/webhookd/webhookd/ent/event"
+	"github.com/webhookd/webhookd/ent/portalsession"
 	"github.com/webhookd/webhookd/ent/predicate"
 )
 
@@ -120,6 +121,21 @@ func (_u *AccountUpdate) AddDeliveries(v ...*Delivery) *AccountUpdate {
 	return _u.AddDeliveryIDs(ids...)
 }
 
+// AddPortalSessionIDs adds the "portal_sessions" edge to the PortalSession entity by IDs.
+func (_u *AccountUpdate) AddPortalSessionIDs(ids ...string) *AccountUpdate {
+	_u.mutation.AddPortalSessionIDs(ids...)
+	return _u
+}
+
+// AddPortalSessions adds the "portal_sessions" edges to the PortalSession entity.
+func (_u *AccountUpdate) AddPortalSessions(v ...*PortalSession) *AccountUpdate {
+	ids := make([]string, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddPortalSessionIDs(ids...)
+}
+
 // Mutation returns the AccountMutation object of the builder.
 func (_u *AccountUpdate) Mutation() *AccountMutation {
 	return _u.mutation
@@ -207,6 +223,27 @@ func (_u *AccountUpdate) RemoveDeliveries(v ...*Delivery) *AccountUpdate {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveDeliveryIDs(ids...)
+}
+
+// ClearPortalSessions clears all "portal_sessions" edges to the PortalSession entity.
+func (_u *AccountUpdate) ClearPortalSessions() *AccountUpdate {
+	_u.mutation.ClearPortalSessions()
+	return _u
+}
+
+// RemovePortalSessionIDs removes the "portal_sessions" edge to PortalSession entities by IDs.
+func (_u *AccountUpdate) RemovePortalSessionIDs(ids ...string) *AccountUpdate {
+	_u.mutation.RemovePortalSessionIDs(ids...)
+	return _u
+}
+
+// RemovePortalSessions removes "portal_sessions" edges to PortalSession entities.
+func (_u *AccountUpdate) RemovePortalSessions(v ...*PortalSession) *AccountUpdate {
+	ids := make([]string, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemovePortalSessionIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -431,6 +468,51 @@ func (_u *AccountUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	if _u.mutation.PortalSessionsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   account.PortalSessionsTable,
+			Columns: []string{account.PortalSessionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(portalsession.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedPortalSessionsIDs(); len(nodes) > 0 && !_u.mutation.PortalSessionsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   account.PortalSessionsTable,
+			Columns: []string{account.PortalSessionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(portalsession.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.PortalSessionsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   account.PortalSessionsTable,
+			Columns: []string{account.PortalSessionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(portalsession.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{account.Label}
@@ -539,6 +621,21 @@ func (_u *AccountUpdateOne) AddDeliveries(v ...*Delivery) *AccountUpdateOne {
 	return _u.AddDeliveryIDs(ids...)
 }
 
+// AddPortalSessionIDs adds the "portal_sessions" edge to the PortalSession entity by IDs.
+func (_u *AccountUpdateOne) AddPortalSessionIDs(ids ...string) *AccountUpdateOne {
+	_u.mutation.AddPortalSessionIDs(ids...)
+	return _u
+}
+
+// AddPortalSessions adds the "portal_sessions" edges to the PortalSession entity.
+func (_u *AccountUpdateOne) AddPortalSessions(v ...*PortalSession) *AccountUpdateOne {
+	ids := make([]string, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddPortalSessionIDs(ids...)
+}
+
 // Mutation returns the AccountMutation object of the builder.
 func (_u *AccountUpdateOne) Mutation() *AccountMutation {
 	return _u.mutation
@@ -626,6 +723,27 @@ func (_u *AccountUpdateOne) RemoveDeliveries(v ...*Delivery) *AccountUpdateOne {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveDeliveryIDs(ids...)
+}
+
+// ClearPortalSessions clears all "portal_sessions" edges to the PortalSession entity.
+func (_u *AccountUpdateOne) ClearPortalSessions() *AccountUpdateOne {
+	_u.mutation.ClearPortalSessions()
+	return _u
+}
+
+// RemovePortalSessionIDs removes the "portal_sessions" edge to PortalSession entities by IDs.
+func (_u *AccountUpdateOne) RemovePortalSessionIDs(ids ...string) *AccountUpdateOne {
+	_u.mutation.RemovePortalSessionIDs(ids...)
+	return _u
+}
+
+// RemovePortalSessions removes "portal_sessions" edges to PortalSession entities.
+func (_u *AccountUpdateOne) RemovePortalSessions(v ...*PortalSession) *AccountUpdateOne {
+	ids := make([]string, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemovePortalSessionIDs(ids...)
 }
 
 // Where appends a list predicates to the AccountUpdate builder.
@@ -873,6 +991,51 @@ func (_u *AccountUpdateOne) sqlSave(ctx context.Context) (_node *Account, err er
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(delivery.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.PortalSessionsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   account.PortalSessionsTable,
+			Columns: []string{account.PortalSessionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(portalsession.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedPortalSessionsIDs(); len(nodes) > 0 && !_u.mutation.PortalSessionsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   account.PortalSessionsTable,
+			Columns: []string{account.PortalSessionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(portalsession.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.PortalSessionsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   account.PortalSessionsTable,
+			Columns: []string{account.PortalSessionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(portalsession.FieldID, field.TypeString),
 			},
 		}
 		for _, k := range nodes {

@@ -19,6 +19,7 @@ import (
 	"github.com/webhookd/webhookd/ent/endpoint"
 	"github.com/webhookd/webhookd/ent/event"
 	"github.com/webhookd/webhookd/ent/eventtype"
+	"github.com/webhookd/webhookd/ent/portalsession"
 )
 
 // ent aliases to avoid import conflicts in user's code.
@@ -79,13 +80,14 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
-			apikey.Table:    apikey.ValidColumn,
-			account.Table:   account.ValidColumn,
-			attempt.Table:   attempt.ValidColumn,
-			delivery.Table:  delivery.ValidColumn,
-			endpoint.Table:  endpoint.ValidColumn,
-			event.Table:     event.ValidColumn,
-			eventtype.Table: eventtype.ValidColumn,
+			apikey.Table:        apikey.ValidColumn,
+			account.Table:       account.ValidColumn,
+			attempt.Table:       attempt.ValidColumn,
+			delivery.Table:      delivery.ValidColumn,
+			endpoint.Table:      endpoint.ValidColumn,
+			event.Table:         event.ValidColumn,
+			eventtype.Table:     eventtype.ValidColumn,
+			portalsession.Table: portalsession.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

@@ -18,6 +18,7 @@ import (
 	"github.com/webhookd/webhookd/ent/endpoint"
 	"github.com/webhookd/webhookd/ent/event"
 	"github.com/webhookd/webhookd/ent/eventtype"
+	"github.com/webhookd/webhookd/ent/portalsession"
 	"github.com/webhookd/webhookd/ent/predicate"
 )
 
@@ -30,13 +31,14 @@ const (
 	OpUpdateOne = ent.OpUpdateOne
 
 	// Node types.
-	TypeAPIKey    = "APIKey"
-	TypeAccount   = "Account"
-	TypeAttempt   = "Attempt"
-	TypeDelivery  = "Delivery"
-	TypeEndpoint  = "Endpoint"
-	TypeEvent     = "Event"
-	TypeEventType = "EventType"
+	TypeAPIKey        = "APIKey"
+	TypeAccount       = "Account"
+	TypeAttempt       = "Attempt"
+	TypeDelivery      = "Delivery"
+	TypeEndpoint      = "Endpoint"
+	TypeEvent         = "Event"
+	TypeEventType     = "EventType"
+	TypePortalSession = "PortalSession"
 )
 
 // APIKeyMutation represents an operation that mutates the APIKey nodes in the graph.
@@ -739,28 +741,31 @@ func (m *APIKeyMutation) ResetEdge(name string) error {
 // AccountMutation represents an operation that mutates the Account nodes in the graph.
 type AccountMutation struct {
 	config
-	op                Op
-	typ               string
-	id                *string
-	display_name      *string
-	create_time       *time.Time
-	update_time       *time.Time
-	clearedFields     map[string]struct{}
-	api_keys          map[string]struct{}
-	removedapi_keys   map[string]struct{}
-	clearedapi_keys   bool
-	endpoints         map[string]struct{}
-	removedendpoints  map[string]struct{}
-	clearedendpoints  bool
-	events            map[string]struct{}
-	removedevents     map[string]struct{}
-	clearedevents     bool
-	deliveries        map[string]struct{}
-	removeddeliveries map[string]struct{}
-	cleareddeliveries bool
-	done              bool
-	oldValue          func(context.Context) (*Account, error)
-	predicates        []predicate.Account
+	op                     Op
+	typ                    string
+	id                     *string
+	display_name           *string
+	create_time            *time.Time
+	update_time            *time.Time
+	clearedFields          map[string]struct{}
+	api_keys               map[string]struct{}
+	removedapi_keys        map[string]struct{}
+	clearedapi_keys        bool
+	endpoints              map[string]struct{}
+	removedendpoints       map[string]struct{}
+	clearedendpoints       bool
+	events                 map[string]struct{}
+	removedevents          map[string]struct{}
+	clearedevents          bool
+	deliveries             map[string]struct{}
+	removeddeliveries      map[string]struct{}
+	cleareddeliveries      bool
+	portal_sessions        map[string]struct{}
+	removedportal_sessions map[string]struct{}
+	clearedportal_sessions bool
+	done                   bool
+	oldValue               func(context.Context) (*Account, error)
+	predicates             []predicate.Account
 }
 
 var _ ent.Mutation = (*AccountMutation)(nil)
@@ -1191,6 +1196,60 @@ func (m *AccountMutation) ResetDeliveries() {
 	m.removeddeliveries = nil
 }
 
+// AddPortalSessionIDs adds the "portal_sessions" edge to the PortalSession entity by ids.
+func (m *AccountMutation) AddPortalSessionIDs(ids ...string) {
+	if m.portal_sessions == nil {
+		m.portal_sessions = make(map[string]struct{})
+	}
+	for i := range ids {
+		m.portal_sessions[ids[i]] = struct{}{}
+	}
+}
+
+// ClearPortalSessions clears the "portal_sessions" edge to the PortalSession entity.
+func (m *AccountMutation) ClearPortalSessions() {
+	m.clearedportal_sessions = true
+}
+
+// PortalSessionsCleared reports if the "portal_sessions" edge to the PortalSession entity was cleared.
+func (m *AccountMutation) PortalSessionsCleared() bool {
+	return m.clearedportal_sessions
+}
+
+// RemovePortalSessionIDs removes the "portal_sessions" edge to the PortalSession entity by IDs.
+func (m *AccountMutation) RemovePortalSessionIDs(ids ...string) {
+	if m.removedportal_sessions == nil {
+		m.removedportal_sessions = make(map[string]struct{})
+	}
+	for i := range ids {
+		delete(m.portal_sessions, ids[i])
+		m.removedportal_sessions[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedPortalSessions returns the removed IDs of the "portal_sessions" edge to the PortalSession entity.
+func (m *AccountMutation) RemovedPortalSessionsIDs() (ids []string) {
+	for id := range m.removedportal_sessions {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// PortalSessionsIDs returns the "portal_sessions" edge IDs in the mutation.
+func (m *AccountMutation) PortalSessionsIDs() (ids []string) {
+	for id := range m.portal_sessions {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetPortalSessions resets all changes to the "portal_sessions" edge.
+func (m *AccountMutation) ResetPortalSessions() {
+	m.portal_sessions = nil
+	m.clearedportal_sessions = false
+	m.removedportal_sessions = nil
+}
+
 // Where appends a list predicates to the AccountMutation builder.
 func (m *AccountMutation) Where(ps ...predicate.Account) {
 	m.predicates = append(m.predicates, ps...)
@@ -1358,7 +1417,7 @@ func (m *AccountMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *AccountMutation) AddedEdges() []string {
-	edges := make([]string, 0, 4)
+	edges := make([]string, 0, 5)
 	if m.api_keys != nil {
 		edges = append(edges, account.EdgeAPIKeys)
 	}
@@ -1370,6 +1429,9 @@ func (m *AccountMutation) AddedEdges() []string {
 	}
 	if m.deliveries != nil {
 		edges = append(edges, account.EdgeDeliveries)
+	}
+	if m.portal_sessions != nil {
+		edges = append(edges, account.EdgePortalSessions)
 	}
 	return edges
 }
@@ -1402,13 +1464,19 @@ func (m *AccountMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case account.EdgePortalSessions:
+		ids := make([]ent.Value, 0, len(m.portal_sessions))
+		for id := range m.portal_sessions {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *AccountMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 4)
+	edges := make([]string, 0, 5)
 	if m.removedapi_keys != nil {
 		edges = append(edges, account.EdgeAPIKeys)
 	}
@@ -1420,6 +1488,9 @@ func (m *AccountMutation) RemovedEdges() []string {
 	}
 	if m.removeddeliveries != nil {
 		edges = append(edges, account.EdgeDeliveries)
+	}
+	if m.removedportal_sessions != nil {
+		edges = append(edges, account.EdgePortalSessions)
 	}
 	return edges
 }
@@ -1452,13 +1523,19 @@ func (m *AccountMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case account.EdgePortalSessions:
+		ids := make([]ent.Value, 0, len(m.removedportal_sessions))
+		for id := range m.removedportal_sessions {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *AccountMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 4)
+	edges := make([]string, 0, 5)
 	if m.clearedapi_keys {
 		edges = append(edges, account.EdgeAPIKeys)
 	}
@@ -1470,6 +1547,9 @@ func (m *AccountMutation) ClearedEdges() []string {
 	}
 	if m.cleareddeliveries {
 		edges = append(edges, account.EdgeDeliveries)
+	}
+	if m.clearedportal_sessions {
+		edges = append(edges, account.EdgePortalSessions)
 	}
 	return edges
 }
@@ -1486,6 +1566,8 @@ func (m *AccountMutation) EdgeCleared(name string) bool {
 		return m.clearedevents
 	case account.EdgeDeliveries:
 		return m.cleareddeliveries
+	case account.EdgePortalSessions:
+		return m.clearedportal_sessions
 	}
 	return false
 }
@@ -1513,6 +1595,9 @@ func (m *AccountMutation) ResetEdge(name string) error {
 		return nil
 	case account.EdgeDeliveries:
 		m.ResetDeliveries()
+		return nil
+	case account.EdgePortalSessions:
+		m.ResetPortalSessions()
 		return nil
 	}
 	return fmt.Errorf("unknown Account edge %s", name)
@@ -6267,4 +6352,628 @@ func (m *EventTypeMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *EventTypeMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown EventType edge %s", name)
+}
+
+// PortalSessionMutation represents an operation that mutates the PortalSession nodes in the graph.
+type PortalSessionMutation struct {
+	config
+	op             Op
+	typ            string
+	id             *string
+	token_hash     *[]byte
+	create_time    *time.Time
+	expire_time    *time.Time
+	revoke_time    *time.Time
+	clearedFields  map[string]struct{}
+	account        *string
+	clearedaccount bool
+	done           bool
+	oldValue       func(context.Context) (*PortalSession, error)
+	predicates     []predicate.PortalSession
+}
+
+var _ ent.Mutation = (*PortalSessionMutation)(nil)
+
+// portalsessionOption allows management of the mutation configuration using functional options.
+type portalsessionOption func(*PortalSessionMutation)
+
+// newPortalSessionMutation creates new mutation for the PortalSession entity.
+func newPortalSessionMutation(c config, op Op, opts ...portalsessionOption) *PortalSessionMutation {
+	m := &PortalSessionMutation{
+		config:        c,
+		op:            op,
+		typ:           TypePortalSession,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withPortalSessionID sets the ID field of the mutation.
+func withPortalSessionID(id string) portalsessionOption {
+	return func(m *PortalSessionMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *PortalSession
+		)
+		m.oldValue = func(ctx context.Context) (*PortalSession, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().PortalSession.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withPortalSession sets the old PortalSession of the mutation.
+func withPortalSession(node *PortalSession) portalsessionOption {
+	return func(m *PortalSessionMutation) {
+		m.oldValue = func(context.Context) (*PortalSession, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m PortalSessionMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m PortalSessionMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of PortalSession entities.
+func (m *PortalSessionMutation) SetID(id string) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *PortalSessionMutation) ID() (id string, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *PortalSessionMutation) IDs(ctx context.Context) ([]string, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []string{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().PortalSession.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetAccountID sets the "account_id" field.
+func (m *PortalSessionMutation) SetAccountID(s string) {
+	m.account = &s
+}
+
+// AccountID returns the value of the "account_id" field in the mutation.
+func (m *PortalSessionMutation) AccountID() (r string, exists bool) {
+	v := m.account
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAccountID returns the old "account_id" field's value of the PortalSession entity.
+// If the PortalSession object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PortalSessionMutation) OldAccountID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAccountID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAccountID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAccountID: %w", err)
+	}
+	return oldValue.AccountID, nil
+}
+
+// ResetAccountID resets all changes to the "account_id" field.
+func (m *PortalSessionMutation) ResetAccountID() {
+	m.account = nil
+}
+
+// SetTokenHash sets the "token_hash" field.
+func (m *PortalSessionMutation) SetTokenHash(b []byte) {
+	m.token_hash = &b
+}
+
+// TokenHash returns the value of the "token_hash" field in the mutation.
+func (m *PortalSessionMutation) TokenHash() (r []byte, exists bool) {
+	v := m.token_hash
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTokenHash returns the old "token_hash" field's value of the PortalSession entity.
+// If the PortalSession object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PortalSessionMutation) OldTokenHash(ctx context.Context) (v []byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTokenHash is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTokenHash requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTokenHash: %w", err)
+	}
+	return oldValue.TokenHash, nil
+}
+
+// ResetTokenHash resets all changes to the "token_hash" field.
+func (m *PortalSessionMutation) ResetTokenHash() {
+	m.token_hash = nil
+}
+
+// SetCreateTime sets the "create_time" field.
+func (m *PortalSessionMutation) SetCreateTime(t time.Time) {
+	m.create_time = &t
+}
+
+// CreateTime returns the value of the "create_time" field in the mutation.
+func (m *PortalSessionMutation) CreateTime() (r time.Time, exists bool) {
+	v := m.create_time
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreateTime returns the old "create_time" field's value of the PortalSession entity.
+// If the PortalSession object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PortalSessionMutation) OldCreateTime(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreateTime is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreateTime requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreateTime: %w", err)
+	}
+	return oldValue.CreateTime, nil
+}
+
+// ResetCreateTime resets all changes to the "create_time" field.
+func (m *PortalSessionMutation) ResetCreateTime() {
+	m.create_time = nil
+}
+
+// SetExpireTime sets the "expire_time" field.
+func (m *PortalSessionMutation) SetExpireTime(t time.Time) {
+	m.expire_time = &t
+}
+
+// ExpireTime returns the value of the "expire_time" field in the mutation.
+func (m *PortalSessionMutation) ExpireTime() (r time.Time, exists bool) {
+	v := m.expire_time
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldExpireTime returns the old "expire_time" field's value of the PortalSession entity.
+// If the PortalSession object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PortalSessionMutation) OldExpireTime(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldExpireTime is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldExpireTime requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldExpireTime: %w", err)
+	}
+	return oldValue.ExpireTime, nil
+}
+
+// ResetExpireTime resets all changes to the "expire_time" field.
+func (m *PortalSessionMutation) ResetExpireTime() {
+	m.expire_time = nil
+}
+
+// SetRevokeTime sets the "revoke_time" field.
+func (m *PortalSessionMutation) SetRevokeTime(t time.Time) {
+	m.revoke_time = &t
+}
+
+// RevokeTime returns the value of the "revoke_time" field in the mutation.
+func (m *PortalSessionMutation) RevokeTime() (r time.Time, exists bool) {
+	v := m.revoke_time
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRevokeTime returns the old "revoke_time" field's value of the PortalSession entity.
+// If the PortalSession object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PortalSessionMutation) OldRevokeTime(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRevokeTime is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRevokeTime requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRevokeTime: %w", err)
+	}
+	return oldValue.RevokeTime, nil
+}
+
+// ClearRevokeTime clears the value of the "revoke_time" field.
+func (m *PortalSessionMutation) ClearRevokeTime() {
+	m.revoke_time = nil
+	m.clearedFields[portalsession.FieldRevokeTime] = struct{}{}
+}
+
+// RevokeTimeCleared returns if the "revoke_time" field was cleared in this mutation.
+func (m *PortalSessionMutation) RevokeTimeCleared() bool {
+	_, ok := m.clearedFields[portalsession.FieldRevokeTime]
+	return ok
+}
+
+// ResetRevokeTime resets all changes to the "revoke_time" field.
+func (m *PortalSessionMutation) ResetRevokeTime() {
+	m.revoke_time = nil
+	delete(m.clearedFields, portalsession.FieldRevokeTime)
+}
+
+// ClearAccount clears the "account" edge to the Account entity.
+func (m *PortalSessionMutation) ClearAccount() {
+	m.clearedaccount = true
+	m.clearedFields[portalsession.FieldAccountID] = struct{}{}
+}
+
+// AccountCleared reports if the "account" edge to the Account entity was cleared.
+func (m *PortalSessionMutation) AccountCleared() bool {
+	return m.clearedaccount
+}
+
+// AccountIDs returns the "account" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// AccountID instead. It exists only for internal usage by the builders.
+func (m *PortalSessionMutation) AccountIDs() (ids []string) {
+	if id := m.account; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetAccount resets all changes to the "account" edge.
+func (m *PortalSessionMutation) ResetAccount() {
+	m.account = nil
+	m.clearedaccount = false
+}
+
+// Where appends a list predicates to the PortalSessionMutation builder.
+func (m *PortalSessionMutation) Where(ps ...predicate.PortalSession) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the PortalSessionMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *PortalSessionMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.PortalSession, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *PortalSessionMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *PortalSessionMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (PortalSession).
+func (m *PortalSessionMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *PortalSessionMutation) Fields() []string {
+	fields := make([]string, 0, 5)
+	if m.account != nil {
+		fields = append(fields, portalsession.FieldAccountID)
+	}
+	if m.token_hash != nil {
+		fields = append(fields, portalsession.FieldTokenHash)
+	}
+	if m.create_time != nil {
+		fields = append(fields, portalsession.FieldCreateTime)
+	}
+	if m.expire_time != nil {
+		fields = append(fields, portalsession.FieldExpireTime)
+	}
+	if m.revoke_time != nil {
+		fields = append(fields, portalsession.FieldRevokeTime)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *PortalSessionMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case portalsession.FieldAccountID:
+		return m.AccountID()
+	case portalsession.FieldTokenHash:
+		return m.TokenHash()
+	case portalsession.FieldCreateTime:
+		return m.CreateTime()
+	case portalsession.FieldExpireTime:
+		return m.ExpireTime()
+	case portalsession.FieldRevokeTime:
+		return m.RevokeTime()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *PortalSessionMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case portalsession.FieldAccountID:
+		return m.OldAccountID(ctx)
+	case portalsession.FieldTokenHash:
+		return m.OldTokenHash(ctx)
+	case portalsession.FieldCreateTime:
+		return m.OldCreateTime(ctx)
+	case portalsession.FieldExpireTime:
+		return m.OldExpireTime(ctx)
+	case portalsession.FieldRevokeTime:
+		return m.OldRevokeTime(ctx)
+	}
+	return nil, fmt.Errorf("unknown PortalSession field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *PortalSessionMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case portalsession.FieldAccountID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAccountID(v)
+		return nil
+	case portalsession.FieldTokenHash:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTokenHash(v)
+		return nil
+	case portalsession.FieldCreateTime:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreateTime(v)
+		return nil
+	case portalsession.FieldExpireTime:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetExpireTime(v)
+		return nil
+	case portalsession.FieldRevokeTime:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRevokeTime(v)
+		return nil
+	}
+	return fmt.Errorf("unknown PortalSession field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *PortalSessionMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *PortalSessionMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *PortalSessionMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown PortalSession numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *PortalSessionMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(portalsession.FieldRevokeTime) {
+		fields = append(fields, portalsession.FieldRevokeTime)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *PortalSessionMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *PortalSessionMutation) ClearField(name string) error {
+	switch name {
+	case portalsession.FieldRevokeTime:
+		m.ClearRevokeTime()
+		return nil
+	}
+	return fmt.Errorf("unknown PortalSession nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *PortalSessionMutation) ResetField(name string) error {
+	switch name {
+	case portalsession.FieldAccountID:
+		m.ResetAccountID()
+		return nil
+	case portalsession.FieldTokenHash:
+		m.ResetTokenHash()
+		return nil
+	case portalsession.FieldCreateTime:
+		m.ResetCreateTime()
+		return nil
+	case portalsession.FieldExpireTime:
+		m.ResetExpireTime()
+		return nil
+	case portalsession.FieldRevokeTime:
+		m.ResetRevokeTime()
+		return nil
+	}
+	return fmt.Errorf("unknown PortalSession field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *PortalSessionMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.account != nil {
+		edges = append(edges, portalsession.EdgeAccount)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *PortalSessionMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case portalsession.EdgeAccount:
+		if id := m.account; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *PortalSessionMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *PortalSessionMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *PortalSessionMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedaccount {
+		edges = append(edges, portalsession.EdgeAccount)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *PortalSessionMutation) EdgeCleared(name string) bool {
+	switch name {
+	case portalsession.EdgeAccount:
+		return m.clearedaccount
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *PortalSessionMutation) ClearEdge(name string) error {
+	switch name {
+	case portalsession.EdgeAccount:
+		m.ClearAccount()
+		return nil
+	}
+	return fmt.Errorf("unknown PortalSession unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *PortalSessionMutation) ResetEdge(name string) error {
+	switch name {
+	case portalsession.EdgeAccount:
+		m.ResetAccount()
+		return nil
+	}
+	return fmt.Errorf("unknown PortalSession edge %s", name)
 }

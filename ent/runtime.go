@@ -10,6 +10,7 @@ import (
 	"github.com/webhookd/webhookd/ent/endpoint"
 	"github.com/webhookd/webhookd/ent/event"
 	"github.com/webhookd/webhookd/ent/eventtype"
+	"github.com/webhookd/webhookd/ent/portalsession"
 	"github.com/webhookd/webhookd/ent/schema"
 )
 
@@ -171,4 +172,18 @@ func init() {
 	eventtypeDescID := eventtypeFields[0].Descriptor()
 	// eventtype.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	eventtype.IDValidator = eventtypeDescID.Validators[0].(func(string) error)
+	portalsessionFields := schema.PortalSession{}.Fields()
+	_ = portalsessionFields
+	// portalsessionDescAccountID is the schema descriptor for account_id field.
+	portalsessionDescAccountID := portalsessionFields[1].Descriptor()
+	// portalsession.AccountIDValidator is a validator for the "account_id" field. It is called by the builders before save.
+	portalsession.AccountIDValidator = portalsessionDescAccountID.Validators[0].(func(string) error)
+	// portalsessionDescTokenHash is the schema descriptor for token_hash field.
+	portalsessionDescTokenHash := portalsessionFields[2].Descriptor()
+	// portalsession.TokenHashValidator is a validator for the "token_hash" field. It is called by the builders before save.
+	portalsession.TokenHashValidator = portalsessionDescTokenHash.Validators[0].(func([]byte) error)
+	// portalsessionDescID is the schema descriptor for id field.
+	portalsessionDescID := portalsessionFields[0].Descriptor()
+	// portalsession.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	portalsession.IDValidator = portalsessionDescID.Validators[0].(func(string) error)
 }

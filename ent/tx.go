@@ -28,6 +28,8 @@ type Tx struct {
 	Event *EventClient
 	// EventType is the client for interacting with the EventType builders.
 	EventType *EventTypeClient
+	// PortalSession is the client for interacting with the PortalSession builders.
+	PortalSession *PortalSessionClient
 
 	// lazily loaded.
 	client     *Client
@@ -166,6 +168,7 @@ func (tx *Tx) init() {
 	tx.Endpoint = NewEndpointClient(tx.config)
 	tx.Event = NewEventClient(tx.config)
 	tx.EventType = NewEventTypeClient(tx.config)
+	tx.PortalSession = NewPortalSessionClient(tx.config)
 }
 
 // txDriver wraps the given dialect.Tx with a nop dialect.Driver implementation.

@@ -3,6 +3,8 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
@@ -16,25 +18,66 @@ type AdminServiceConfig struct {
 	Store store.Store
 	IDs   *webhookd.IDGenerator
 	Now   func() time.Time // time.Now when nil
+	// DashboardURL is the dashboard's public address, to which portal
+	// session URLs add their token (#portal=…); http://127.0.0.1:8080/
+	// when empty.
+	DashboardURL string
+	// PortalSessionMaxTTL bounds the ttl a portal session may ask for;
+	// DefaultPortalSessionMaxTTL when zero.
+	PortalSessionMaxTTL time.Duration
 }
 
-// Validate reports the first missing setting.
+// Portal session lifetimes.
+const (
+	DefaultPortalSessionTTL    = time.Hour
+	DefaultPortalSessionMaxTTL = 24 * time.Hour
+	// minPortalSessionTTL keeps a session long enough to load the page.
+	minPortalSessionTTL = time.Second
+)
+
+// Validate reports the first missing or invalid setting.
 func (c *AdminServiceConfig) Validate() error {
 	switch {
 	case c.Store == nil:
 		return errors.New("admin service: Store is required")
 	case c.IDs == nil:
 		return errors.New("admin service: IDs is required")
+	case c.PortalSessionMaxTTL != 0 && c.PortalSessionMaxTTL < minPortalSessionTTL:
+		return fmt.Errorf("admin service: PortalSessionMaxTTL %s is below the minimum of %s", c.PortalSessionMaxTTL, minPortalSessionTTL)
+	}
+	if c.DashboardURL != "" {
+		if _, err := ParseDashboardURL(c.DashboardURL); err != nil {
+			return fmt.Errorf("admin service: DashboardURL: %w", err)
+		}
 	}
 	return nil
+}
+
+// ParseDashboardURL checks a dashboard address: absolute http(s), without
+// a fragment (the token goes there).
+func ParseDashboardURL(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		return nil, err
+	case u.Scheme != "http" && u.Scheme != "https" || u.Host == "":
+		return nil, fmt.Errorf("%q: want an absolute http:// or https:// URL", raw)
+	case u.Fragment != "" || strings.HasSuffix(raw, "#"):
+		return nil, fmt.Errorf("%q: must not have a fragment, the sign-in token goes there", raw)
+	}
+	if u.Path == "" {
+		u.Path = "/"
+	}
+	return u, nil
 }
 
 // AdminService implements webhooks.v1.AdminService: accounts and API keys.
 // The authentication interceptor admits internal principals only.
 type AdminService struct {
 	webhooksv1.UnimplementedAdminServiceServer
-	cfg AdminServiceConfig
-	now func() time.Time
+	cfg       AdminServiceConfig
+	dashboard string // cfg.DashboardURL, normalised
+	now       func() time.Time
 }
 
 var _ webhooksv1.AdminServiceServer = (*AdminService)(nil)
@@ -48,7 +91,14 @@ func NewAdminService(cfg AdminServiceConfig) (*AdminService, error) {
 	if now == nil {
 		now = time.Now
 	}
-	return &AdminService{cfg: cfg, now: func() time.Time { return now().UTC() }}, nil
+	if cfg.PortalSessionMaxTTL == 0 {
+		cfg.PortalSessionMaxTTL = DefaultPortalSessionMaxTTL
+	}
+	if cfg.DashboardURL == "" {
+		cfg.DashboardURL = "http://127.0.0.1:8080/"
+	}
+	u, _ := ParseDashboardURL(cfg.DashboardURL) // checked by Validate
+	return &AdminService{cfg: cfg, dashboard: u.String(), now: func() time.Time { return now().UTC() }}, nil
 }
 
 // CreateAccount creates an account.
@@ -187,4 +237,64 @@ func (s *AdminService) RevokeApiKey(ctx context.Context, req *webhooksv1.RevokeA
 		return nil, err
 	}
 	return apiKeyToProto(k), nil
+}
+
+// CreatePortalSession creates a session for an account and returns its
+// token, once, and the dashboard URL that signs in with it.
+func (s *AdminService) CreatePortalSession(ctx context.Context, req *webhooksv1.CreatePortalSessionRequest) (*webhooksv1.PortalSession, error) {
+	in := req.GetPortalSession()
+	if in == nil {
+		return nil, webhookd.Invalid("portal_session", "required")
+	}
+	if in.GetAccount() == "" {
+		return nil, webhookd.Invalid("portal_session.account", "required: the account the session acts for")
+	}
+	accountID, err := parseName("portal_session.account", in.GetAccount(), collAccounts, webhookd.PrefixAccount)
+	if err != nil {
+		return nil, err
+	}
+	ttl := min(DefaultPortalSessionTTL, s.cfg.PortalSessionMaxTTL)
+	if in.Ttl != nil {
+		if err := in.GetTtl().CheckValid(); err != nil {
+			return nil, webhookd.Invalid("portal_session.ttl", "%v", err)
+		}
+		ttl = in.GetTtl().AsDuration()
+		if ttl < minPortalSessionTTL || ttl > s.cfg.PortalSessionMaxTTL {
+			return nil, webhookd.Invalid("portal_session.ttl", "must be between %s and %s (the operator's --portal-session-max-ttl)",
+				minPortalSessionTTL, s.cfg.PortalSessionMaxTTL)
+		}
+	}
+	if _, err := s.cfg.Store.GetAccount(ctx, accountID); err != nil {
+		return nil, err
+	}
+	now := s.now()
+	token := webhookd.NewPortalToken()
+	ps := &webhookd.PortalSession{
+		ID:         s.cfg.IDs.New(webhookd.PrefixPortalSession),
+		AccountID:  accountID,
+		TokenHash:  webhookd.HashAPIToken(token),
+		CreateTime: now,
+		ExpireTime: now.Add(ttl),
+	}
+	if err := s.cfg.Store.CreatePortalSession(ctx, ps); err != nil {
+		return nil, err
+	}
+	pb := portalSessionToProto(ps)
+	pb.Token = &token
+	// The fragment never leaves the browser: no server or proxy logs it.
+	pb.Url = s.dashboard + "#portal=" + token
+	return pb, nil
+}
+
+// RevokePortalSession revokes a session.
+func (s *AdminService) RevokePortalSession(ctx context.Context, req *webhooksv1.RevokePortalSessionRequest) (*webhooksv1.PortalSession, error) {
+	id, err := parseName("name", req.GetName(), collSessions, webhookd.PrefixPortalSession)
+	if err != nil {
+		return nil, err
+	}
+	ps, err := s.cfg.Store.RevokePortalSession(ctx, "", id, s.now())
+	if err != nil {
+		return nil, err
+	}
+	return portalSessionToProto(ps), nil
 }

@@ -26,8 +26,11 @@ func TestAPI(t *testing.T) {
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
 			t.Parallel()
-			a := startApp(t, b.databaseURL(t))
+			url := b.databaseURL(t)
+			a := startApp(t, url)
+			st := openStore(t, url)
 			for name, c := range transports(t, a) {
+				c.store = st
 				t.Run(name, func(t *testing.T) {
 					t.Parallel()
 					for _, tc := range apiCases {
@@ -62,6 +65,8 @@ var apiCases = []struct {
 	{"undecodable and unstorable input names the field", testMalformedInput},
 	{"authentication", testAuthentication},
 	{"admin API", testAdmin},
+	{"portal sessions", testPortalSessions},
+	{"endpoint health", testEndpointStats},
 }
 
 func testEventTypes(t *testing.T, c *client) {

@@ -4,20 +4,26 @@ import (
 	"context"
 	"crypto/subtle"
 	"strings"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
 
 	"github.com/webhookd/webhookd"
+	webhooksv1 "github.com/webhookd/webhookd/gen/webhooks/v1"
 	"github.com/webhookd/webhookd/store"
 )
 
-// Principal is who a call acts as: a customer key bound to one account, or an
-// internal credential that may act for any account.
+// Principal is who a call acts as: a customer key bound to one account, a
+// portal session bound to one account, or an internal credential that may
+// act for any account.
 type Principal struct {
-	KeyID     string // "" for the operator's configured admin token
+	KeyID     string // "" for the operator's configured admin token and for portal sessions
 	AccountID string // "" for internal principals
 	Internal  bool
+	// SessionID is set for a portal session, which may call only the
+	// methods of portalMethods.
+	SessionID string
 }
 
 type principalKey struct{}
@@ -38,11 +44,13 @@ func principalFrom(ctx context.Context) *Principal {
 type Authenticator struct {
 	store          store.Store
 	adminTokenHash []byte
+	// now decides whether a portal session has expired.
+	now func() time.Time
 }
 
 // NewAuthenticator returns an Authenticator; adminToken may be empty.
 func NewAuthenticator(st store.Store, adminToken string) *Authenticator {
-	a := &Authenticator{store: st}
+	a := &Authenticator{store: st, now: time.Now}
 	if adminToken != "" {
 		a.adminTokenHash = webhookd.HashAPIToken(adminToken)
 	}
@@ -54,12 +62,23 @@ var errUnauthenticated = &webhookd.Error{
 	Message: "missing, unknown or revoked API key: send Authorization: Bearer <token>",
 }
 
+// errSessionEnded tells the dashboard why a portal link stopped working.
+var errSessionEnded = &webhookd.Error{
+	Kind:    webhookd.KindUnauthenticated,
+	Message: "unknown, expired or revoked portal session: ask for a new sign-in link",
+}
+
 // Authenticate returns the principal for token.
 func (a *Authenticator) Authenticate(ctx context.Context, token string) (*Principal, error) {
 	if token == "" {
 		return nil, errUnauthenticated
 	}
 	hash := webhookd.HashAPIToken(token)
+	// The prefix says where the token lives, so each request costs one
+	// lookup whichever kind it carries.
+	if strings.HasPrefix(token, webhookd.PortalTokenPrefix) {
+		return a.authenticateSession(ctx, hash)
+	}
 	// Compare hashes rather than tokens: equal length, and the comparison
 	// takes the same time wherever the first differing byte is.
 	if a.adminTokenHash != nil && subtle.ConstantTimeCompare(hash, a.adminTokenHash) == 1 {
@@ -79,6 +98,58 @@ func (a *Authenticator) Authenticate(ctx context.Context, token string) (*Princi
 		return nil, errUnauthenticated
 	}
 	return &Principal{KeyID: key.ID, AccountID: key.AccountID, Internal: key.Internal}, nil
+}
+
+func (a *Authenticator) authenticateSession(ctx context.Context, hash []byte) (*Principal, error) {
+	ps, err := a.store.PortalSessionByTokenHash(ctx, hash)
+	if err != nil {
+		if webhookd.KindOf(err) == webhookd.KindNotFound {
+			return nil, errSessionEnded
+		}
+		return nil, err
+	}
+	if subtle.ConstantTimeCompare(ps.TokenHash, hash) != 1 || !ps.Active(a.now()) {
+		return nil, errSessionEnded
+	}
+	return &Principal{AccountID: ps.AccountID, SessionID: ps.ID}, nil
+}
+
+// portalMethods are what a portal session may call: what the dashboard
+// does, and no more. Everything else — API keys and the rest of the admin
+// API, publishing, webhookctl's listening streams — needs an API key, so a
+// leaked link can neither mint lasting credentials nor forge events.
+var portalMethods = map[string]bool{
+	webhooksv1.WebhookService_ListEventTypes_FullMethodName:       true,
+	webhooksv1.WebhookService_GetEventType_FullMethodName:         true,
+	webhooksv1.WebhookService_CreateEndpoint_FullMethodName:       true,
+	webhooksv1.WebhookService_GetEndpoint_FullMethodName:          true,
+	webhooksv1.WebhookService_ListEndpoints_FullMethodName:        true,
+	webhooksv1.WebhookService_UpdateEndpoint_FullMethodName:       true,
+	webhooksv1.WebhookService_DeleteEndpoint_FullMethodName:       true,
+	webhooksv1.WebhookService_EnableEndpoint_FullMethodName:       true,
+	webhooksv1.WebhookService_DisableEndpoint_FullMethodName:      true,
+	webhooksv1.WebhookService_GetEndpointSecret_FullMethodName:    true,
+	webhooksv1.WebhookService_RotateEndpointSecret_FullMethodName: true,
+	webhooksv1.WebhookService_SendTestEvent_FullMethodName:        true,
+	webhooksv1.WebhookService_RecoverEndpoint_FullMethodName:      true,
+	webhooksv1.WebhookService_GetEvent_FullMethodName:             true,
+	webhooksv1.WebhookService_ListEvents_FullMethodName:           true,
+	webhooksv1.WebhookService_GetDelivery_FullMethodName:          true,
+	webhooksv1.WebhookService_ListDeliveries_FullMethodName:       true,
+	webhooksv1.WebhookService_RetryDelivery_FullMethodName:        true,
+	webhooksv1.WebhookService_RevokeCurrentSession_FullMethodName: true,
+}
+
+// permitted reports whether p may call method (a full gRPC method name of
+// webhookd's own services).
+func permitted(p *Principal, method string) error {
+	switch {
+	case p.SessionID != "" && !portalMethods[method]:
+		return &webhookd.Error{Kind: webhookd.KindPermissionDenied, Message: "a portal session may not call " + method + ": it needs an API key"}
+	case strings.HasPrefix(method, adminPrefix) && !p.Internal:
+		return &webhookd.Error{Kind: webhookd.KindPermissionDenied, Message: "the admin API needs an internal key"}
+	}
+	return nil
 }
 
 // bearerToken extracts the token of an "Authorization: Bearer …" header,
@@ -115,8 +186,8 @@ func (a *Authenticator) authorize(ctx context.Context, method string) (context.C
 	if err != nil {
 		return nil, err
 	}
-	if strings.HasPrefix(method, adminPrefix) && !p.Internal {
-		return nil, &webhookd.Error{Kind: webhookd.KindPermissionDenied, Message: "the admin API needs an internal key"}
+	if err := permitted(p, method); err != nil {
+		return nil, err
 	}
 	return context.WithValue(ctx, principalKey{}, p), nil
 }

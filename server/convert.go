@@ -67,6 +67,30 @@ func apiKeyToProto(k *webhookd.APIKey) *webhooksv1.ApiKey {
 	return pb
 }
 
+// endpointStatsToProto converts st; nil (an endpoint without deliveries)
+// is all zeros.
+func endpointStatsToProto(st *webhookd.EndpointStats) *webhooksv1.EndpointStats {
+	if st == nil {
+		return &webhooksv1.EndpointStats{}
+	}
+	return &webhooksv1.EndpointStats{
+		Succeeded_24H: st.Succeeded,
+		Failed_24H:    st.Failed,
+		LastError:     st.LastError,
+		LastErrorTime: timestampOrNil(st.LastErrorTime),
+	}
+}
+
+func portalSessionToProto(ps *webhookd.PortalSession) *webhooksv1.PortalSession {
+	return &webhooksv1.PortalSession{
+		Name:       resourceName(collSessions, ps.ID),
+		Account:    resourceName(collAccounts, ps.AccountID),
+		CreateTime: timestampOrNil(ps.CreateTime),
+		ExpireTime: timestampOrNil(ps.ExpireTime),
+		RevokeTime: timestampOrNil(ps.RevokeTime),
+	}
+}
+
 func eventTypeToProto(t *webhookd.EventType) (*webhooksv1.EventType, error) {
 	example, err := structOf(t.Example)
 	if err != nil {

@@ -98,6 +98,24 @@ type client struct {
 	// transport's form of a rawRequest.
 	transport string
 	raw       func(ctx context.Context, r rawRequest) error
+	// store is the app's database, opened again, for what the api role
+	// does not do by itself (attempting deliveries); nil outside TestAPI.
+	store store.Store
+}
+
+// openStore opens the database of an app started with databaseURL.
+func openStore(t *testing.T, databaseURL string) store.Store {
+	t.Helper()
+	keys, err := store.ParseKeyring(testEncryptionKeys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(t.Context(), store.Config{DatabaseURL: databaseURL, Secrets: keys})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	return st
 }
 
 // rawRequest is a request the generated clients refuse to encode (a string

@@ -31,6 +31,7 @@ type isolationFixture struct {
 	c                *client
 	owner, intruder  tenant
 	ownerKeyName     string
+	ownerSession     string // portalSessions/ps_…, an active session of the owner
 	endpoint, event  string
 	delivery, secret string
 	ownerEndpoint    *webhooksv1.Endpoint
@@ -159,6 +160,18 @@ var isolationRows = []isolationRow{
 	{"AdminService/RevokeApiKey", func(t *testing.T, f *isolationFixture) []error {
 		return one(ignore(f.c.admin.RevokeApiKey(f.intruder.ctx, &webhooksv1.RevokeApiKeyRequest{Name: f.ownerKeyName})))
 	}, adminRefused},
+	{"AdminService/CreatePortalSession", func(t *testing.T, f *isolationFixture) []error {
+		return one(ignore(f.c.admin.CreatePortalSession(f.intruder.ctx, &webhooksv1.CreatePortalSessionRequest{
+			PortalSession: &webhooksv1.PortalSession{Account: f.owner.account}})))
+	}, adminRefused},
+	{"AdminService/RevokePortalSession", func(t *testing.T, f *isolationFixture) []error {
+		return one(ignore(f.c.admin.RevokePortalSession(f.intruder.ctx, &webhooksv1.RevokePortalSessionRequest{Name: f.ownerSession})))
+	}, adminRefused},
+	// It names nothing: it ends the caller's own session, and a key is
+	// not one.
+	{"WebhookService/RevokeCurrentSession", func(t *testing.T, f *isolationFixture) []error {
+		return one(ignore(f.c.ws.RevokeCurrentSession(f.intruder.ctx, &webhooksv1.RevokeCurrentSessionRequest{})))
+	}, []codes.Code{codes.FailedPrecondition}},
 }
 
 // TestIsolationTableCoversEveryRPC fails when an RPC is added to either
@@ -231,6 +244,13 @@ func testTenantIsolation(t *testing.T, c *client) {
 		t.Fatal(err)
 	}
 	f.secret = secret.GetSecret()
+	ps, err := c.admin.CreatePortalSession(adminCtx(t), &webhooksv1.CreatePortalSessionRequest{
+		PortalSession: &webhooksv1.PortalSession{Account: owner.account}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.ownerSession = ps.GetName()
+	ownerSession := withToken(t.Context(), ps.GetToken())
 	before := f.snapshot(t)
 	if err := f.listen(t, owner); status.Code(err) != codes.Unimplemented {
 		t.Fatalf("ListenEndpoint for the owner: %v; it works now, so its isolation row must demand NOT_FOUND", err)
@@ -251,6 +271,9 @@ func testTenantIsolation(t *testing.T, c *client) {
 
 	if after := f.snapshot(t); !proto.Equal(before, after) {
 		t.Fatalf("the owner's resources changed:\nbefore %v\nafter  %v", before, after)
+	}
+	if _, err := c.ws.ListEndpoints(ownerSession, &webhooksv1.ListEndpointsRequest{}); err != nil {
+		t.Fatalf("the owner's portal session stopped working: %v", err)
 	}
 }
 

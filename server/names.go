@@ -16,6 +16,7 @@ const (
 	collEvents     = "events"
 	collDeliveries = "deliveries"
 	collEventTypes = "eventTypes"
+	collSessions   = "portalSessions"
 )
 
 func resourceName(collection, id string) string { return collection + "/" + id }

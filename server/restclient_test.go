@@ -268,6 +268,11 @@ func (c *restClient) RetryDelivery(ctx context.Context, in *webhooksv1.RetryDeli
 	return out, c.do(ctx, http.MethodPost, "/v1/"+in.GetName()+":retry", nil, &emptypb.Empty{}, out)
 }
 
+func (c *restClient) RevokeCurrentSession(ctx context.Context, _ *webhooksv1.RevokeCurrentSessionRequest, _ ...grpc.CallOption) (*emptypb.Empty, error) {
+	out := &emptypb.Empty{}
+	return out, c.do(ctx, http.MethodPost, "/v1/session:revoke", nil, &emptypb.Empty{}, out)
+}
+
 // AdminService over REST.
 
 func (c *restClient) CreateAccount(ctx context.Context, in *webhooksv1.CreateAccountRequest, _ ...grpc.CallOption) (*webhooksv1.Account, error) {
@@ -307,5 +312,15 @@ func (c *restClient) ListApiKeys(ctx context.Context, in *webhooksv1.ListApiKeys
 
 func (c *restClient) RevokeApiKey(ctx context.Context, in *webhooksv1.RevokeApiKeyRequest, _ ...grpc.CallOption) (*webhooksv1.ApiKey, error) {
 	out := &webhooksv1.ApiKey{}
+	return out, c.do(ctx, http.MethodPost, "/v1/"+in.GetName()+":revoke", nil, &emptypb.Empty{}, out)
+}
+
+func (c *restClient) CreatePortalSession(ctx context.Context, in *webhooksv1.CreatePortalSessionRequest, _ ...grpc.CallOption) (*webhooksv1.PortalSession, error) {
+	out := &webhooksv1.PortalSession{}
+	return out, c.do(ctx, http.MethodPost, "/v1/portalSessions", nil, in.GetPortalSession(), out)
+}
+
+func (c *restClient) RevokePortalSession(ctx context.Context, in *webhooksv1.RevokePortalSessionRequest, _ ...grpc.CallOption) (*webhooksv1.PortalSession, error) {
+	out := &webhooksv1.PortalSession{}
 	return out, c.do(ctx, http.MethodPost, "/v1/"+in.GetName()+":revoke", nil, &emptypb.Empty{}, out)
 }

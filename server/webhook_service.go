@@ -289,6 +289,7 @@ func (s *WebhookService) CreateEndpoint(ctx context.Context, req *webhooksv1.Cre
 	}
 	pb := endpointToProto(e)
 	pb.Secret = &e.Secret
+	pb.Stats = &webhooksv1.EndpointStats{} // new: no deliveries yet
 	return pb, nil
 }
 
@@ -306,7 +307,42 @@ func (s *WebhookService) GetEndpoint(ctx context.Context, req *webhooksv1.GetEnd
 	if err != nil {
 		return nil, err
 	}
-	return endpointToProto(e), nil
+	return s.endpointWithStats(ctx, e)
+}
+
+// endpointWithStats is e as the API answers it: every call that returns an
+// endpoint carries its stats, so that two answers about the same state
+// compare equal.
+func (s *WebhookService) endpointWithStats(ctx context.Context, e *webhookd.Endpoint) (*webhooksv1.Endpoint, error) {
+	pb := endpointToProto(e)
+	if err := s.addStats(ctx, pb); err != nil {
+		return nil, err
+	}
+	return pb, nil
+}
+
+// statsWindow is the period of EndpointStats' counts.
+const statsWindow = 24 * time.Hour
+
+// addStats fills the stats of endpoints read within the caller's scope,
+// with two statements for the lot, so that the dashboard's list costs the
+// same whatever the number of endpoints.
+func (s *WebhookService) addStats(ctx context.Context, endpoints ...*webhooksv1.Endpoint) error {
+	ids := make([]string, len(endpoints))
+	for i, e := range endpoints {
+		ids[i] = strings.TrimPrefix(e.GetName(), collEndpoints+"/")
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	stats, err := s.cfg.Store.EndpointStats(ctx, ids, s.now().Add(-statsWindow))
+	if err != nil {
+		return err
+	}
+	for i, e := range endpoints {
+		e.Stats = endpointStatsToProto(stats[ids[i]])
+	}
+	return nil
 }
 
 // ListEndpoints lists endpoints newest first.
@@ -325,6 +361,9 @@ func (s *WebhookService) ListEndpoints(ctx context.Context, req *webhooksv1.List
 	for _, e := range items {
 		resp.Endpoints = append(resp.Endpoints, endpointToProto(e))
 	}
+	if err := s.addStats(ctx, resp.Endpoints...); err != nil {
+		return nil, err
+	}
 	return resp, nil
 }
 
@@ -333,7 +372,7 @@ var updatableEndpointFields = []string{"url", "description", "event_types", "hea
 
 // ignoredEndpointFields may appear in a mask but are never changed by UpdateEndpoint.
 var ignoredEndpointFields = []string{"name", "account", "state", "disabled_reason", "secret", "create_time", "update_time",
-	"disable_time", "failing_since_time", "etag", "development"}
+	"disable_time", "failing_since_time", "etag", "development", "stats"}
 
 // maxUpdateTries bounds how often UpdateEndpoint without an etag starts
 // over after another write to the endpoint committed between its read and
@@ -385,7 +424,7 @@ func (s *WebhookService) UpdateEndpoint(ctx context.Context, req *webhooksv1.Upd
 		err = s.cfg.Store.UpdateEndpoint(ctx, scope(ctx), e)
 		switch {
 		case err == nil:
-			return endpointToProto(e), nil
+			return s.endpointWithStats(ctx, e)
 		case webhookd.KindOf(err) != webhookd.KindAborted:
 			return nil, err
 		case etag != "":
@@ -461,7 +500,7 @@ func (s *WebhookService) EnableEndpoint(ctx context.Context, req *webhooksv1.Ena
 	if err != nil {
 		return nil, err
 	}
-	return endpointToProto(e), nil
+	return s.endpointWithStats(ctx, e)
 }
 
 // DisableEndpoint stops deliveries to an endpoint.
@@ -481,7 +520,7 @@ func (s *WebhookService) DisableEndpoint(ctx context.Context, req *webhooksv1.Di
 	if err != nil {
 		return nil, err
 	}
-	return endpointToProto(e), nil
+	return s.endpointWithStats(ctx, e)
 }
 
 // GetEndpointSecret reveals an endpoint's secret.
@@ -778,4 +817,16 @@ func (s *WebhookService) ListDeliveries(ctx context.Context, req *webhooksv1.Lis
 		resp.Deliveries = append(resp.Deliveries, deliveryToProto(d))
 	}
 	return resp, nil
+}
+
+// RevokeCurrentSession ends the portal session the call is made with.
+func (s *WebhookService) RevokeCurrentSession(ctx context.Context, _ *webhooksv1.RevokeCurrentSessionRequest) (*emptypb.Empty, error) {
+	p := principalFrom(ctx)
+	if p.SessionID == "" {
+		return nil, webhookd.FailedPrecondition("the call is not made with a portal session: revoke API keys with the admin API's RevokeApiKey")
+	}
+	if _, err := s.cfg.Store.RevokePortalSession(ctx, p.AccountID, p.SessionID, s.now()); err != nil {
+		return nil, err
+	}
+	return &emptypb.Empty{}, nil
 }

@@ -68,6 +68,17 @@ func toAPIKey(r *ent.APIKey) *webhookd.APIKey {
 	}
 }
 
+func toPortalSession(r *ent.PortalSession) *webhookd.PortalSession {
+	return &webhookd.PortalSession{
+		ID:         r.ID,
+		AccountID:  r.AccountID,
+		TokenHash:  r.TokenHash,
+		CreateTime: r.CreateTime.UTC(),
+		ExpireTime: r.ExpireTime.UTC(),
+		RevokeTime: domainTime(r.RevokeTime),
+	}
+}
+
 func toEventType(r *ent.EventType) *webhookd.EventType {
 	return &webhookd.EventType{
 		Name:        r.ID,

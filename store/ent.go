@@ -22,6 +22,7 @@ import (
 	"github.com/webhookd/webhookd/ent/endpoint"
 	"github.com/webhookd/webhookd/ent/event"
 	"github.com/webhookd/webhookd/ent/eventtype"
+	"github.com/webhookd/webhookd/ent/portalsession"
 	"github.com/webhookd/webhookd/ent/predicate"
 )
 
@@ -195,6 +196,53 @@ func (s *entStore) CountInternalAPIKeys(ctx context.Context) (int, error) {
 		return 0, classify(err, "counting internal api keys")
 	}
 	return n, nil
+}
+
+// Portal sessions.
+
+func (s *entStore) CreatePortalSession(ctx context.Context, ps *webhookd.PortalSession) error {
+	created, expires := dbTime(ps.CreateTime), dbTime(ps.ExpireTime)
+	err := s.client.PortalSession.Create().
+		SetID(ps.ID).
+		SetAccountID(ps.AccountID).
+		SetTokenHash(ps.TokenHash).
+		SetCreateTime(created).
+		SetExpireTime(expires).
+		Exec(ctx)
+	if err != nil {
+		return classifyInsert(err, "portal session", ps.ID, "account", ps.AccountID)
+	}
+	ps.CreateTime, ps.ExpireTime = created, expires
+	return nil
+}
+
+func (s *entStore) PortalSessionByTokenHash(ctx context.Context, hash []byte) (*webhookd.PortalSession, error) {
+	r, err := s.client.PortalSession.Query().Where(portalsession.TokenHash(hash)).Only(ctx)
+	if err != nil {
+		// Never echo any part of a credential, not even its hash.
+		return nil, classifyLookup(err, "looking up portal session", "portal session", "")
+	}
+	return toPortalSession(r), nil
+}
+
+func (s *entStore) RevokePortalSession(ctx context.Context, accountID, id string, at time.Time) (*webhookd.PortalSession, error) {
+	scoped := []predicate.PortalSession{portalsession.ID(id)}
+	if accountID != "" {
+		scoped = append(scoped, portalsession.AccountID(accountID))
+	}
+	// The condition on revoke_time keeps the first revocation's time.
+	err := s.client.PortalSession.Update().
+		Where(append(scoped, portalsession.RevokeTimeIsNil())...).
+		SetRevokeTime(dbTime(at)).
+		Exec(ctx)
+	if err != nil {
+		return nil, classify(err, "revoking portal session")
+	}
+	r, err := s.client.PortalSession.Query().Where(scoped...).Only(ctx)
+	if err != nil {
+		return nil, classifyLookup(err, "getting portal session", "portal session", id)
+	}
+	return toPortalSession(r), nil
 }
 
 // Event types.

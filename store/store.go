@@ -95,6 +95,15 @@ type Store interface {
 	// CountInternalAPIKeys counts active internal keys (first-start bootstrap).
 	CountInternalAPIKeys(ctx context.Context) (int, error)
 
+	// CreatePortalSession inserts ps; its account must exist.
+	CreatePortalSession(ctx context.Context, ps *webhookd.PortalSession) error
+	// PortalSessionByTokenHash returns the session (active or not) whose
+	// token hashes to hash.
+	PortalSessionByTokenHash(ctx context.Context, hash []byte) (*webhookd.PortalSession, error)
+	// RevokePortalSession sets the session's revoke time (kept if already
+	// revoked) and returns it.
+	RevokePortalSession(ctx context.Context, accountID, id string, at time.Time) (*webhookd.PortalSession, error)
+
 	// SaveEventTypes inserts or updates the catalog entries by name.
 	SaveEventTypes(ctx context.Context, types []*webhookd.EventType) error
 	GetEventType(ctx context.Context, name string) (*webhookd.EventType, error)
@@ -135,6 +144,11 @@ type Store interface {
 	// replaces (the stored one at the time of the write) its previous
 	// secret until previousExpire, and returns the endpoint as written.
 	RotateEndpointSecret(ctx context.Context, accountID, id, secret string, at, previousExpire time.Time) (*webhookd.Endpoint, error)
+	// EndpointStats returns the health of each endpoint of ids that has
+	// any deliveries (others are missing from the map): its deliveries that
+	// succeeded and failed since since, and its latest error. The ids come
+	// from reads already scoped to the caller's account.
+	EndpointStats(ctx context.Context, ids []string, since time.Time) (map[string]*webhookd.EndpointStats, error)
 	// DeleteEndpoint removes the endpoint and its deliveries and attempts.
 	DeleteEndpoint(ctx context.Context, accountID, id string) error
 

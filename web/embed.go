@@ -53,7 +53,8 @@ type file struct {
 	etag          string
 }
 
-// Handler serves the dashboard. Paths under /assets/ are Vite's
+// Handler serves the dashboard, and the API reference (Swagger UI over
+// /openapi.json) at /docs. Paths under /assets/ are Vite's
 // content-hashed files, cached for a year; any other path that is not a
 // file is a client-side route (a deep link such as
 // /endpoints/ep_…/deliveries/dlv_…) and gets index.html, which is never
@@ -143,6 +144,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		cache = "public, max-age=31536000, immutable"
+	case f == nil && h.files[p+"/index.html"] != nil:
+		// A page of its own, such as the API reference at /docs.
+		f = h.files[p+"/index.html"]
 	case f == nil || p == "/index.html":
 		f = h.files["/index.html"]
 	}

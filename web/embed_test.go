@@ -11,7 +11,7 @@ import (
 	"github.com/webhookd/webhookd/web"
 )
 
-func get(t *testing.T, h http.Handler, path string, hdr ...string) *http.Response {
+func get(t testing.TB, h http.Handler, path string, hdr ...string) *http.Response {
 	t.Helper()
 	req := httptest.NewRequest(http.MethodGet, path, nil)
 	for i := 0; i+1 < len(hdr); i += 2 {
@@ -22,7 +22,7 @@ func get(t *testing.T, h http.Handler, path string, hdr ...string) *http.Respons
 	return rec.Result()
 }
 
-func body(t *testing.T, r *http.Response) string {
+func body(t testing.TB, r *http.Response) string {
 	t.Helper()
 	var rd io.Reader = r.Body
 	if r.Header.Get("Content-Encoding") == "gzip" {
@@ -72,6 +72,8 @@ func TestHandler(t *testing.T) {
 		{"hashed asset", script, 200, "public, max-age=31536000, immutable", "text/javascript; charset=utf-8", false},
 		{"missing asset is not the app", "/assets/index-nothere.js", 404, "", "", false},
 		{"favicon", "/favicon.svg", 200, "no-cache", "image/svg+xml", false},
+		{"API reference", "/docs", 200, "no-cache", "text/html; charset=utf-8", false},
+		{"API reference with a slash", "/docs/", 200, "no-cache", "text/html; charset=utf-8", false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -101,21 +103,31 @@ func TestHandler(t *testing.T) {
 			if got := r.Header.Get("X-Frame-Options"); got != "DENY" {
 				t.Errorf("X-Frame-Options %q, want DENY", got)
 			}
-			if got := body(t, r) == index; got != tc.wantIndex {
+			b := body(t, r)
+			if got := b == index; got != tc.wantIndex {
 				t.Errorf("body is index.html: %v, want %v", got, tc.wantIndex)
+			}
+			if strings.HasPrefix(tc.path, "/docs") && !strings.Contains(b, "<title>API reference") {
+				t.Errorf("GET %s is not the API reference:\n%s", tc.path, b)
 			}
 		})
 	}
 }
 
-// The built index.html must not carry inline script: the CSP would block it.
+// The built pages must not carry inline script: the CSP would block it.
 func TestIndexHasNoInlineScript(t *testing.T) {
 	t.Parallel()
 	h, err := web.Handler(web.Config{FrameAncestors: "'none'"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	index := body(t, get(t, h, "/"))
+	for _, page := range []string{"/", "/docs"} {
+		checkNoInlineScript(t, body(t, get(t, h, page)))
+	}
+}
+
+func checkNoInlineScript(t *testing.T, index string) {
+	t.Helper()
 	for _, tag := range strings.Split(index, "<script")[1:] {
 		if !strings.Contains(tag[:strings.IndexByte(tag, '>')], "src=") {
 			t.Errorf("inline <script%s", tag)
@@ -209,6 +221,20 @@ func TestFirstLoadSize(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	total := firstLoadGzip(t, h)
+	if total == 0 {
+		t.Fatal("index.html loads no /assets/ file")
+	}
+	t.Logf("first load: %d bytes of JS + CSS gzipped (budget %d)", total, maxFirstLoadGzip)
+	if total > maxFirstLoadGzip {
+		t.Errorf("first load is %d bytes gzipped, over the budget of %d", total, maxFirstLoadGzip)
+	}
+}
+
+// firstLoadGzip is the size of the script and stylesheets index.html loads,
+// as served gzipped.
+func firstLoadGzip(t testing.TB, h http.Handler) int {
+	t.Helper()
 	index := body(t, get(t, h, "/"))
 	var total int
 	for _, attr := range []string{`src="/assets/`, `href="/assets/`} {
@@ -223,11 +249,5 @@ func TestFirstLoadSize(t *testing.T) {
 			total += len(b)
 		}
 	}
-	if total == 0 {
-		t.Fatal("index.html loads no /assets/ file")
-	}
-	t.Logf("first load: %d bytes of JS + CSS gzipped (budget %d)", total, maxFirstLoadGzip)
-	if total > maxFirstLoadGzip {
-		t.Errorf("first load is %d bytes gzipped, over the budget of %d", total, maxFirstLoadGzip)
-	}
+	return total
 }

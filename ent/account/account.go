@@ -26,6 +26,8 @@ const (
 	EdgeEvents = "events"
 	// EdgeDeliveries holds the string denoting the deliveries edge name in mutations.
 	EdgeDeliveries = "deliveries"
+	// EdgePortalSessions holds the string denoting the portal_sessions edge name in mutations.
+	EdgePortalSessions = "portal_sessions"
 	// Table holds the table name of the account in the database.
 	Table = "accounts"
 	// APIKeysTable is the table that holds the api_keys relation/edge.
@@ -56,6 +58,13 @@ const (
 	DeliveriesInverseTable = "deliveries"
 	// DeliveriesColumn is the table column denoting the deliveries relation/edge.
 	DeliveriesColumn = "account_id"
+	// PortalSessionsTable is the table that holds the portal_sessions relation/edge.
+	PortalSessionsTable = "portal_sessions"
+	// PortalSessionsInverseTable is the table name for the PortalSession entity.
+	// It exists in this package in order to avoid circular dependency with the "portalsession" package.
+	PortalSessionsInverseTable = "portal_sessions"
+	// PortalSessionsColumn is the table column denoting the portal_sessions relation/edge.
+	PortalSessionsColumn = "account_id"
 )
 
 // Columns holds all SQL columns for account fields.
@@ -161,6 +170,20 @@ func ByDeliveries(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newDeliveriesStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByPortalSessionsCount orders the results by portal_sessions count.
+func ByPortalSessionsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newPortalSessionsStep(), opts...)
+	}
+}
+
+// ByPortalSessions orders the results by portal_sessions terms.
+func ByPortalSessions(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newPortalSessionsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newAPIKeysStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -187,5 +210,12 @@ func newDeliveriesStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(DeliveriesInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, DeliveriesTable, DeliveriesColumn),
+	)
+}
+func newPortalSessionsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(PortalSessionsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, PortalSessionsTable, PortalSessionsColumn),
 	)
 }

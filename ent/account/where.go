@@ -317,6 +317,29 @@ func HasDeliveriesWith(preds ...predicate.Delivery) predicate.Account {
 	})
 }
 
+// HasPortalSessions applies the HasEdge predicate on the "portal_sessions" edge.
+func HasPortalSessions() predicate.Account {
+	return predicate.Account(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, PortalSessionsTable, PortalSessionsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasPortalSessionsWith applies the HasEdge predicate on the "portal_sessions" edge with a given conditions (other predicates).
+func HasPortalSessionsWith(preds ...predicate.PortalSession) predicate.Account {
+	return predicate.Account(func(s *sql.Selector) {
+		step := newPortalSessionsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.Account) predicate.Account {
 	return predicate.Account(sql.AndPredicates(predicates...))

@@ -153,6 +153,11 @@ var (
 				Unique:  false,
 				Columns: []*schema.Column{DeliveriesColumns[2], DeliveriesColumns[4]},
 			},
+			{
+				Name:    "delivery_endpoint_id_status_update_time",
+				Unique:  false,
+				Columns: []*schema.Column{DeliveriesColumns[11], DeliveriesColumns[2], DeliveriesColumns[9]},
+			},
 		},
 	}
 	// EndpointsColumns holds the columns for the "endpoints" table.
@@ -263,6 +268,36 @@ var (
 		Columns:    EventTypesColumns,
 		PrimaryKey: []*schema.Column{EventTypesColumns[0]},
 	}
+	// PortalSessionsColumns holds the columns for the "portal_sessions" table.
+	PortalSessionsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "token_hash", Type: field.TypeBytes},
+		{Name: "create_time", Type: field.TypeTime},
+		{Name: "expire_time", Type: field.TypeTime},
+		{Name: "revoke_time", Type: field.TypeTime, Nullable: true},
+		{Name: "account_id", Type: field.TypeString},
+	}
+	// PortalSessionsTable holds the schema information for the "portal_sessions" table.
+	PortalSessionsTable = &schema.Table{
+		Name:       "portal_sessions",
+		Columns:    PortalSessionsColumns,
+		PrimaryKey: []*schema.Column{PortalSessionsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "portal_sessions_accounts_portal_sessions",
+				Columns:    []*schema.Column{PortalSessionsColumns[5]},
+				RefColumns: []*schema.Column{AccountsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "portalsession_token_hash",
+				Unique:  true,
+				Columns: []*schema.Column{PortalSessionsColumns[1]},
+			},
+		},
+	}
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
 		APIKeysTable,
@@ -272,6 +307,7 @@ var (
 		EndpointsTable,
 		EventsTable,
 		EventTypesTable,
+		PortalSessionsTable,
 	}
 )
 
@@ -283,4 +319,5 @@ func init() {
 	DeliveriesTable.ForeignKeys[2].RefTable = EventsTable
 	EndpointsTable.ForeignKeys[0].RefTable = AccountsTable
 	EventsTable.ForeignKeys[0].RefTable = AccountsTable
+	PortalSessionsTable.ForeignKeys[0].RefTable = AccountsTable
 }

@@ -26,3 +26,6 @@ type Event func(*sql.Selector)
 
 // EventType is the predicate function for eventtype builders.
 type EventType func(*sql.Selector)
+
+// PortalSession is the predicate function for portalsession builders.
+type PortalSession func(*sql.Selector)

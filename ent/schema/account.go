@@ -30,5 +30,6 @@ func (Account) Edges() []ent.Edge {
 		edge.To("endpoints", Endpoint.Type).Annotations(cascade),
 		edge.To("events", Event.Type).Annotations(cascade),
 		edge.To("deliveries", Delivery.Type).Annotations(cascade),
+		edge.To("portal_sessions", PortalSession.Type).Annotations(cascade),
 	}
 }

@@ -51,5 +51,9 @@ func (Delivery) Indexes() []ent.Index {
 		index.Fields("event_id", "id"),
 		index.Fields("account_id", "id"),
 		index.Fields("status", "next_attempt_time"),
+		// An endpoint's health (store.EndpointStats): its deliveries that
+		// succeeded or failed since a time are a range of this index, and
+		// its latest failed one is the range's last entry.
+		index.Fields("endpoint_id", "status", "update_time"),
 	}
 }

@@ -188,7 +188,11 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, notice io.Writer)
 		if srvCfg.Dashboard, err = web.Handler(web.Config{FrameAncestors: cfg.DashboardFrameAncestors}); err != nil {
 			return nil, err
 		}
-		if srvCfg.Admin, err = server.NewAdminService(server.AdminServiceConfig{Store: a.store, IDs: ids}); err != nil {
+		if srvCfg.Admin, err = server.NewAdminService(server.AdminServiceConfig{
+			Store: a.store, IDs: ids,
+			DashboardURL:        dashboardURL(cfg.DashboardURL, a.httpLis.Addr()),
+			PortalSessionMaxTTL: cfg.PortalSessionMaxTTL,
+		}); err != nil {
 			return nil, err
 		}
 		srvCfg.Auth = server.NewAuthenticator(a.store, cfg.AdminToken)
@@ -428,4 +432,21 @@ func bootstrapAdmin(ctx context.Context, st store.Store, adminToken string, logg
 		"  POST /v1/apiKeys and revoke this one with POST /v1/apiKeys/%s:revoke.\n\n",
 		token, key.ID)
 	return err
+}
+
+// dashboardURL is the configured dashboard address or, by default, the HTTP
+// listener's: a wildcard address becomes localhost, which is where a link is
+// most likely opened from when the operator named no public address.
+func dashboardURL(configured string, addr net.Addr) string {
+	if configured != "" {
+		return configured
+	}
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return ""
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port) + "/"
 }

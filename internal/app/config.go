@@ -99,6 +99,11 @@ type Config struct {
 	// DashboardFrameAncestors is the dashboard's CSP frame-ancestors list:
 	// who may embed it in a frame ('none' by default).
 	DashboardFrameAncestors string
+	// DashboardURL is the dashboard's public address, the base of portal
+	// session links; "" derives it from the HTTP listener's address.
+	DashboardURL string
+	// PortalSessionMaxTTL bounds how long a portal session may last.
+	PortalSessionMaxTTL time.Duration
 
 	// HTTPMaxConns bounds the HTTP connections open at once, so that slow
 	// clients cannot take every file descriptor.
@@ -139,6 +144,8 @@ func ParseConfig(args []string, getenv func(string) string, output io.Writer) (C
 	usage := fs.Usage
 	// The flag package prints its own error and the whole usage on a bad
 	// flag; webhookd prints one line per problem instead (main).
+	fs.StringVar(&c.DashboardURL, "dashboard-url", "", "the dashboard's public address, to which portal session links add their token, such as https://webhooks.example.com/ (default: http:// and the --http-addr listener)")
+	fs.DurationVar(&c.PortalSessionMaxTTL, "portal-session-max-ttl", server.DefaultPortalSessionMaxTTL, "the longest a portal session (a dashboard sign-in link) may last")
 	fs.Usage = func() {}
 	fs.SetOutput(io.Discard)
 	valueErr, restore := recordValueErrors(fs)
@@ -332,6 +339,14 @@ func (c *Config) Validate() error {
 	}
 	if err := (web.Config{FrameAncestors: c.DashboardFrameAncestors}).Validate(); err != nil {
 		bad("dashboard-frame-ancestors", "%v", err)
+	}
+	if c.DashboardURL != "" {
+		if _, err := server.ParseDashboardURL(c.DashboardURL); err != nil {
+			bad("dashboard-url", "%v", err)
+		}
+	}
+	if c.PortalSessionMaxTTL < time.Second {
+		bad("portal-session-max-ttl", "must be at least 1s, got %s", c.PortalSessionMaxTTL)
 	}
 	if c.EncryptionKeys != "" {
 		if _, err := store.ParseKeyring(c.EncryptionKeys); err != nil {

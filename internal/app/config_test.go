@@ -20,9 +20,9 @@ func TestParseConfigDefaults(t *testing.T) {
 		Roles: "api,worker", Workers: 32, EndpointConcurrency: 8, RequestTimeout: 5 * time.Second,
 		RetrySchedule: "5m,30m,2h,5h,10h", PollInterval: time.Second, ReconcileInterval: 30 * time.Second, Lease: time.Minute,
 		RateLimit: 50, RateBurst: 100, AutoDisableAfter: 5 * 24 * time.Hour, Retention: 30 * 24 * time.Hour,
-		DashboardFrameAncestors: "'none'",
-		MaxEndpointsPerAccount:  1000,
-		HTTPMaxConns:            1024, AuthFailureRate: 1, AuthFailureBurst: 20,
+		DashboardFrameAncestors: "'none'", PortalSessionMaxTTL: 24 * time.Hour,
+		MaxEndpointsPerAccount: 1000,
+		HTTPMaxConns:           1024, AuthFailureRate: 1, AuthFailureBurst: 20,
 	}
 	if cfg != want {
 		t.Fatalf("defaults = %+v, want %+v", cfg, want)

@@ -106,15 +106,25 @@ func testEndpointWritesRace(t *testing.T, s store.Store, f *fixture) {
 	race := func(ep *webhookd.Endpoint, userToggles bool) (lastSecret, lastDescription, lastReason *string) {
 		lastSecret, lastDescription, lastReason = new(string), new(string), new(string)
 		*lastSecret = ep.Secret
-		var seenAutoDisabled atomic.Bool
+		// The lowest revision seen disabled: every write counts in the
+		// revision, so a snapshot of a later revision that is enabled again
+		// means a write undid auto-disable. Snapshots are compared by
+		// revision, not by when a goroutine got to look at them, which is
+		// not the order the writes committed in.
+		var disabledSince atomic.Int64
 		checkAuto := func(what string, e *webhookd.Endpoint) {
 			if userToggles {
 				return
 			}
 			if e.Disabled {
-				seenAutoDisabled.Store(true)
-			} else if seenAutoDisabled.Load() {
-				t.Errorf("%s: endpoint %s enabled again after auto-disable disabled it", what, e.ID)
+				for {
+					old := disabledSince.Load()
+					if (old != 0 && old <= e.Revision) || disabledSince.CompareAndSwap(old, e.Revision) {
+						break
+					}
+				}
+			} else if since := disabledSince.Load(); since != 0 && e.Revision > since {
+				t.Errorf("%s: endpoint %s enabled again at revision %d after auto-disable disabled it at revision %d", what, e.ID, e.Revision, since)
 			}
 		}
 		wg.Add(3)

@@ -207,6 +207,9 @@ try {
     await cell.waitFor();
     assert.match(await cell.innerText(), /refused|connect/i);
     await page.getByText('Failing since').waitFor();
+    // Its health: the failed test event, and its error.
+    await page.locator('.props .health', { hasText: '1 failed' }).waitFor();
+    assert.match(await page.locator('.props .last-error').innerText(), /refused|connect/i);
     await check('endpoint-detail-failing');
   });
 
@@ -277,6 +280,11 @@ try {
     await page.getByRole('link', { name: 'Endpoints' }).first().click();
     await page.getByRole('link', { name: okURL }).waitFor();
     await page.getByText('Failing since').waitFor();
+    // Health at a glance: the receiver's successes, the failing one's error.
+    const row = (url) => page.locator('tbody tr', { has: page.getByRole('link', { name: url, exact: true }) });
+    await row(okURL).locator('.health', { hasText: /[1-9]\d* succeeded · 0 failed/ }).waitFor();
+    await row(downURL).locator('.health', { hasText: '1 failed' }).waitFor();
+    assert.match(await row(downURL).locator('.last-error').innerText(), /refused|connect/i);
     await check('endpoints');
   });
 
@@ -359,6 +367,57 @@ try {
     // The next poll is refused.
     await page.getByText('no longer accepts your key').waitFor({ timeout: 20000 });
     assert.equal(await page.evaluate(() => sessionStorage.getItem('webhookd.apiKey')), null);
+  });
+
+  await step('the API reference at /docs lists the operations', async () => {
+    await page.goto(base + '/docs');
+    await page.locator('.opblock-summary-path', { hasText: '/v1/endpoints' }).first().waitFor();
+    const paths = await page.locator('.opblock-summary-path').allInnerTexts();
+    for (const want of ['/v1/endpoints', '/v1/events', '/v1/portalSessions']) {
+      assert.ok(paths.some((p) => p.replace(/\u200b/g, '') === want), `/docs lacks ${want} (has ${paths.length} operations)`);
+    }
+    await check('docs');
+  });
+
+  // Portal links: what a platform sends its customer instead of a key.
+  async function portalSession(ttl) {
+    const key = await (await fetch(`${base}/v1/${apiKeyName}`, { headers: { Authorization: `Bearer ${adminToken}` } })).json();
+    const r = await fetch(`${base}/v1/portalSessions`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${adminToken}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ account: key.account, ...(ttl ? { ttl } : {}) }),
+    });
+    const ps = await r.json();
+    assert.equal(r.status, 200, JSON.stringify(ps));
+    assert.equal(ps.url, `${base}/#portal=${ps.token}`);
+    return ps;
+  }
+  let portal;
+  await step('sign in with a portal link: the token leaves the address bar', async () => {
+    portal = await portalSession();
+    await page.goto(portal.url);
+    await page.getByRole('heading', { name: 'Endpoints', exact: true }).waitFor();
+    await page.getByRole('link', { name: okURL }).waitFor();
+    assert.equal(new URL(page.url()).hash, '');
+    assert.equal(await page.evaluate(() => sessionStorage.getItem('webhookd.apiKey')), portal.token);
+  });
+
+  await step('sign out revokes the portal session', async () => {
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('API key').waitFor();
+    assert.equal(await page.evaluate(() => sessionStorage.getItem('webhookd.apiKey')), null);
+    const r = await fetch(`${base}/v1/endpoints`, { headers: { Authorization: `Bearer ${portal.token}` } });
+    assert.equal(r.status, 401);
+  });
+
+  await step('an expired portal link is refused with a clear message', async () => {
+    const short = await portalSession('1s');
+    await new Promise((r) => setTimeout(r, Date.parse(short.expireTime) - Date.now() + 200));
+    await page.goto(short.url);
+    await page.getByText('This sign-in link has expired or was revoked').waitFor();
+    assert.equal(new URL(page.url()).hash, '');
+    assert.equal(await page.evaluate(() => sessionStorage.getItem('webhookd.apiKey')), null);
+    await check('sign-in-link-expired');
   });
 
   assert.deepEqual(problems, [], 'console errors or CSP violations');

@@ -1,6 +1,6 @@
 import { render } from 'preact';
 import { useState } from 'preact/hooks';
-import { signOut, token, whenUnauthenticated } from './api/client';
+import { endSession, takePortalLink, token, whenUnauthenticated } from './api/client';
 import { Link, match, navigate, useLocation } from './router';
 import { SignIn } from './pages/SignIn';
 import { EndpointList } from './pages/EndpointList';
@@ -41,29 +41,44 @@ function Page({ path, query }: { path: string; query: URLSearchParams }) {
   );
 }
 
+// A portal link's token is taken before the first render, so no page ever
+// sees it in the address. A link opened in a tab already showing the
+// dashboard changes only the fragment: the page then starts over with it.
+takePortalLink();
+addEventListener('hashchange', () => {
+  if (takePortalLink()) location.reload();
+});
+
 function App() {
   const loc = useLocation();
   const [signedIn, setSignedIn] = useState(token() !== null);
-  const [expired, setExpired] = useState(false);
-  whenUnauthenticated(() => {
-    setExpired(true);
+  const [ended, setEnded] = useState<'key' | 'portal' | null>(null);
+  whenUnauthenticated((portal) => {
+    setEnded(portal ? 'portal' : 'key');
     setSignedIn(false);
   });
   if (!signedIn) {
     return (
       <SignIn
-        notice={expired ? 'The API no longer accepts your key (it may have been revoked). Sign in again.' : undefined}
+        notice={
+          ended === 'portal'
+            ? 'This sign-in link has expired or was revoked. Ask for a new link where you got this one, or sign in with an API key.'
+            : ended === 'key'
+              ? 'The API no longer accepts your key (it may have been revoked). Sign in again.'
+              : undefined
+        }
         onSignedIn={() => {
-          setExpired(false);
+          setEnded(null);
           setSignedIn(true);
         }}
       />
     );
   }
   const out = () => {
-    signOut();
-    setSignedIn(false);
-    navigate('/', true);
+    void endSession().then(() => {
+      setSignedIn(false);
+      navigate('/', true);
+    });
   };
   const current = (href: string) => loc.path === href || loc.path.startsWith(href + '/') || (href === '/endpoints' && loc.path === '/');
   return (

@@ -482,6 +482,98 @@ func (x *RevokeApiKeyRequest) GetName() string {
 	return ""
 }
 
+// Request of CreatePortalSession.
+type CreatePortalSessionRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The session to create: `account` is required, `ttl` optional.
+	PortalSession *PortalSession `protobuf:"bytes,1,opt,name=portal_session,json=portalSession,proto3" json:"portal_session,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreatePortalSessionRequest) Reset() {
+	*x = CreatePortalSessionRequest{}
+	mi := &file_webhooks_v1_admin_service_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreatePortalSessionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreatePortalSessionRequest) ProtoMessage() {}
+
+func (x *CreatePortalSessionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_webhooks_v1_admin_service_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreatePortalSessionRequest.ProtoReflect.Descriptor instead.
+func (*CreatePortalSessionRequest) Descriptor() ([]byte, []int) {
+	return file_webhooks_v1_admin_service_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *CreatePortalSessionRequest) GetPortalSession() *PortalSession {
+	if x != nil {
+		return x.PortalSession
+	}
+	return nil
+}
+
+// Request of RevokePortalSession.
+type RevokePortalSessionRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `portalSessions/{session_id}`.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevokePortalSessionRequest) Reset() {
+	*x = RevokePortalSessionRequest{}
+	mi := &file_webhooks_v1_admin_service_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevokePortalSessionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevokePortalSessionRequest) ProtoMessage() {}
+
+func (x *RevokePortalSessionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_webhooks_v1_admin_service_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevokePortalSessionRequest.ProtoReflect.Descriptor instead.
+func (*RevokePortalSessionRequest) Descriptor() ([]byte, []int) {
+	return file_webhooks_v1_admin_service_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *RevokePortalSessionRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
 var File_webhooks_v1_admin_service_proto protoreflect.FileDescriptor
 
 const file_webhooks_v1_admin_service_proto_rawDesc = "" +
@@ -514,7 +606,12 @@ const file_webhooks_v1_admin_service_proto_rawDesc = "" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"F\n" +
 	"\x13RevokeApiKeyRequest\x12/\n" +
 	"\x04name\x18\x01 \x01(\tB\x1b\xe0A\x02\xfaA\x15\n" +
-	"\x13webhookd.dev/ApiKeyR\x04name2\xdf\x05\n" +
+	"\x13webhookd.dev/ApiKeyR\x04name\"d\n" +
+	"\x1aCreatePortalSessionRequest\x12F\n" +
+	"\x0eportal_session\x18\x01 \x01(\v2\x1a.webhooks.v1.PortalSessionB\x03\xe0A\x02R\rportalSession\"T\n" +
+	"\x1aRevokePortalSessionRequest\x126\n" +
+	"\x04name\x18\x01 \x01(\tB\"\xe0A\x02\xfaA\x1c\n" +
+	"\x1awebhookd.dev/PortalSessionR\x04name2\xf4\a\n" +
 	"\fAdminService\x12g\n" +
 	"\rCreateAccount\x12!.webhooks.v1.CreateAccountRequest\x1a\x14.webhooks.v1.Account\"\x1d\x82\xd3\xe4\x93\x02\x17:\aaccount\"\f/v1/accounts\x12a\n" +
 	"\n" +
@@ -523,7 +620,9 @@ const file_webhooks_v1_admin_service_proto_rawDesc = "" +
 	"\fCreateApiKey\x12 .webhooks.v1.CreateApiKeyRequest\x1a\x13.webhooks.v1.ApiKey\"\x1c\x82\xd3\xe4\x93\x02\x16:\aapi_key\"\v/v1/apiKeys\x12]\n" +
 	"\tGetApiKey\x12\x1d.webhooks.v1.GetApiKeyRequest\x1a\x13.webhooks.v1.ApiKey\"\x1c\x82\xd3\xe4\x93\x02\x16\x12\x14/v1/{name=apiKeys/*}\x12e\n" +
 	"\vListApiKeys\x12\x1f.webhooks.v1.ListApiKeysRequest\x1a .webhooks.v1.ListApiKeysResponse\"\x13\x82\xd3\xe4\x93\x02\r\x12\v/v1/apiKeys\x12m\n" +
-	"\fRevokeApiKey\x12 .webhooks.v1.RevokeApiKeyRequest\x1a\x13.webhooks.v1.ApiKey\"&\x82\xd3\xe4\x93\x02 :\x01*\"\x1b/v1/{name=apiKeys/*}:revokeB9Z7github.com/webhookd/webhookd/gen/webhooks/v1;webhooksv1b\x06proto3"
+	"\fRevokeApiKey\x12 .webhooks.v1.RevokeApiKeyRequest\x1a\x13.webhooks.v1.ApiKey\"&\x82\xd3\xe4\x93\x02 :\x01*\"\x1b/v1/{name=apiKeys/*}:revoke\x12\x86\x01\n" +
+	"\x13CreatePortalSession\x12'.webhooks.v1.CreatePortalSessionRequest\x1a\x1a.webhooks.v1.PortalSession\"*\x82\xd3\xe4\x93\x02$:\x0eportal_session\"\x12/v1/portalSessions\x12\x89\x01\n" +
+	"\x13RevokePortalSession\x12'.webhooks.v1.RevokePortalSessionRequest\x1a\x1a.webhooks.v1.PortalSession\"-\x82\xd3\xe4\x93\x02':\x01*\"\"/v1/{name=portalSessions/*}:revokeB9Z7github.com/webhookd/webhookd/gen/webhooks/v1;webhooksv1b\x06proto3"
 
 var (
 	file_webhooks_v1_admin_service_proto_rawDescOnce sync.Once
@@ -537,44 +636,52 @@ func file_webhooks_v1_admin_service_proto_rawDescGZIP() []byte {
 	return file_webhooks_v1_admin_service_proto_rawDescData
 }
 
-var file_webhooks_v1_admin_service_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_webhooks_v1_admin_service_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_webhooks_v1_admin_service_proto_goTypes = []any{
-	(*CreateAccountRequest)(nil), // 0: webhooks.v1.CreateAccountRequest
-	(*GetAccountRequest)(nil),    // 1: webhooks.v1.GetAccountRequest
-	(*ListAccountsRequest)(nil),  // 2: webhooks.v1.ListAccountsRequest
-	(*ListAccountsResponse)(nil), // 3: webhooks.v1.ListAccountsResponse
-	(*CreateApiKeyRequest)(nil),  // 4: webhooks.v1.CreateApiKeyRequest
-	(*GetApiKeyRequest)(nil),     // 5: webhooks.v1.GetApiKeyRequest
-	(*ListApiKeysRequest)(nil),   // 6: webhooks.v1.ListApiKeysRequest
-	(*ListApiKeysResponse)(nil),  // 7: webhooks.v1.ListApiKeysResponse
-	(*RevokeApiKeyRequest)(nil),  // 8: webhooks.v1.RevokeApiKeyRequest
-	(*Account)(nil),              // 9: webhooks.v1.Account
-	(*ApiKey)(nil),               // 10: webhooks.v1.ApiKey
+	(*CreateAccountRequest)(nil),       // 0: webhooks.v1.CreateAccountRequest
+	(*GetAccountRequest)(nil),          // 1: webhooks.v1.GetAccountRequest
+	(*ListAccountsRequest)(nil),        // 2: webhooks.v1.ListAccountsRequest
+	(*ListAccountsResponse)(nil),       // 3: webhooks.v1.ListAccountsResponse
+	(*CreateApiKeyRequest)(nil),        // 4: webhooks.v1.CreateApiKeyRequest
+	(*GetApiKeyRequest)(nil),           // 5: webhooks.v1.GetApiKeyRequest
+	(*ListApiKeysRequest)(nil),         // 6: webhooks.v1.ListApiKeysRequest
+	(*ListApiKeysResponse)(nil),        // 7: webhooks.v1.ListApiKeysResponse
+	(*RevokeApiKeyRequest)(nil),        // 8: webhooks.v1.RevokeApiKeyRequest
+	(*CreatePortalSessionRequest)(nil), // 9: webhooks.v1.CreatePortalSessionRequest
+	(*RevokePortalSessionRequest)(nil), // 10: webhooks.v1.RevokePortalSessionRequest
+	(*Account)(nil),                    // 11: webhooks.v1.Account
+	(*ApiKey)(nil),                     // 12: webhooks.v1.ApiKey
+	(*PortalSession)(nil),              // 13: webhooks.v1.PortalSession
 }
 var file_webhooks_v1_admin_service_proto_depIdxs = []int32{
-	9,  // 0: webhooks.v1.CreateAccountRequest.account:type_name -> webhooks.v1.Account
-	9,  // 1: webhooks.v1.ListAccountsResponse.accounts:type_name -> webhooks.v1.Account
-	10, // 2: webhooks.v1.CreateApiKeyRequest.api_key:type_name -> webhooks.v1.ApiKey
-	10, // 3: webhooks.v1.ListApiKeysResponse.api_keys:type_name -> webhooks.v1.ApiKey
-	0,  // 4: webhooks.v1.AdminService.CreateAccount:input_type -> webhooks.v1.CreateAccountRequest
-	1,  // 5: webhooks.v1.AdminService.GetAccount:input_type -> webhooks.v1.GetAccountRequest
-	2,  // 6: webhooks.v1.AdminService.ListAccounts:input_type -> webhooks.v1.ListAccountsRequest
-	4,  // 7: webhooks.v1.AdminService.CreateApiKey:input_type -> webhooks.v1.CreateApiKeyRequest
-	5,  // 8: webhooks.v1.AdminService.GetApiKey:input_type -> webhooks.v1.GetApiKeyRequest
-	6,  // 9: webhooks.v1.AdminService.ListApiKeys:input_type -> webhooks.v1.ListApiKeysRequest
-	8,  // 10: webhooks.v1.AdminService.RevokeApiKey:input_type -> webhooks.v1.RevokeApiKeyRequest
-	9,  // 11: webhooks.v1.AdminService.CreateAccount:output_type -> webhooks.v1.Account
-	9,  // 12: webhooks.v1.AdminService.GetAccount:output_type -> webhooks.v1.Account
-	3,  // 13: webhooks.v1.AdminService.ListAccounts:output_type -> webhooks.v1.ListAccountsResponse
-	10, // 14: webhooks.v1.AdminService.CreateApiKey:output_type -> webhooks.v1.ApiKey
-	10, // 15: webhooks.v1.AdminService.GetApiKey:output_type -> webhooks.v1.ApiKey
-	7,  // 16: webhooks.v1.AdminService.ListApiKeys:output_type -> webhooks.v1.ListApiKeysResponse
-	10, // 17: webhooks.v1.AdminService.RevokeApiKey:output_type -> webhooks.v1.ApiKey
-	11, // [11:18] is the sub-list for method output_type
-	4,  // [4:11] is the sub-list for method input_type
-	4,  // [4:4] is the sub-list for extension type_name
-	4,  // [4:4] is the sub-list for extension extendee
-	0,  // [0:4] is the sub-list for field type_name
+	11, // 0: webhooks.v1.CreateAccountRequest.account:type_name -> webhooks.v1.Account
+	11, // 1: webhooks.v1.ListAccountsResponse.accounts:type_name -> webhooks.v1.Account
+	12, // 2: webhooks.v1.CreateApiKeyRequest.api_key:type_name -> webhooks.v1.ApiKey
+	12, // 3: webhooks.v1.ListApiKeysResponse.api_keys:type_name -> webhooks.v1.ApiKey
+	13, // 4: webhooks.v1.CreatePortalSessionRequest.portal_session:type_name -> webhooks.v1.PortalSession
+	0,  // 5: webhooks.v1.AdminService.CreateAccount:input_type -> webhooks.v1.CreateAccountRequest
+	1,  // 6: webhooks.v1.AdminService.GetAccount:input_type -> webhooks.v1.GetAccountRequest
+	2,  // 7: webhooks.v1.AdminService.ListAccounts:input_type -> webhooks.v1.ListAccountsRequest
+	4,  // 8: webhooks.v1.AdminService.CreateApiKey:input_type -> webhooks.v1.CreateApiKeyRequest
+	5,  // 9: webhooks.v1.AdminService.GetApiKey:input_type -> webhooks.v1.GetApiKeyRequest
+	6,  // 10: webhooks.v1.AdminService.ListApiKeys:input_type -> webhooks.v1.ListApiKeysRequest
+	8,  // 11: webhooks.v1.AdminService.RevokeApiKey:input_type -> webhooks.v1.RevokeApiKeyRequest
+	9,  // 12: webhooks.v1.AdminService.CreatePortalSession:input_type -> webhooks.v1.CreatePortalSessionRequest
+	10, // 13: webhooks.v1.AdminService.RevokePortalSession:input_type -> webhooks.v1.RevokePortalSessionRequest
+	11, // 14: webhooks.v1.AdminService.CreateAccount:output_type -> webhooks.v1.Account
+	11, // 15: webhooks.v1.AdminService.GetAccount:output_type -> webhooks.v1.Account
+	3,  // 16: webhooks.v1.AdminService.ListAccounts:output_type -> webhooks.v1.ListAccountsResponse
+	12, // 17: webhooks.v1.AdminService.CreateApiKey:output_type -> webhooks.v1.ApiKey
+	12, // 18: webhooks.v1.AdminService.GetApiKey:output_type -> webhooks.v1.ApiKey
+	7,  // 19: webhooks.v1.AdminService.ListApiKeys:output_type -> webhooks.v1.ListApiKeysResponse
+	12, // 20: webhooks.v1.AdminService.RevokeApiKey:output_type -> webhooks.v1.ApiKey
+	13, // 21: webhooks.v1.AdminService.CreatePortalSession:output_type -> webhooks.v1.PortalSession
+	13, // 22: webhooks.v1.AdminService.RevokePortalSession:output_type -> webhooks.v1.PortalSession
+	14, // [14:23] is the sub-list for method output_type
+	5,  // [5:14] is the sub-list for method input_type
+	5,  // [5:5] is the sub-list for extension type_name
+	5,  // [5:5] is the sub-list for extension extendee
+	0,  // [0:5] is the sub-list for field type_name
 }
 
 func init() { file_webhooks_v1_admin_service_proto_init() }
@@ -589,7 +696,7 @@ func file_webhooks_v1_admin_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_webhooks_v1_admin_service_proto_rawDesc), len(file_webhooks_v1_admin_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   9,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -19,13 +19,15 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	AdminService_CreateAccount_FullMethodName = "/webhooks.v1.AdminService/CreateAccount"
-	AdminService_GetAccount_FullMethodName    = "/webhooks.v1.AdminService/GetAccount"
-	AdminService_ListAccounts_FullMethodName  = "/webhooks.v1.AdminService/ListAccounts"
-	AdminService_CreateApiKey_FullMethodName  = "/webhooks.v1.AdminService/CreateApiKey"
-	AdminService_GetApiKey_FullMethodName     = "/webhooks.v1.AdminService/GetApiKey"
-	AdminService_ListApiKeys_FullMethodName   = "/webhooks.v1.AdminService/ListApiKeys"
-	AdminService_RevokeApiKey_FullMethodName  = "/webhooks.v1.AdminService/RevokeApiKey"
+	AdminService_CreateAccount_FullMethodName       = "/webhooks.v1.AdminService/CreateAccount"
+	AdminService_GetAccount_FullMethodName          = "/webhooks.v1.AdminService/GetAccount"
+	AdminService_ListAccounts_FullMethodName        = "/webhooks.v1.AdminService/ListAccounts"
+	AdminService_CreateApiKey_FullMethodName        = "/webhooks.v1.AdminService/CreateApiKey"
+	AdminService_GetApiKey_FullMethodName           = "/webhooks.v1.AdminService/GetApiKey"
+	AdminService_ListApiKeys_FullMethodName         = "/webhooks.v1.AdminService/ListApiKeys"
+	AdminService_RevokeApiKey_FullMethodName        = "/webhooks.v1.AdminService/RevokeApiKey"
+	AdminService_CreatePortalSession_FullMethodName = "/webhooks.v1.AdminService/CreatePortalSession"
+	AdminService_RevokePortalSession_FullMethodName = "/webhooks.v1.AdminService/RevokePortalSession"
 )
 
 // AdminServiceClient is the client API for AdminService service.
@@ -52,6 +54,12 @@ type AdminServiceClient interface {
 	// Revokes an API key: from now on it gets UNAUTHENTICATED. Revoking is
 	// final and idempotent.
 	RevokeApiKey(ctx context.Context, in *RevokeApiKeyRequest, opts ...grpc.CallOption) (*ApiKey, error)
+	// Creates a portal session for an account: a short-lived token that signs
+	// its customer into the dashboard, and the dashboard's URL carrying it.
+	CreatePortalSession(ctx context.Context, in *CreatePortalSessionRequest, opts ...grpc.CallOption) (*PortalSession, error)
+	// Revokes a portal session: from now on its token gets UNAUTHENTICATED.
+	// Revoking is final and idempotent.
+	RevokePortalSession(ctx context.Context, in *RevokePortalSessionRequest, opts ...grpc.CallOption) (*PortalSession, error)
 }
 
 type adminServiceClient struct {
@@ -132,6 +140,26 @@ func (c *adminServiceClient) RevokeApiKey(ctx context.Context, in *RevokeApiKeyR
 	return out, nil
 }
 
+func (c *adminServiceClient) CreatePortalSession(ctx context.Context, in *CreatePortalSessionRequest, opts ...grpc.CallOption) (*PortalSession, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PortalSession)
+	err := c.cc.Invoke(ctx, AdminService_CreatePortalSession_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) RevokePortalSession(ctx context.Context, in *RevokePortalSessionRequest, opts ...grpc.CallOption) (*PortalSession, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PortalSession)
+	err := c.cc.Invoke(ctx, AdminService_RevokePortalSession_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AdminServiceServer is the server API for AdminService service.
 // All implementations must embed UnimplementedAdminServiceServer
 // for forward compatibility.
@@ -156,6 +184,12 @@ type AdminServiceServer interface {
 	// Revokes an API key: from now on it gets UNAUTHENTICATED. Revoking is
 	// final and idempotent.
 	RevokeApiKey(context.Context, *RevokeApiKeyRequest) (*ApiKey, error)
+	// Creates a portal session for an account: a short-lived token that signs
+	// its customer into the dashboard, and the dashboard's URL carrying it.
+	CreatePortalSession(context.Context, *CreatePortalSessionRequest) (*PortalSession, error)
+	// Revokes a portal session: from now on its token gets UNAUTHENTICATED.
+	// Revoking is final and idempotent.
+	RevokePortalSession(context.Context, *RevokePortalSessionRequest) (*PortalSession, error)
 	mustEmbedUnimplementedAdminServiceServer()
 }
 
@@ -186,6 +220,12 @@ func (UnimplementedAdminServiceServer) ListApiKeys(context.Context, *ListApiKeys
 }
 func (UnimplementedAdminServiceServer) RevokeApiKey(context.Context, *RevokeApiKeyRequest) (*ApiKey, error) {
 	return nil, status.Error(codes.Unimplemented, "method RevokeApiKey not implemented")
+}
+func (UnimplementedAdminServiceServer) CreatePortalSession(context.Context, *CreatePortalSessionRequest) (*PortalSession, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreatePortalSession not implemented")
+}
+func (UnimplementedAdminServiceServer) RevokePortalSession(context.Context, *RevokePortalSessionRequest) (*PortalSession, error) {
+	return nil, status.Error(codes.Unimplemented, "method RevokePortalSession not implemented")
 }
 func (UnimplementedAdminServiceServer) mustEmbedUnimplementedAdminServiceServer() {}
 func (UnimplementedAdminServiceServer) testEmbeddedByValue()                      {}
@@ -334,6 +374,42 @@ func _AdminService_RevokeApiKey_Handler(srv interface{}, ctx context.Context, de
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AdminService_CreatePortalSession_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreatePortalSessionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).CreatePortalSession(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_CreatePortalSession_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).CreatePortalSession(ctx, req.(*CreatePortalSessionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_RevokePortalSession_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RevokePortalSessionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).RevokePortalSession(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_RevokePortalSession_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).RevokePortalSession(ctx, req.(*RevokePortalSessionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AdminService_ServiceDesc is the grpc.ServiceDesc for AdminService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -368,6 +444,14 @@ var AdminService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RevokeApiKey",
 			Handler:    _AdminService_RevokeApiKey_Handler,
+		},
+		{
+			MethodName: "CreatePortalSession",
+			Handler:    _AdminService_CreatePortalSession_Handler,
+		},
+		{
+			MethodName: "RevokePortalSession",
+			Handler:    _AdminService_RevokePortalSession_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

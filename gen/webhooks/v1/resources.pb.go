@@ -134,7 +134,7 @@ func (x Delivery_Status) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Delivery_Status.Descriptor instead.
 func (Delivery_Status) EnumDescriptor() ([]byte, []int) {
-	return file_webhooks_v1_resources_proto_rawDescGZIP(), []int{4, 0}
+	return file_webhooks_v1_resources_proto_rawDescGZIP(), []int{5, 0}
 }
 
 // Why the attempt was made.
@@ -195,7 +195,7 @@ func (x Attempt_Trigger) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Attempt_Trigger.Descriptor instead.
 func (Attempt_Trigger) EnumDescriptor() ([]byte, []int) {
-	return file_webhooks_v1_resources_proto_rawDescGZIP(), []int{5, 0}
+	return file_webhooks_v1_resources_proto_rawDescGZIP(), []int{6, 0}
 }
 
 // An event type is an entry of the catalog of events you can subscribe an
@@ -331,7 +331,10 @@ type Endpoint struct {
 	// listen` creates on first use: its deliveries are never sent to `url` but
 	// travel to the listeners connected with ListenEndpointDeliveries, which
 	// forward them to a local server and report each result.
-	Development   bool `protobuf:"varint,20,opt,name=development,proto3" json:"development,omitempty"`
+	Development bool `protobuf:"varint,20,opt,name=development,proto3" json:"development,omitempty"`
+	// The endpoint's health at a glance, in every answer that carries the
+	// endpoint.
+	Stats         *EndpointStats `protobuf:"bytes,21,opt,name=stats,proto3" json:"stats,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -471,6 +474,89 @@ func (x *Endpoint) GetDevelopment() bool {
 	return false
 }
 
+func (x *Endpoint) GetStats() *EndpointStats {
+	if x != nil {
+		return x.Stats
+	}
+	return nil
+}
+
+// How an endpoint's deliveries fared recently.
+type EndpointStats struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Deliveries that succeeded in the 24 hours before the call.
+	Succeeded_24H int64 `protobuf:"varint,1,opt,name=succeeded_24h,json=succeeded24h,proto3" json:"succeeded_24h,omitempty"`
+	// Deliveries that failed for good (retries exhausted, or the endpoint
+	// answered 410 Gone or was disabled) in the 24 hours before the call.
+	Failed_24H int64 `protobuf:"varint,2,opt,name=failed_24h,json=failed24h,proto3" json:"failed_24h,omitempty"`
+	// The error of the endpoint's most recent failed attempt among its
+	// failed deliveries and those still being retried; empty when there is
+	// none.
+	LastError string `protobuf:"bytes,3,opt,name=last_error,json=lastError,proto3" json:"last_error,omitempty"`
+	// When the delivery carrying `last_error` was last attempted.
+	LastErrorTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=last_error_time,json=lastErrorTime,proto3" json:"last_error_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EndpointStats) Reset() {
+	*x = EndpointStats{}
+	mi := &file_webhooks_v1_resources_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EndpointStats) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EndpointStats) ProtoMessage() {}
+
+func (x *EndpointStats) ProtoReflect() protoreflect.Message {
+	mi := &file_webhooks_v1_resources_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EndpointStats.ProtoReflect.Descriptor instead.
+func (*EndpointStats) Descriptor() ([]byte, []int) {
+	return file_webhooks_v1_resources_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *EndpointStats) GetSucceeded_24H() int64 {
+	if x != nil {
+		return x.Succeeded_24H
+	}
+	return 0
+}
+
+func (x *EndpointStats) GetFailed_24H() int64 {
+	if x != nil {
+		return x.Failed_24H
+	}
+	return 0
+}
+
+func (x *EndpointStats) GetLastError() string {
+	if x != nil {
+		return x.LastError
+	}
+	return ""
+}
+
+func (x *EndpointStats) GetLastErrorTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastErrorTime
+	}
+	return nil
+}
+
 // The signing secret of an endpoint. Verify the `X-Webhook-Signature` header
 // with HMAC-SHA256 keyed with the secret's text (as the webhooks guide shows),
 // or the `webhook-signature` header with any Standard Webhooks library.
@@ -492,7 +578,7 @@ type EndpointSecret struct {
 
 func (x *EndpointSecret) Reset() {
 	*x = EndpointSecret{}
-	mi := &file_webhooks_v1_resources_proto_msgTypes[2]
+	mi := &file_webhooks_v1_resources_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -504,7 +590,7 @@ func (x *EndpointSecret) String() string {
 func (*EndpointSecret) ProtoMessage() {}
 
 func (x *EndpointSecret) ProtoReflect() protoreflect.Message {
-	mi := &file_webhooks_v1_resources_proto_msgTypes[2]
+	mi := &file_webhooks_v1_resources_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -517,7 +603,7 @@ func (x *EndpointSecret) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EndpointSecret.ProtoReflect.Descriptor instead.
 func (*EndpointSecret) Descriptor() ([]byte, []int) {
-	return file_webhooks_v1_resources_proto_rawDescGZIP(), []int{2}
+	return file_webhooks_v1_resources_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *EndpointSecret) GetName() string {
@@ -575,7 +661,7 @@ type Event struct {
 
 func (x *Event) Reset() {
 	*x = Event{}
-	mi := &file_webhooks_v1_resources_proto_msgTypes[3]
+	mi := &file_webhooks_v1_resources_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -587,7 +673,7 @@ func (x *Event) String() string {
 func (*Event) ProtoMessage() {}
 
 func (x *Event) ProtoReflect() protoreflect.Message {
-	mi := &file_webhooks_v1_resources_proto_msgTypes[3]
+	mi := &file_webhooks_v1_resources_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -600,7 +686,7 @@ func (x *Event) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Event.ProtoReflect.Descriptor instead.
 func (*Event) Descriptor() ([]byte, []int) {
-	return file_webhooks_v1_resources_proto_rawDescGZIP(), []int{3}
+	return file_webhooks_v1_resources_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Event) GetName() string {
@@ -695,7 +781,7 @@ type Delivery struct {
 
 func (x *Delivery) Reset() {
 	*x = Delivery{}
-	mi := &file_webhooks_v1_resources_proto_msgTypes[4]
+	mi := &file_webhooks_v1_resources_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -707,7 +793,7 @@ func (x *Delivery) String() string {
 func (*Delivery) ProtoMessage() {}
 
 func (x *Delivery) ProtoReflect() protoreflect.Message {
-	mi := &file_webhooks_v1_resources_proto_msgTypes[4]
+	mi := &file_webhooks_v1_resources_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -720,7 +806,7 @@ func (x *Delivery) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Delivery.ProtoReflect.Descriptor instead.
 func (*Delivery) Descriptor() ([]byte, []int) {
-	return file_webhooks_v1_resources_proto_rawDescGZIP(), []int{4}
+	return file_webhooks_v1_resources_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Delivery) GetName() string {
@@ -847,7 +933,7 @@ type Attempt struct {
 
 func (x *Attempt) Reset() {
 	*x = Attempt{}
-	mi := &file_webhooks_v1_resources_proto_msgTypes[5]
+	mi := &file_webhooks_v1_resources_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -859,7 +945,7 @@ func (x *Attempt) String() string {
 func (*Attempt) ProtoMessage() {}
 
 func (x *Attempt) ProtoReflect() protoreflect.Message {
-	mi := &file_webhooks_v1_resources_proto_msgTypes[5]
+	mi := &file_webhooks_v1_resources_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -872,7 +958,7 @@ func (x *Attempt) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Attempt.ProtoReflect.Descriptor instead.
 func (*Attempt) Descriptor() ([]byte, []int) {
-	return file_webhooks_v1_resources_proto_rawDescGZIP(), []int{5}
+	return file_webhooks_v1_resources_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Attempt) GetId() string {
@@ -947,7 +1033,7 @@ type Account struct {
 
 func (x *Account) Reset() {
 	*x = Account{}
-	mi := &file_webhooks_v1_resources_proto_msgTypes[6]
+	mi := &file_webhooks_v1_resources_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -959,7 +1045,7 @@ func (x *Account) String() string {
 func (*Account) ProtoMessage() {}
 
 func (x *Account) ProtoReflect() protoreflect.Message {
-	mi := &file_webhooks_v1_resources_proto_msgTypes[6]
+	mi := &file_webhooks_v1_resources_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -972,7 +1058,7 @@ func (x *Account) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Account.ProtoReflect.Descriptor instead.
 func (*Account) Descriptor() ([]byte, []int) {
-	return file_webhooks_v1_resources_proto_rawDescGZIP(), []int{6}
+	return file_webhooks_v1_resources_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Account) GetName() string {
@@ -1023,7 +1109,7 @@ type ApiKey struct {
 
 func (x *ApiKey) Reset() {
 	*x = ApiKey{}
-	mi := &file_webhooks_v1_resources_proto_msgTypes[7]
+	mi := &file_webhooks_v1_resources_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1035,7 +1121,7 @@ func (x *ApiKey) String() string {
 func (*ApiKey) ProtoMessage() {}
 
 func (x *ApiKey) ProtoReflect() protoreflect.Message {
-	mi := &file_webhooks_v1_resources_proto_msgTypes[7]
+	mi := &file_webhooks_v1_resources_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1048,7 +1134,7 @@ func (x *ApiKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApiKey.ProtoReflect.Descriptor instead.
 func (*ApiKey) Descriptor() ([]byte, []int) {
-	return file_webhooks_v1_resources_proto_rawDescGZIP(), []int{7}
+	return file_webhooks_v1_resources_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ApiKey) GetName() string {
@@ -1100,6 +1186,125 @@ func (x *ApiKey) GetRevokeTime() *timestamppb.Timestamp {
 	return nil
 }
 
+// A portal session lets one account's customer into the dashboard without an
+// API key, for a short time: the platform creates it (CreatePortalSession)
+// and sends its customer to `url`. Its token can do what the dashboard does
+// (endpoints, test events, events and delivery history, retries, recovery,
+// secrets) and nothing else: no API keys, no admin calls, no publishing.
+type PortalSession struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Resource name, `portalSessions/{session_id}`.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The account the session acts for, `accounts/{account_id}`.
+	Account string `protobuf:"bytes,2,opt,name=account,proto3" json:"account,omitempty"`
+	// How long the session lasts from its creation: one hour when unset, at
+	// least one second, at most the operator's bound
+	// (`--portal-session-max-ttl`, 24 hours by default).
+	Ttl *durationpb.Duration `protobuf:"bytes,3,opt,name=ttl,proto3" json:"ttl,omitempty"`
+	// The bearer token, `whps_…`. Returned only by CreatePortalSession:
+	// webhookd stores a hash of it and cannot show it again.
+	Token *string `protobuf:"bytes,4,opt,name=token,proto3,oneof" json:"token,omitempty"`
+	// The dashboard's address signed in with the token, carried in the URL
+	// fragment (`#portal=…`) so that it never reaches a server's logs.
+	// Returned only by CreatePortalSession.
+	Url string `protobuf:"bytes,5,opt,name=url,proto3" json:"url,omitempty"`
+	// When the session was created.
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	// When the session ends by itself.
+	ExpireTime *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=expire_time,json=expireTime,proto3" json:"expire_time,omitempty"`
+	// When the session was revoked (sign-out, or RevokePortalSession); unset
+	// while it is active.
+	RevokeTime    *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=revoke_time,json=revokeTime,proto3" json:"revoke_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PortalSession) Reset() {
+	*x = PortalSession{}
+	mi := &file_webhooks_v1_resources_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PortalSession) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PortalSession) ProtoMessage() {}
+
+func (x *PortalSession) ProtoReflect() protoreflect.Message {
+	mi := &file_webhooks_v1_resources_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PortalSession.ProtoReflect.Descriptor instead.
+func (*PortalSession) Descriptor() ([]byte, []int) {
+	return file_webhooks_v1_resources_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *PortalSession) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *PortalSession) GetAccount() string {
+	if x != nil {
+		return x.Account
+	}
+	return ""
+}
+
+func (x *PortalSession) GetTtl() *durationpb.Duration {
+	if x != nil {
+		return x.Ttl
+	}
+	return nil
+}
+
+func (x *PortalSession) GetToken() string {
+	if x != nil && x.Token != nil {
+		return *x.Token
+	}
+	return ""
+}
+
+func (x *PortalSession) GetUrl() string {
+	if x != nil {
+		return x.Url
+	}
+	return ""
+}
+
+func (x *PortalSession) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+func (x *PortalSession) GetExpireTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExpireTime
+	}
+	return nil
+}
+
+func (x *PortalSession) GetRevokeTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.RevokeTime
+	}
+	return nil
+}
+
 var File_webhooks_v1_resources_proto protoreflect.FileDescriptor
 
 const file_webhooks_v1_resources_proto_rawDesc = "" +
@@ -1111,7 +1316,7 @@ const file_webhooks_v1_resources_proto_rawDesc = "" +
 	"\vdescription\x18\x03 \x01(\tB\x03\xe0A\x03R\vdescription\x126\n" +
 	"\aexample\x18\x04 \x01(\v2\x17.google.protobuf.StructB\x03\xe0A\x03R\aexample:K\xeaAH\n" +
 	"\x16webhookd.dev/EventType\x12\x17eventTypes/{event_type}*\n" +
-	"eventTypes2\teventType\"\x91\a\n" +
+	"eventTypes2\teventType\"\xc8\a\n" +
 	"\bEndpoint\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12\x1d\n" +
 	"\aaccount\x18\x02 \x01(\tB\x03\xe0A\x03R\aaccount\x12\x15\n" +
@@ -1131,7 +1336,8 @@ const file_webhooks_v1_resources_proto_rawDesc = "" +
 	"\fdisable_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\vdisableTime\x12M\n" +
 	"\x12failing_since_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\x10failingSinceTime\x12\x17\n" +
 	"\x04etag\x18\x0e \x01(\tB\x03\xe0A\x01R\x04etag\x12%\n" +
-	"\vdevelopment\x18\x14 \x01(\bB\x03\xe0A\x03R\vdevelopment\x1a:\n" +
+	"\vdevelopment\x18\x14 \x01(\bB\x03\xe0A\x03R\vdevelopment\x125\n" +
+	"\x05stats\x18\x15 \x01(\v2\x1a.webhooks.v1.EndpointStatsB\x03\xe0A\x03R\x05stats\x1a:\n" +
 	"\fHeadersEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"9\n" +
@@ -1140,7 +1346,14 @@ const file_webhooks_v1_resources_proto_rawDesc = "" +
 	"\aENABLED\x10\x01\x12\f\n" +
 	"\bDISABLED\x10\x02:E\xeaAB\n" +
 	"\x15webhookd.dev/Endpoint\x12\x14endpoints/{endpoint}*\tendpoints2\bendpointB\t\n" +
-	"\a_secret\"\xb4\x02\n" +
+	"\a_secret\"\xca\x01\n" +
+	"\rEndpointStats\x12(\n" +
+	"\rsucceeded_24h\x18\x01 \x01(\x03B\x03\xe0A\x03R\fsucceeded24h\x12\"\n" +
+	"\n" +
+	"failed_24h\x18\x02 \x01(\x03B\x03\xe0A\x03R\tfailed24h\x12\"\n" +
+	"\n" +
+	"last_error\x18\x03 \x01(\tB\x03\xe0A\x03R\tlastError\x12G\n" +
+	"\x0flast_error_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\rlastErrorTime\"\xb4\x02\n" +
 	"\x0eEndpointSecret\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12\x1b\n" +
 	"\x06secret\x18\x02 \x01(\tB\x03\xe0A\x03R\x06secret\x12,\n" +
@@ -1219,6 +1432,20 @@ const file_webhooks_v1_resources_proto_rawDesc = "" +
 	"\vrevoke_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
 	"revokeTime:<\xeaA9\n" +
 	"\x13webhookd.dev/ApiKey\x12\x11apiKeys/{api_key}*\aapiKeys2\x06apiKeyB\b\n" +
+	"\x06_token\"\xe1\x03\n" +
+	"\rPortalSession\x12\x17\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12\x1d\n" +
+	"\aaccount\x18\x02 \x01(\tB\x03\xe0A\x02R\aaccount\x120\n" +
+	"\x03ttl\x18\x03 \x01(\v2\x19.google.protobuf.DurationB\x03\xe0A\x04R\x03ttl\x12\x1e\n" +
+	"\x05token\x18\x04 \x01(\tB\x03\xe0A\x03H\x00R\x05token\x88\x01\x01\x12\x15\n" +
+	"\x03url\x18\x05 \x01(\tB\x03\xe0A\x03R\x03url\x12@\n" +
+	"\vcreate_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
+	"createTime\x12@\n" +
+	"\vexpire_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
+	"expireTime\x12@\n" +
+	"\vrevoke_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
+	"revokeTime:_\xeaA\\\n" +
+	"\x1awebhookd.dev/PortalSession\x12\x1fportalSessions/{portal_session}*\x0eportalSessions2\rportalSessionB\b\n" +
 	"\x06_tokenB9Z7github.com/webhookd/webhookd/gen/webhooks/v1;webhooksv1b\x06proto3"
 
 var (
@@ -1234,51 +1461,59 @@ func file_webhooks_v1_resources_proto_rawDescGZIP() []byte {
 }
 
 var file_webhooks_v1_resources_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_webhooks_v1_resources_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_webhooks_v1_resources_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_webhooks_v1_resources_proto_goTypes = []any{
 	(Endpoint_State)(0),           // 0: webhooks.v1.Endpoint.State
 	(Delivery_Status)(0),          // 1: webhooks.v1.Delivery.Status
 	(Attempt_Trigger)(0),          // 2: webhooks.v1.Attempt.Trigger
 	(*EventType)(nil),             // 3: webhooks.v1.EventType
 	(*Endpoint)(nil),              // 4: webhooks.v1.Endpoint
-	(*EndpointSecret)(nil),        // 5: webhooks.v1.EndpointSecret
-	(*Event)(nil),                 // 6: webhooks.v1.Event
-	(*Delivery)(nil),              // 7: webhooks.v1.Delivery
-	(*Attempt)(nil),               // 8: webhooks.v1.Attempt
-	(*Account)(nil),               // 9: webhooks.v1.Account
-	(*ApiKey)(nil),                // 10: webhooks.v1.ApiKey
-	nil,                           // 11: webhooks.v1.Endpoint.HeadersEntry
-	(*structpb.Struct)(nil),       // 12: google.protobuf.Struct
-	(*timestamppb.Timestamp)(nil), // 13: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),   // 14: google.protobuf.Duration
+	(*EndpointStats)(nil),         // 5: webhooks.v1.EndpointStats
+	(*EndpointSecret)(nil),        // 6: webhooks.v1.EndpointSecret
+	(*Event)(nil),                 // 7: webhooks.v1.Event
+	(*Delivery)(nil),              // 8: webhooks.v1.Delivery
+	(*Attempt)(nil),               // 9: webhooks.v1.Attempt
+	(*Account)(nil),               // 10: webhooks.v1.Account
+	(*ApiKey)(nil),                // 11: webhooks.v1.ApiKey
+	(*PortalSession)(nil),         // 12: webhooks.v1.PortalSession
+	nil,                           // 13: webhooks.v1.Endpoint.HeadersEntry
+	(*structpb.Struct)(nil),       // 14: google.protobuf.Struct
+	(*timestamppb.Timestamp)(nil), // 15: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),   // 16: google.protobuf.Duration
 }
 var file_webhooks_v1_resources_proto_depIdxs = []int32{
-	12, // 0: webhooks.v1.EventType.example:type_name -> google.protobuf.Struct
-	11, // 1: webhooks.v1.Endpoint.headers:type_name -> webhooks.v1.Endpoint.HeadersEntry
+	14, // 0: webhooks.v1.EventType.example:type_name -> google.protobuf.Struct
+	13, // 1: webhooks.v1.Endpoint.headers:type_name -> webhooks.v1.Endpoint.HeadersEntry
 	0,  // 2: webhooks.v1.Endpoint.state:type_name -> webhooks.v1.Endpoint.State
-	13, // 3: webhooks.v1.Endpoint.create_time:type_name -> google.protobuf.Timestamp
-	13, // 4: webhooks.v1.Endpoint.update_time:type_name -> google.protobuf.Timestamp
-	13, // 5: webhooks.v1.Endpoint.disable_time:type_name -> google.protobuf.Timestamp
-	13, // 6: webhooks.v1.Endpoint.failing_since_time:type_name -> google.protobuf.Timestamp
-	13, // 7: webhooks.v1.EndpointSecret.previous_secret_expire_time:type_name -> google.protobuf.Timestamp
-	12, // 8: webhooks.v1.Event.data:type_name -> google.protobuf.Struct
-	13, // 9: webhooks.v1.Event.create_time:type_name -> google.protobuf.Timestamp
-	1,  // 10: webhooks.v1.Delivery.status:type_name -> webhooks.v1.Delivery.Status
-	13, // 11: webhooks.v1.Delivery.next_attempt_time:type_name -> google.protobuf.Timestamp
-	13, // 12: webhooks.v1.Delivery.create_time:type_name -> google.protobuf.Timestamp
-	13, // 13: webhooks.v1.Delivery.update_time:type_name -> google.protobuf.Timestamp
-	8,  // 14: webhooks.v1.Delivery.attempts:type_name -> webhooks.v1.Attempt
-	2,  // 15: webhooks.v1.Attempt.trigger:type_name -> webhooks.v1.Attempt.Trigger
-	13, // 16: webhooks.v1.Attempt.start_time:type_name -> google.protobuf.Timestamp
-	14, // 17: webhooks.v1.Attempt.duration:type_name -> google.protobuf.Duration
-	13, // 18: webhooks.v1.Account.create_time:type_name -> google.protobuf.Timestamp
-	13, // 19: webhooks.v1.ApiKey.create_time:type_name -> google.protobuf.Timestamp
-	13, // 20: webhooks.v1.ApiKey.revoke_time:type_name -> google.protobuf.Timestamp
-	21, // [21:21] is the sub-list for method output_type
-	21, // [21:21] is the sub-list for method input_type
-	21, // [21:21] is the sub-list for extension type_name
-	21, // [21:21] is the sub-list for extension extendee
-	0,  // [0:21] is the sub-list for field type_name
+	15, // 3: webhooks.v1.Endpoint.create_time:type_name -> google.protobuf.Timestamp
+	15, // 4: webhooks.v1.Endpoint.update_time:type_name -> google.protobuf.Timestamp
+	15, // 5: webhooks.v1.Endpoint.disable_time:type_name -> google.protobuf.Timestamp
+	15, // 6: webhooks.v1.Endpoint.failing_since_time:type_name -> google.protobuf.Timestamp
+	5,  // 7: webhooks.v1.Endpoint.stats:type_name -> webhooks.v1.EndpointStats
+	15, // 8: webhooks.v1.EndpointStats.last_error_time:type_name -> google.protobuf.Timestamp
+	15, // 9: webhooks.v1.EndpointSecret.previous_secret_expire_time:type_name -> google.protobuf.Timestamp
+	14, // 10: webhooks.v1.Event.data:type_name -> google.protobuf.Struct
+	15, // 11: webhooks.v1.Event.create_time:type_name -> google.protobuf.Timestamp
+	1,  // 12: webhooks.v1.Delivery.status:type_name -> webhooks.v1.Delivery.Status
+	15, // 13: webhooks.v1.Delivery.next_attempt_time:type_name -> google.protobuf.Timestamp
+	15, // 14: webhooks.v1.Delivery.create_time:type_name -> google.protobuf.Timestamp
+	15, // 15: webhooks.v1.Delivery.update_time:type_name -> google.protobuf.Timestamp
+	9,  // 16: webhooks.v1.Delivery.attempts:type_name -> webhooks.v1.Attempt
+	2,  // 17: webhooks.v1.Attempt.trigger:type_name -> webhooks.v1.Attempt.Trigger
+	15, // 18: webhooks.v1.Attempt.start_time:type_name -> google.protobuf.Timestamp
+	16, // 19: webhooks.v1.Attempt.duration:type_name -> google.protobuf.Duration
+	15, // 20: webhooks.v1.Account.create_time:type_name -> google.protobuf.Timestamp
+	15, // 21: webhooks.v1.ApiKey.create_time:type_name -> google.protobuf.Timestamp
+	15, // 22: webhooks.v1.ApiKey.revoke_time:type_name -> google.protobuf.Timestamp
+	16, // 23: webhooks.v1.PortalSession.ttl:type_name -> google.protobuf.Duration
+	15, // 24: webhooks.v1.PortalSession.create_time:type_name -> google.protobuf.Timestamp
+	15, // 25: webhooks.v1.PortalSession.expire_time:type_name -> google.protobuf.Timestamp
+	15, // 26: webhooks.v1.PortalSession.revoke_time:type_name -> google.protobuf.Timestamp
+	27, // [27:27] is the sub-list for method output_type
+	27, // [27:27] is the sub-list for method input_type
+	27, // [27:27] is the sub-list for extension type_name
+	27, // [27:27] is the sub-list for extension extendee
+	0,  // [0:27] is the sub-list for field type_name
 }
 
 func init() { file_webhooks_v1_resources_proto_init() }
@@ -1287,14 +1522,15 @@ func file_webhooks_v1_resources_proto_init() {
 		return
 	}
 	file_webhooks_v1_resources_proto_msgTypes[1].OneofWrappers = []any{}
-	file_webhooks_v1_resources_proto_msgTypes[7].OneofWrappers = []any{}
+	file_webhooks_v1_resources_proto_msgTypes[8].OneofWrappers = []any{}
+	file_webhooks_v1_resources_proto_msgTypes[9].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_webhooks_v1_resources_proto_rawDesc), len(file_webhooks_v1_resources_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   9,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -1723,6 +1723,43 @@ func (x *RetryDeliveryRequest) GetName() string {
 	return ""
 }
 
+// Request of RevokeCurrentSession.
+type RevokeCurrentSessionRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevokeCurrentSessionRequest) Reset() {
+	*x = RevokeCurrentSessionRequest{}
+	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevokeCurrentSessionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevokeCurrentSessionRequest) ProtoMessage() {}
+
+func (x *RevokeCurrentSessionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevokeCurrentSessionRequest.ProtoReflect.Descriptor instead.
+func (*RevokeCurrentSessionRequest) Descriptor() ([]byte, []int) {
+	return file_webhooks_v1_webhook_service_proto_rawDescGZIP(), []int{29}
+}
+
 // Opens the stream: which endpoint to listen to.
 type ListenEndpointDeliveriesRequest_Start struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1743,7 +1780,7 @@ type ListenEndpointDeliveriesRequest_Start struct {
 
 func (x *ListenEndpointDeliveriesRequest_Start) Reset() {
 	*x = ListenEndpointDeliveriesRequest_Start{}
-	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[30]
+	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1755,7 +1792,7 @@ func (x *ListenEndpointDeliveriesRequest_Start) String() string {
 func (*ListenEndpointDeliveriesRequest_Start) ProtoMessage() {}
 
 func (x *ListenEndpointDeliveriesRequest_Start) ProtoReflect() protoreflect.Message {
-	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[30]
+	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1805,7 +1842,7 @@ type ListenEndpointDeliveriesRequest_Result struct {
 
 func (x *ListenEndpointDeliveriesRequest_Result) Reset() {
 	*x = ListenEndpointDeliveriesRequest_Result{}
-	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[31]
+	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1817,7 +1854,7 @@ func (x *ListenEndpointDeliveriesRequest_Result) String() string {
 func (*ListenEndpointDeliveriesRequest_Result) ProtoMessage() {}
 
 func (x *ListenEndpointDeliveriesRequest_Result) ProtoReflect() protoreflect.Message {
-	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[31]
+	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1879,7 +1916,7 @@ type ListenEndpointDeliveriesResponse_Ready struct {
 
 func (x *ListenEndpointDeliveriesResponse_Ready) Reset() {
 	*x = ListenEndpointDeliveriesResponse_Ready{}
-	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[32]
+	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1891,7 +1928,7 @@ func (x *ListenEndpointDeliveriesResponse_Ready) String() string {
 func (*ListenEndpointDeliveriesResponse_Ready) ProtoMessage() {}
 
 func (x *ListenEndpointDeliveriesResponse_Ready) ProtoReflect() protoreflect.Message {
-	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[32]
+	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1939,7 +1976,7 @@ type ListenEndpointDeliveriesResponse_Forward struct {
 
 func (x *ListenEndpointDeliveriesResponse_Forward) Reset() {
 	*x = ListenEndpointDeliveriesResponse_Forward{}
-	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[33]
+	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1951,7 +1988,7 @@ func (x *ListenEndpointDeliveriesResponse_Forward) String() string {
 func (*ListenEndpointDeliveriesResponse_Forward) ProtoMessage() {}
 
 func (x *ListenEndpointDeliveriesResponse_Forward) ProtoReflect() protoreflect.Message {
-	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[33]
+	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2165,7 +2202,8 @@ const file_webhooks_v1_webhook_service_proto_rawDesc = "" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"I\n" +
 	"\x14RetryDeliveryRequest\x121\n" +
 	"\x04name\x18\x01 \x01(\tB\x1d\xe0A\x02\xfaA\x17\n" +
-	"\x15webhookd.dev/DeliveryR\x04name2\xea\x13\n" +
+	"\x15webhookd.dev/DeliveryR\x04name\"\x1d\n" +
+	"\x1bRevokeCurrentSessionRequest2\xe3\x14\n" +
 	"\x0eWebhookService\x12q\n" +
 	"\x0eListEventTypes\x12\".webhooks.v1.ListEventTypesRequest\x1a#.webhooks.v1.ListEventTypesResponse\"\x16\x82\xd3\xe4\x93\x02\x10\x12\x0e/v1/eventTypes\x12i\n" +
 	"\fGetEventType\x12 .webhooks.v1.GetEventTypeRequest\x1a\x16.webhooks.v1.EventType\"\x1f\x82\xd3\xe4\x93\x02\x19\x12\x17/v1/{name=eventTypes/*}\x12l\n" +
@@ -2190,10 +2228,11 @@ const file_webhooks_v1_webhook_service_proto_rawDesc = "" +
 	"/v1/events\x12f\n" +
 	"\vGetDelivery\x12\x1f.webhooks.v1.GetDeliveryRequest\x1a\x15.webhooks.v1.Delivery\"\x1f\x82\xd3\xe4\x93\x02\x19\x12\x17/v1/{name=deliveries/*}\x12\xaa\x01\n" +
 	"\x0eListDeliveries\x12\".webhooks.v1.ListDeliveriesRequest\x1a#.webhooks.v1.ListDeliveriesResponse\"O\x82\xd3\xe4\x93\x02IZ\"\x12 /v1/{parent=events/*}/deliveries\x12#/v1/{parent=endpoints/*}/deliveries\x12s\n" +
-	"\rRetryDelivery\x12!.webhooks.v1.RetryDeliveryRequest\x1a\x15.webhooks.v1.Delivery\"(\x82\xd3\xe4\x93\x02\":\x01*\"\x1d/v1/{name=deliveries/*}:retryB\x97\x02\x92A\xda\x01\x12s\n" +
-	"\fwebhookd API\x12_Register endpoints, publish events, and follow every delivery webhookd makes to your endpoints.2\x02v1ZU\n" +
-	"S\n" +
-	"\x06bearer\x12I\b\x02\x124An API key, sent as `Authorization: Bearer whk_…`.\x1a\rAuthorization \x02b\f\n" +
+	"\rRetryDelivery\x12!.webhooks.v1.RetryDeliveryRequest\x1a\x15.webhooks.v1.Delivery\"(\x82\xd3\xe4\x93\x02\":\x01*\"\x1d/v1/{name=deliveries/*}:retry\x12w\n" +
+	"\x14RevokeCurrentSession\x12(.webhooks.v1.RevokeCurrentSessionRequest\x1a\x16.google.protobuf.Empty\"\x1d\x82\xd3\xe4\x93\x02\x17:\x01*\"\x12/v1/session:revokeB\xc1\x02\x92A\x84\x02\x12s\n" +
+	"\fwebhookd API\x12_Register endpoints, publish events, and follow every delivery webhookd makes to your endpoints.2\x02v1Z\x7f\n" +
+	"}\n" +
+	"\x06bearer\x12s\b\x02\x12^An API key, sent as `Authorization: Bearer whk_…`, or a portal session's token (`whps_…`).\x1a\rAuthorization \x02b\f\n" +
 	"\n" +
 	"\n" +
 	"\x06bearer\x12\x00Z7github.com/webhookd/webhookd/gen/webhooks/v1;webhooksv1b\x06proto3"
@@ -2210,7 +2249,7 @@ func file_webhooks_v1_webhook_service_proto_rawDescGZIP() []byte {
 	return file_webhooks_v1_webhook_service_proto_rawDescData
 }
 
-var file_webhooks_v1_webhook_service_proto_msgTypes = make([]protoimpl.MessageInfo, 35)
+var file_webhooks_v1_webhook_service_proto_msgTypes = make([]protoimpl.MessageInfo, 36)
 var file_webhooks_v1_webhook_service_proto_goTypes = []any{
 	(*ListEventTypesRequest)(nil),                    // 0: webhooks.v1.ListEventTypesRequest
 	(*ListEventTypesResponse)(nil),                   // 1: webhooks.v1.ListEventTypesResponse
@@ -2241,52 +2280,53 @@ var file_webhooks_v1_webhook_service_proto_goTypes = []any{
 	(*ListDeliveriesRequest)(nil),                    // 26: webhooks.v1.ListDeliveriesRequest
 	(*ListDeliveriesResponse)(nil),                   // 27: webhooks.v1.ListDeliveriesResponse
 	(*RetryDeliveryRequest)(nil),                     // 28: webhooks.v1.RetryDeliveryRequest
-	nil,                                              // 29: webhooks.v1.ListenEndpointResponse.HeadersEntry
-	(*ListenEndpointDeliveriesRequest_Start)(nil),    // 30: webhooks.v1.ListenEndpointDeliveriesRequest.Start
-	(*ListenEndpointDeliveriesRequest_Result)(nil),   // 31: webhooks.v1.ListenEndpointDeliveriesRequest.Result
-	(*ListenEndpointDeliveriesResponse_Ready)(nil),   // 32: webhooks.v1.ListenEndpointDeliveriesResponse.Ready
-	(*ListenEndpointDeliveriesResponse_Forward)(nil), // 33: webhooks.v1.ListenEndpointDeliveriesResponse.Forward
-	nil,                           // 34: webhooks.v1.ListenEndpointDeliveriesResponse.Forward.HeadersEntry
-	(*EventType)(nil),             // 35: webhooks.v1.EventType
-	(*Endpoint)(nil),              // 36: webhooks.v1.Endpoint
-	(*fieldmaskpb.FieldMask)(nil), // 37: google.protobuf.FieldMask
-	(*structpb.Struct)(nil),       // 38: google.protobuf.Struct
-	(*Event)(nil),                 // 39: webhooks.v1.Event
-	(*Delivery)(nil),              // 40: webhooks.v1.Delivery
-	(*Attempt)(nil),               // 41: webhooks.v1.Attempt
-	(*timestamppb.Timestamp)(nil), // 42: google.protobuf.Timestamp
-	(Delivery_Status)(0),          // 43: webhooks.v1.Delivery.Status
-	(*durationpb.Duration)(nil),   // 44: google.protobuf.Duration
-	(*emptypb.Empty)(nil),         // 45: google.protobuf.Empty
-	(*EndpointSecret)(nil),        // 46: webhooks.v1.EndpointSecret
+	(*RevokeCurrentSessionRequest)(nil),              // 29: webhooks.v1.RevokeCurrentSessionRequest
+	nil,                                              // 30: webhooks.v1.ListenEndpointResponse.HeadersEntry
+	(*ListenEndpointDeliveriesRequest_Start)(nil),    // 31: webhooks.v1.ListenEndpointDeliveriesRequest.Start
+	(*ListenEndpointDeliveriesRequest_Result)(nil),   // 32: webhooks.v1.ListenEndpointDeliveriesRequest.Result
+	(*ListenEndpointDeliveriesResponse_Ready)(nil),   // 33: webhooks.v1.ListenEndpointDeliveriesResponse.Ready
+	(*ListenEndpointDeliveriesResponse_Forward)(nil), // 34: webhooks.v1.ListenEndpointDeliveriesResponse.Forward
+	nil,                           // 35: webhooks.v1.ListenEndpointDeliveriesResponse.Forward.HeadersEntry
+	(*EventType)(nil),             // 36: webhooks.v1.EventType
+	(*Endpoint)(nil),              // 37: webhooks.v1.Endpoint
+	(*fieldmaskpb.FieldMask)(nil), // 38: google.protobuf.FieldMask
+	(*structpb.Struct)(nil),       // 39: google.protobuf.Struct
+	(*Event)(nil),                 // 40: webhooks.v1.Event
+	(*Delivery)(nil),              // 41: webhooks.v1.Delivery
+	(*Attempt)(nil),               // 42: webhooks.v1.Attempt
+	(*timestamppb.Timestamp)(nil), // 43: google.protobuf.Timestamp
+	(Delivery_Status)(0),          // 44: webhooks.v1.Delivery.Status
+	(*durationpb.Duration)(nil),   // 45: google.protobuf.Duration
+	(*emptypb.Empty)(nil),         // 46: google.protobuf.Empty
+	(*EndpointSecret)(nil),        // 47: webhooks.v1.EndpointSecret
 }
 var file_webhooks_v1_webhook_service_proto_depIdxs = []int32{
-	35, // 0: webhooks.v1.ListEventTypesResponse.event_types:type_name -> webhooks.v1.EventType
-	36, // 1: webhooks.v1.CreateEndpointRequest.endpoint:type_name -> webhooks.v1.Endpoint
-	36, // 2: webhooks.v1.ListEndpointsResponse.endpoints:type_name -> webhooks.v1.Endpoint
-	36, // 3: webhooks.v1.UpdateEndpointRequest.endpoint:type_name -> webhooks.v1.Endpoint
-	37, // 4: webhooks.v1.UpdateEndpointRequest.update_mask:type_name -> google.protobuf.FieldMask
-	38, // 5: webhooks.v1.SendTestEventRequest.data:type_name -> google.protobuf.Struct
-	39, // 6: webhooks.v1.SendTestEventResponse.event:type_name -> webhooks.v1.Event
-	40, // 7: webhooks.v1.SendTestEventResponse.delivery:type_name -> webhooks.v1.Delivery
-	41, // 8: webhooks.v1.SendTestEventResponse.attempt:type_name -> webhooks.v1.Attempt
-	42, // 9: webhooks.v1.RecoverEndpointRequest.since:type_name -> google.protobuf.Timestamp
-	29, // 10: webhooks.v1.ListenEndpointResponse.headers:type_name -> webhooks.v1.ListenEndpointResponse.HeadersEntry
-	30, // 11: webhooks.v1.ListenEndpointDeliveriesRequest.start:type_name -> webhooks.v1.ListenEndpointDeliveriesRequest.Start
-	31, // 12: webhooks.v1.ListenEndpointDeliveriesRequest.result:type_name -> webhooks.v1.ListenEndpointDeliveriesRequest.Result
-	32, // 13: webhooks.v1.ListenEndpointDeliveriesResponse.ready:type_name -> webhooks.v1.ListenEndpointDeliveriesResponse.Ready
-	33, // 14: webhooks.v1.ListenEndpointDeliveriesResponse.forward:type_name -> webhooks.v1.ListenEndpointDeliveriesResponse.Forward
-	39, // 15: webhooks.v1.PublishEventRequest.event:type_name -> webhooks.v1.Event
-	42, // 16: webhooks.v1.ListEventsRequest.create_time_after:type_name -> google.protobuf.Timestamp
-	42, // 17: webhooks.v1.ListEventsRequest.create_time_before:type_name -> google.protobuf.Timestamp
-	39, // 18: webhooks.v1.ListEventsResponse.events:type_name -> webhooks.v1.Event
-	43, // 19: webhooks.v1.ListDeliveriesRequest.statuses:type_name -> webhooks.v1.Delivery.Status
-	42, // 20: webhooks.v1.ListDeliveriesRequest.create_time_after:type_name -> google.protobuf.Timestamp
-	42, // 21: webhooks.v1.ListDeliveriesRequest.create_time_before:type_name -> google.protobuf.Timestamp
-	40, // 22: webhooks.v1.ListDeliveriesResponse.deliveries:type_name -> webhooks.v1.Delivery
-	44, // 23: webhooks.v1.ListenEndpointDeliveriesRequest.Result.duration:type_name -> google.protobuf.Duration
-	36, // 24: webhooks.v1.ListenEndpointDeliveriesResponse.Ready.endpoint:type_name -> webhooks.v1.Endpoint
-	34, // 25: webhooks.v1.ListenEndpointDeliveriesResponse.Forward.headers:type_name -> webhooks.v1.ListenEndpointDeliveriesResponse.Forward.HeadersEntry
+	36, // 0: webhooks.v1.ListEventTypesResponse.event_types:type_name -> webhooks.v1.EventType
+	37, // 1: webhooks.v1.CreateEndpointRequest.endpoint:type_name -> webhooks.v1.Endpoint
+	37, // 2: webhooks.v1.ListEndpointsResponse.endpoints:type_name -> webhooks.v1.Endpoint
+	37, // 3: webhooks.v1.UpdateEndpointRequest.endpoint:type_name -> webhooks.v1.Endpoint
+	38, // 4: webhooks.v1.UpdateEndpointRequest.update_mask:type_name -> google.protobuf.FieldMask
+	39, // 5: webhooks.v1.SendTestEventRequest.data:type_name -> google.protobuf.Struct
+	40, // 6: webhooks.v1.SendTestEventResponse.event:type_name -> webhooks.v1.Event
+	41, // 7: webhooks.v1.SendTestEventResponse.delivery:type_name -> webhooks.v1.Delivery
+	42, // 8: webhooks.v1.SendTestEventResponse.attempt:type_name -> webhooks.v1.Attempt
+	43, // 9: webhooks.v1.RecoverEndpointRequest.since:type_name -> google.protobuf.Timestamp
+	30, // 10: webhooks.v1.ListenEndpointResponse.headers:type_name -> webhooks.v1.ListenEndpointResponse.HeadersEntry
+	31, // 11: webhooks.v1.ListenEndpointDeliveriesRequest.start:type_name -> webhooks.v1.ListenEndpointDeliveriesRequest.Start
+	32, // 12: webhooks.v1.ListenEndpointDeliveriesRequest.result:type_name -> webhooks.v1.ListenEndpointDeliveriesRequest.Result
+	33, // 13: webhooks.v1.ListenEndpointDeliveriesResponse.ready:type_name -> webhooks.v1.ListenEndpointDeliveriesResponse.Ready
+	34, // 14: webhooks.v1.ListenEndpointDeliveriesResponse.forward:type_name -> webhooks.v1.ListenEndpointDeliveriesResponse.Forward
+	40, // 15: webhooks.v1.PublishEventRequest.event:type_name -> webhooks.v1.Event
+	43, // 16: webhooks.v1.ListEventsRequest.create_time_after:type_name -> google.protobuf.Timestamp
+	43, // 17: webhooks.v1.ListEventsRequest.create_time_before:type_name -> google.protobuf.Timestamp
+	40, // 18: webhooks.v1.ListEventsResponse.events:type_name -> webhooks.v1.Event
+	44, // 19: webhooks.v1.ListDeliveriesRequest.statuses:type_name -> webhooks.v1.Delivery.Status
+	43, // 20: webhooks.v1.ListDeliveriesRequest.create_time_after:type_name -> google.protobuf.Timestamp
+	43, // 21: webhooks.v1.ListDeliveriesRequest.create_time_before:type_name -> google.protobuf.Timestamp
+	41, // 22: webhooks.v1.ListDeliveriesResponse.deliveries:type_name -> webhooks.v1.Delivery
+	45, // 23: webhooks.v1.ListenEndpointDeliveriesRequest.Result.duration:type_name -> google.protobuf.Duration
+	37, // 24: webhooks.v1.ListenEndpointDeliveriesResponse.Ready.endpoint:type_name -> webhooks.v1.Endpoint
+	35, // 25: webhooks.v1.ListenEndpointDeliveriesResponse.Forward.headers:type_name -> webhooks.v1.ListenEndpointDeliveriesResponse.Forward.HeadersEntry
 	0,  // 26: webhooks.v1.WebhookService.ListEventTypes:input_type -> webhooks.v1.ListEventTypesRequest
 	2,  // 27: webhooks.v1.WebhookService.GetEventType:input_type -> webhooks.v1.GetEventTypeRequest
 	3,  // 28: webhooks.v1.WebhookService.CreateEndpoint:input_type -> webhooks.v1.CreateEndpointRequest
@@ -2308,29 +2348,31 @@ var file_webhooks_v1_webhook_service_proto_depIdxs = []int32{
 	25, // 44: webhooks.v1.WebhookService.GetDelivery:input_type -> webhooks.v1.GetDeliveryRequest
 	26, // 45: webhooks.v1.WebhookService.ListDeliveries:input_type -> webhooks.v1.ListDeliveriesRequest
 	28, // 46: webhooks.v1.WebhookService.RetryDelivery:input_type -> webhooks.v1.RetryDeliveryRequest
-	1,  // 47: webhooks.v1.WebhookService.ListEventTypes:output_type -> webhooks.v1.ListEventTypesResponse
-	35, // 48: webhooks.v1.WebhookService.GetEventType:output_type -> webhooks.v1.EventType
-	36, // 49: webhooks.v1.WebhookService.CreateEndpoint:output_type -> webhooks.v1.Endpoint
-	36, // 50: webhooks.v1.WebhookService.GetEndpoint:output_type -> webhooks.v1.Endpoint
-	6,  // 51: webhooks.v1.WebhookService.ListEndpoints:output_type -> webhooks.v1.ListEndpointsResponse
-	36, // 52: webhooks.v1.WebhookService.UpdateEndpoint:output_type -> webhooks.v1.Endpoint
-	45, // 53: webhooks.v1.WebhookService.DeleteEndpoint:output_type -> google.protobuf.Empty
-	36, // 54: webhooks.v1.WebhookService.EnableEndpoint:output_type -> webhooks.v1.Endpoint
-	36, // 55: webhooks.v1.WebhookService.DisableEndpoint:output_type -> webhooks.v1.Endpoint
-	46, // 56: webhooks.v1.WebhookService.GetEndpointSecret:output_type -> webhooks.v1.EndpointSecret
-	46, // 57: webhooks.v1.WebhookService.RotateEndpointSecret:output_type -> webhooks.v1.EndpointSecret
-	14, // 58: webhooks.v1.WebhookService.SendTestEvent:output_type -> webhooks.v1.SendTestEventResponse
-	16, // 59: webhooks.v1.WebhookService.RecoverEndpoint:output_type -> webhooks.v1.RecoverEndpointResponse
-	18, // 60: webhooks.v1.WebhookService.ListenEndpoint:output_type -> webhooks.v1.ListenEndpointResponse
-	20, // 61: webhooks.v1.WebhookService.ListenEndpointDeliveries:output_type -> webhooks.v1.ListenEndpointDeliveriesResponse
-	39, // 62: webhooks.v1.WebhookService.PublishEvent:output_type -> webhooks.v1.Event
-	39, // 63: webhooks.v1.WebhookService.GetEvent:output_type -> webhooks.v1.Event
-	24, // 64: webhooks.v1.WebhookService.ListEvents:output_type -> webhooks.v1.ListEventsResponse
-	40, // 65: webhooks.v1.WebhookService.GetDelivery:output_type -> webhooks.v1.Delivery
-	27, // 66: webhooks.v1.WebhookService.ListDeliveries:output_type -> webhooks.v1.ListDeliveriesResponse
-	40, // 67: webhooks.v1.WebhookService.RetryDelivery:output_type -> webhooks.v1.Delivery
-	47, // [47:68] is the sub-list for method output_type
-	26, // [26:47] is the sub-list for method input_type
+	29, // 47: webhooks.v1.WebhookService.RevokeCurrentSession:input_type -> webhooks.v1.RevokeCurrentSessionRequest
+	1,  // 48: webhooks.v1.WebhookService.ListEventTypes:output_type -> webhooks.v1.ListEventTypesResponse
+	36, // 49: webhooks.v1.WebhookService.GetEventType:output_type -> webhooks.v1.EventType
+	37, // 50: webhooks.v1.WebhookService.CreateEndpoint:output_type -> webhooks.v1.Endpoint
+	37, // 51: webhooks.v1.WebhookService.GetEndpoint:output_type -> webhooks.v1.Endpoint
+	6,  // 52: webhooks.v1.WebhookService.ListEndpoints:output_type -> webhooks.v1.ListEndpointsResponse
+	37, // 53: webhooks.v1.WebhookService.UpdateEndpoint:output_type -> webhooks.v1.Endpoint
+	46, // 54: webhooks.v1.WebhookService.DeleteEndpoint:output_type -> google.protobuf.Empty
+	37, // 55: webhooks.v1.WebhookService.EnableEndpoint:output_type -> webhooks.v1.Endpoint
+	37, // 56: webhooks.v1.WebhookService.DisableEndpoint:output_type -> webhooks.v1.Endpoint
+	47, // 57: webhooks.v1.WebhookService.GetEndpointSecret:output_type -> webhooks.v1.EndpointSecret
+	47, // 58: webhooks.v1.WebhookService.RotateEndpointSecret:output_type -> webhooks.v1.EndpointSecret
+	14, // 59: webhooks.v1.WebhookService.SendTestEvent:output_type -> webhooks.v1.SendTestEventResponse
+	16, // 60: webhooks.v1.WebhookService.RecoverEndpoint:output_type -> webhooks.v1.RecoverEndpointResponse
+	18, // 61: webhooks.v1.WebhookService.ListenEndpoint:output_type -> webhooks.v1.ListenEndpointResponse
+	20, // 62: webhooks.v1.WebhookService.ListenEndpointDeliveries:output_type -> webhooks.v1.ListenEndpointDeliveriesResponse
+	40, // 63: webhooks.v1.WebhookService.PublishEvent:output_type -> webhooks.v1.Event
+	40, // 64: webhooks.v1.WebhookService.GetEvent:output_type -> webhooks.v1.Event
+	24, // 65: webhooks.v1.WebhookService.ListEvents:output_type -> webhooks.v1.ListEventsResponse
+	41, // 66: webhooks.v1.WebhookService.GetDelivery:output_type -> webhooks.v1.Delivery
+	27, // 67: webhooks.v1.WebhookService.ListDeliveries:output_type -> webhooks.v1.ListDeliveriesResponse
+	41, // 68: webhooks.v1.WebhookService.RetryDelivery:output_type -> webhooks.v1.Delivery
+	46, // 69: webhooks.v1.WebhookService.RevokeCurrentSession:output_type -> google.protobuf.Empty
+	48, // [48:70] is the sub-list for method output_type
+	26, // [26:48] is the sub-list for method input_type
 	26, // [26:26] is the sub-list for extension type_name
 	26, // [26:26] is the sub-list for extension extendee
 	0,  // [0:26] is the sub-list for field type_name
@@ -2356,7 +2398,7 @@ func file_webhooks_v1_webhook_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_webhooks_v1_webhook_service_proto_rawDesc), len(file_webhooks_v1_webhook_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   35,
+			NumMessages:   36,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

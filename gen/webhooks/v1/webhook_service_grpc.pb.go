@@ -41,6 +41,7 @@ const (
 	WebhookService_GetDelivery_FullMethodName              = "/webhooks.v1.WebhookService/GetDelivery"
 	WebhookService_ListDeliveries_FullMethodName           = "/webhooks.v1.WebhookService/ListDeliveries"
 	WebhookService_RetryDelivery_FullMethodName            = "/webhooks.v1.WebhookService/RetryDelivery"
+	WebhookService_RevokeCurrentSession_FullMethodName     = "/webhooks.v1.WebhookService/RevokeCurrentSession"
 )
 
 // WebhookServiceClient is the client API for WebhookService service.
@@ -118,6 +119,11 @@ type WebhookServiceClient interface {
 	// Attempts a delivery again now, whatever its status. The attempt is
 	// recorded with trigger `MANUAL`.
 	RetryDelivery(ctx context.Context, in *RetryDeliveryRequest, opts ...grpc.CallOption) (*Delivery, error)
+	// Ends the portal session the call is made with (the dashboard's Sign
+	// out): from now on its token gets UNAUTHENTICATED. Called with an API
+	// key it fails with FAILED_PRECONDITION: keys are revoked with the admin
+	// API's RevokeApiKey.
+	RevokeCurrentSession(ctx context.Context, in *RevokeCurrentSessionRequest, opts ...grpc.CallOption) (*emptypb.Empty, error)
 }
 
 type webhookServiceClient struct {
@@ -351,6 +357,16 @@ func (c *webhookServiceClient) RetryDelivery(ctx context.Context, in *RetryDeliv
 	return out, nil
 }
 
+func (c *webhookServiceClient) RevokeCurrentSession(ctx context.Context, in *RevokeCurrentSessionRequest, opts ...grpc.CallOption) (*emptypb.Empty, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(emptypb.Empty)
+	err := c.cc.Invoke(ctx, WebhookService_RevokeCurrentSession_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // WebhookServiceServer is the server API for WebhookService service.
 // All implementations must embed UnimplementedWebhookServiceServer
 // for forward compatibility.
@@ -426,6 +442,11 @@ type WebhookServiceServer interface {
 	// Attempts a delivery again now, whatever its status. The attempt is
 	// recorded with trigger `MANUAL`.
 	RetryDelivery(context.Context, *RetryDeliveryRequest) (*Delivery, error)
+	// Ends the portal session the call is made with (the dashboard's Sign
+	// out): from now on its token gets UNAUTHENTICATED. Called with an API
+	// key it fails with FAILED_PRECONDITION: keys are revoked with the admin
+	// API's RevokeApiKey.
+	RevokeCurrentSession(context.Context, *RevokeCurrentSessionRequest) (*emptypb.Empty, error)
 	mustEmbedUnimplementedWebhookServiceServer()
 }
 
@@ -498,6 +519,9 @@ func (UnimplementedWebhookServiceServer) ListDeliveries(context.Context, *ListDe
 }
 func (UnimplementedWebhookServiceServer) RetryDelivery(context.Context, *RetryDeliveryRequest) (*Delivery, error) {
 	return nil, status.Error(codes.Unimplemented, "method RetryDelivery not implemented")
+}
+func (UnimplementedWebhookServiceServer) RevokeCurrentSession(context.Context, *RevokeCurrentSessionRequest) (*emptypb.Empty, error) {
+	return nil, status.Error(codes.Unimplemented, "method RevokeCurrentSession not implemented")
 }
 func (UnimplementedWebhookServiceServer) mustEmbedUnimplementedWebhookServiceServer() {}
 func (UnimplementedWebhookServiceServer) testEmbeddedByValue()                        {}
@@ -880,6 +904,24 @@ func _WebhookService_RetryDelivery_Handler(srv interface{}, ctx context.Context,
 	return interceptor(ctx, in, info, handler)
 }
 
+func _WebhookService_RevokeCurrentSession_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RevokeCurrentSessionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(WebhookServiceServer).RevokeCurrentSession(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: WebhookService_RevokeCurrentSession_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(WebhookServiceServer).RevokeCurrentSession(ctx, req.(*RevokeCurrentSessionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // WebhookService_ServiceDesc is the grpc.ServiceDesc for WebhookService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -962,6 +1004,10 @@ var WebhookService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RetryDelivery",
 			Handler:    _WebhookService_RetryDelivery_Handler,
+		},
+		{
+			MethodName: "RevokeCurrentSession",
+			Handler:    _WebhookService_RevokeCurrentSession_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

@@ -181,12 +181,19 @@ const idempotencyInterceptor: Interceptor = (next) => (req) => {
 };
 
 // retryInterceptor retries unary calls; a stream's messages cannot be sent
-// again, so streams are not.
+// again, so streams are not. UNAVAILABLE is retried only for calls that may
+// run twice (retry.ts).
 function retryInterceptor(policy: ReturnType<typeof retryPolicy>): Interceptor {
   return (next) => (req) => {
     if (req.stream) return next(req);
-    return withRetries(policy, req.signal, () => next(req), fromConnectError);
+    return withRetries(policy, req.signal, () => next(req), fromConnectError, repeatableMethod(req.method.name));
   };
+}
+
+// repeatableMethod reports whether a call of this method may safely run
+// twice: reads, and PublishEvent, which always carries an idempotency key.
+export function repeatableMethod(name: string): boolean {
+  return /^(Get|List)[A-Z]/.test(name) || name === WebhookService.method.publishEvent.name;
 }
 
 // withWebhookdErrors makes every method of a generated client throw

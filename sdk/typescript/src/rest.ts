@@ -177,6 +177,8 @@ export function restFetch(base: (request: Request) => Promise<Response>, policy:
     }
     const body = request.body === null ? undefined : await request.arrayBuffer();
     const signal = request.signal;
+    // Reads and publishes (with their idempotency key) may run twice; see retry.ts.
+    const repeatable = request.method === "GET" || (request.method === "POST" && url.pathname.endsWith("/v1/events"));
     for (let retry = 1; ; retry++) {
       const attempt = new Request(url, { method: request.method, headers: request.headers, body, signal, redirect: request.redirect });
       let err: WebhookdError;
@@ -186,7 +188,7 @@ export function restFetch(base: (request: Request) => Promise<Response>, policy:
       } catch (e) {
         if (signal.aborted) throw e;
         err = new WebhookdError({ code: Code.Unavailable, message: `webhookd could not be reached: ${e instanceof Error ? e.message : String(e)}`, cause: e });
-        const delayMs = retryDelay(policy, retry, err);
+        const delayMs = retryDelay(policy, retry, err, Math.random, repeatable);
         if (delayMs === undefined) throw err;
         policy.onRetry?.({ retry, delayMs, error: err });
         await sleep(delayMs, signal);
@@ -195,7 +197,7 @@ export function restFetch(base: (request: Request) => Promise<Response>, policy:
       if (!retryStatuses.has(response.status)) return response;
       const status: unknown = await response.clone().json().catch(() => undefined);
       err = fromRestResponse(response.status, response.headers, status);
-      const delayMs = retryDelay(policy, retry, err);
+      const delayMs = retryDelay(policy, retry, err, Math.random, repeatable);
       if (delayMs === undefined) return response;
       await response.body?.cancel();
       policy.onRetry?.({ retry, delayMs, error: err });

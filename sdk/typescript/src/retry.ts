@@ -3,7 +3,12 @@
 // down for a moment) with exponential backoff, and RESOURCE_EXHAUSTED only
 // when the server says when to come back (a rate limit's RetryInfo or
 // Retry-After); a RESOURCE_EXHAUSTED without one, such as a request body
-// over the size limit, fails the same way every time.
+// over the size limit, fails the same way every time. UNAVAILABLE is retried
+// only for calls that may safely run twice (reads, and publishes, which carry
+// an idempotency key): a create, rotation or manual retry may have been done
+// before the connection failed, so it is left to the caller, as the Go and
+// Python SDKs do. A rate limit refuses a call before it runs, so every call
+// may wait one out.
 import { Code, WebhookdError } from "./errors.js";
 
 export interface RetryOptions {
@@ -58,12 +63,15 @@ export function retryPolicy(o: RetryOptions = {}): RetryPolicy {
  * retryDelay is how long to wait before retry number `retry` (1, 2, …) of a
  * call that failed with err, or undefined when it must not be retried.
  */
-export function retryDelay(p: RetryPolicy, retry: number, err: WebhookdError, random: () => number = Math.random): number | undefined {
+export function retryDelay(p: RetryPolicy, retry: number, err: WebhookdError, random: () => number = Math.random, repeatable = true): number | undefined {
   if (retry > p.maxRetries) return undefined;
-  if (err.retryDelayMs !== undefined && (err.code === Code.ResourceExhausted || err.code === Code.Unavailable)) {
+  if (err.code === Code.ResourceExhausted && err.retryDelayMs !== undefined) {
     return err.retryDelayMs <= p.maxRetryDelayMs ? err.retryDelayMs : undefined;
   }
-  if (err.code !== Code.Unavailable) return undefined;
+  if (err.code !== Code.Unavailable || !repeatable) return undefined;
+  if (err.retryDelayMs !== undefined) {
+    return err.retryDelayMs <= p.maxRetryDelayMs ? err.retryDelayMs : undefined;
+  }
   // Half fixed, half random: clients that failed together do not all come
   // back at the same instant.
   const backoff = Math.min(p.maxBackoffMs, p.initialBackoffMs * 2 ** (retry - 1));
@@ -80,6 +88,7 @@ export async function withRetries<T>(
   signal: AbortSignal | undefined,
   attempt: () => Promise<T>,
   classify: (err: unknown) => WebhookdError,
+  repeatable = true,
 ): Promise<T> {
   for (let retry = 1; ; retry++) {
     try {
@@ -87,7 +96,7 @@ export async function withRetries<T>(
     } catch (e) {
       if (signal?.aborted) throw e;
       const err = classify(e);
-      const delayMs = retryDelay(p, retry, err);
+      const delayMs = retryDelay(p, retry, err, Math.random, repeatable);
       if (delayMs === undefined) throw e;
       p.onRetry?.({ retry, delayMs, error: err });
       await sleep(delayMs, signal);

@@ -45,6 +45,8 @@ describe("retryDelay", () => {
     it(tc.name, () => assert.equal(retryDelay(p, tc.retry, tc.err, () => 1), tc.want));
   }
   it("jitters down to half the backoff", () => assert.equal(retryDelay(p, 2, err(Code.Unavailable), () => 0), 100));
+  it("does not retry UNAVAILABLE for a call that may not run twice", () => assert.equal(retryDelay(p, 1, err(Code.Unavailable), () => 1, false), undefined));
+  it("waits out a rate limit for any call", () => assert.equal(retryDelay(p, 1, err(Code.ResourceExhausted, 1234), () => 1, false), 1234));
   it("refuses a negative option", () => assert.throws(() => retryPolicy({ maxRetries: -1 }), RangeError));
 });
 
@@ -142,6 +144,17 @@ describe("RestClient retries", () => {
       const client = new RestClient({ baseUrl: s.base, apiKey: "whk_test", retry: { maxRetries: 2, initialBackoffMs: 1 } });
       await assert.rejects(client.getDelivery("deliveries/dlv_1"), (e: unknown) => e instanceof WebhookdError && e.code === Code.Unavailable && e.message === "webhookd is stopping");
       assert.equal(s.seen.length, 3);
+    } finally {
+      s.close();
+    }
+  });
+
+  it("does not send a create again after a 503: it may have been done", async () => {
+    const s = await serve([json(503, { code: 14, message: "unavailable" }), json(200, { name: "endpoints/ep_1" })]);
+    try {
+      const client = new RestClient({ baseUrl: s.base, apiKey: "whk_test", retry: { initialBackoffMs: 1 } });
+      await assert.rejects(client.createEndpoint({ url: "https://a.example/", eventTypes: ["property.created"] }), (e: unknown) => e instanceof WebhookdError && e.code === Code.Unavailable);
+      assert.equal(s.seen.length, 1);
     } finally {
       s.close();
     }

@@ -31,6 +31,36 @@ export function signOut(): void {
   sessionStorage.removeItem(tokenKey);
 }
 
+// Portal session tokens (CreatePortalSession) start with whps_; API keys
+// with whk_.
+export function isPortalToken(t: string | null): boolean {
+  return t?.startsWith('whps_') ?? false;
+}
+
+// takePortalLink signs in with a portal link's token (#portal=whps_…) and
+// removes it from the address bar and the tab's history, so it is not
+// bookmarked, shared or shown. The fragment never reaches a server.
+export function takePortalLink(): boolean {
+  const m = /^#portal=([A-Za-z0-9_-]+)$/.exec(location.hash);
+  if (!m?.[1]) return false;
+  signIn(m[1]);
+  history.replaceState(history.state, '', location.pathname + location.search);
+  return true;
+}
+
+// endSession signs out; a portal session is revoked first, so the link
+// stops working even if it was copied.
+export async function endSession(): Promise<void> {
+  if (isPortalToken(token())) {
+    try {
+      await api.POST('/v1/session:revoke', { body: {} });
+    } catch {
+      // Signed out here all the same; the session ends at its expire time.
+    }
+  }
+  signOut();
+}
+
 // ApiError is a failed call as the API described it: the HTTP status, the
 // google.rpc.Status message, and field violations by field name
 // ("endpoint.url") so forms can show each next to its field.
@@ -46,9 +76,10 @@ export class ApiError extends Error {
 }
 
 // onUnauthenticated is called when the API refuses the kept key (revoked,
-// or a session that ended), so the app can ask for a new one.
-let onUnauthenticated: (() => void) | undefined;
-export function whenUnauthenticated(f: () => void): void {
+// or a session that ended), so the app can ask for a new one; portal says
+// whether it was a portal session's token.
+let onUnauthenticated: ((portal: boolean) => void) | undefined;
+export function whenUnauthenticated(f: (portal: boolean) => void): void {
   onUnauthenticated = f;
 }
 
@@ -62,7 +93,7 @@ const auth: Middleware = {
     const t = token();
     if (response.status === 401 && t && request.headers.get('Authorization') === `Bearer ${t}`) {
       signOut();
-      onUnauthenticated?.();
+      onUnauthenticated?.(isPortalToken(t));
     }
     return response;
   },

@@ -344,6 +344,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/session:revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ends the portal session the call is made with (the dashboard's Sign
+         *     out): from now on its token gets UNAUTHENTICATED. Called with an API
+         *     key it fails with FAILED_PRECONDITION: keys are revoked with the admin
+         *     API's RevokeApiKey.
+         */
+        post: operations["WebhookService_RevokeCurrentSession"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -537,6 +559,11 @@ export interface components {
              */
             readonly state?: components["schemas"]["webhooks.v1.Endpoint.State"];
             /**
+             * @description The endpoint's health at a glance, in every answer that carries the
+             *     endpoint.
+             */
+            readonly stats?: components["schemas"]["webhooks.v1.EndpointStats"];
+            /**
              * Format: date-time
              * @description When the endpoint was last changed.
              */
@@ -574,6 +601,31 @@ export interface components {
             readonly previousSecretExpireTime?: string;
             /** @description The current secret, `whsec_…`. */
             readonly secret?: string;
+        };
+        /** @description How an endpoint's deliveries fared recently. */
+        "webhooks.v1.EndpointStats": {
+            /**
+             * Format: int64
+             * @description Deliveries that failed for good (retries exhausted, or the endpoint
+             *     answered 410 Gone or was disabled) in the 24 hours before the call.
+             */
+            readonly failed24h?: string;
+            /**
+             * @description The error of the endpoint's most recent failed attempt among its
+             *     failed deliveries and those still being retried; empty when there is
+             *     none.
+             */
+            readonly lastError?: string;
+            /**
+             * Format: date-time
+             * @description When the delivery carrying `last_error` was last attempted.
+             */
+            readonly lastErrorTime?: string;
+            /**
+             * Format: int64
+             * @description Deliveries that succeeded in the 24 hours before the call.
+             */
+            readonly succeeded24h?: string;
         };
         /**
          * @description An event is something that happened on the platform. Its JSON form is the
@@ -1527,6 +1579,47 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["webhooks.v1.Delivery"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["google.rpc.Status"];
+                };
+            };
+        };
+    };
+    WebhookService_RevokeCurrentSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /**
+             * @description A generic empty message that you can re-use to avoid defining duplicated
+             *     empty messages in your APIs. A typical example is to use it as the request
+             *     or the response type of an API method. For instance:
+             *
+             *         service Foo {
+             *           rpc Bar(google.protobuf.Empty) returns (google.protobuf.Empty);
+             *         }
+             */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
                 };
             };
             /** @description An unexpected error response. */

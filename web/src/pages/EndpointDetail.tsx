@@ -6,7 +6,7 @@ import { CopyButton, ErrorBanner, Loading, Time, useAction, useResource } from '
 import { Link, navigate } from '../router';
 import { DeliveryHistory } from './DeliveryHistory';
 import { EndpointForm } from './EndpointForm';
-import { EndpointState } from './parts';
+import { EndpointHealth, EndpointState } from './parts';
 
 function SecretCard({ ep }: { ep: string }) {
   const [secret, setSecret] = useState<EndpointSecret | null>(null);
@@ -164,6 +164,10 @@ export function EndpointDetail({ id }: { id: string; query: URLSearchParams }) {
                 <dt>State</dt>
                 <dd>
                   <EndpointState ep={ep} />
+                </dd>
+                <dt>Health</dt>
+                <dd>
+                  <EndpointHealth ep={ep} />
                 </dd>
                 {ep.description && (
                   <>

@@ -1,7 +1,7 @@
 import { api, id, unwrap, type Endpoint } from '../api/client';
 import { Empty, ErrorBanner, Loading, useResource } from '../components';
 import { Link } from '../router';
-import { EndpointState } from './parts';
+import { EndpointHealth, EndpointState } from './parts';
 
 export function EndpointList() {
   const r = useResource(
@@ -38,6 +38,7 @@ export function EndpointList() {
               <tr>
                 <th scope="col">URL</th>
                 <th scope="col">State</th>
+                <th scope="col">Health</th>
                 <th scope="col">Subscribed events</th>
               </tr>
             </thead>
@@ -50,6 +51,9 @@ export function EndpointList() {
                   </td>
                   <td>
                     <EndpointState ep={ep} />
+                  </td>
+                  <td>
+                    <EndpointHealth ep={ep} />
                   </td>
                   <td>
                     <ul class="tags">

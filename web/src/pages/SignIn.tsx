@@ -21,7 +21,10 @@ export function SignIn({ onSignedIn, notice }: { onSignedIn: () => void; notice?
   return (
     <main id="main" class="signin">
       <h1>Webhooks</h1>
-      <p>Sign in with an API key of your account to manage its webhook endpoints and see their deliveries.</p>
+      <p>
+        Sign in with an API key of your account to manage its webhook endpoints and see their deliveries, or open the
+        sign-in link your platform gave you.
+      </p>
       {notice && (
         <div class="banner banner-error" role="alert">
           {notice}

@@ -23,6 +23,29 @@ export function EndpointState({ ep }: { ep: Endpoint }) {
   );
 }
 
+// EndpointHealth is an endpoint's stats: its deliveries that succeeded and
+// failed in the last 24 hours and its latest error.
+export function EndpointHealth({ ep }: { ep: Endpoint }) {
+  const s = ep.stats;
+  const succeeded = Number(s?.succeeded24h ?? 0);
+  const failed = Number(s?.failed24h ?? 0);
+  return (
+    <div class="health">
+      <span class="health-counts">
+        <span>{succeeded.toLocaleString()} succeeded</span>
+        {' · '}
+        <span class={failed > 0 ? 'health-failed' : undefined}>{failed.toLocaleString()} failed</span>
+        <span class="muted small"> in 24 h</span>
+      </span>
+      {s?.lastError && (
+        <div class="small last-error">
+          Last error <Time value={s.lastErrorTime} />: {s.lastError}
+        </div>
+      )}
+    </div>
+  );
+}
+
 const statusLabel: Record<string, string> = {
   PENDING: 'Pending',
   SUCCEEDED: 'Succeeded',

@@ -17,7 +17,7 @@ from webhookd._gen.google.api import resource_pb2 as google_dot_api_dot_resource
 from webhookd._gen.webhooks.v1 import resources_pb2 as webhooks_dot_v1_dot_resources__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fwebhooks/v1/admin_service.proto\x12\x0bwebhooks.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1bwebhooks/v1/resources.proto\"B\n\x14\x43reateAccountRequest\x12*\n\x07\x61\x63\x63ount\x18\x01 \x01(\x0b\x32\x14.webhooks.v1.AccountB\x03\xe0\x41\x02\"?\n\x11GetAccountRequest\x12*\n\x04name\x18\x01 \x01(\tB\x1c\xe0\x41\x02\xfa\x41\x16\n\x14webhookd.dev/Account\"F\n\x13ListAccountsRequest\x12\x16\n\tpage_size\x18\x01 \x01(\x05\x42\x03\xe0\x41\x01\x12\x17\n\npage_token\x18\x02 \x01(\tB\x03\xe0\x41\x01\"W\n\x14ListAccountsResponse\x12&\n\x08\x61\x63\x63ounts\x18\x01 \x03(\x0b\x32\x14.webhooks.v1.Account\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"@\n\x13\x43reateApiKeyRequest\x12)\n\x07\x61pi_key\x18\x01 \x01(\x0b\x32\x13.webhooks.v1.ApiKeyB\x03\xe0\x41\x02\"=\n\x10GetApiKeyRequest\x12)\n\x04name\x18\x01 \x01(\tB\x1b\xe0\x41\x02\xfa\x41\x15\n\x13webhookd.dev/ApiKey\"[\n\x12ListApiKeysRequest\x12\x14\n\x07\x61\x63\x63ount\x18\x01 \x01(\tB\x03\xe0\x41\x01\x12\x16\n\tpage_size\x18\x02 \x01(\x05\x42\x03\xe0\x41\x01\x12\x17\n\npage_token\x18\x03 \x01(\tB\x03\xe0\x41\x01\"U\n\x13ListApiKeysResponse\x12%\n\x08\x61pi_keys\x18\x01 \x03(\x0b\x32\x13.webhooks.v1.ApiKey\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"@\n\x13RevokeApiKeyRequest\x12)\n\x04name\x18\x01 \x01(\tB\x1b\xe0\x41\x02\xfa\x41\x15\n\x13webhookd.dev/ApiKey2\xdf\x05\n\x0c\x41\x64minService\x12g\n\rCreateAccount\x12!.webhooks.v1.CreateAccountRequest\x1a\x14.webhooks.v1.Account\"\x1d\x82\xd3\xe4\x93\x02\x17\"\x0c/v1/accounts:\x07\x61\x63\x63ount\x12\x61\n\nGetAccount\x12\x1e.webhooks.v1.GetAccountRequest\x1a\x14.webhooks.v1.Account\"\x1d\x82\xd3\xe4\x93\x02\x17\x12\x15/v1/{name=accounts/*}\x12i\n\x0cListAccounts\x12 .webhooks.v1.ListAccountsRequest\x1a!.webhooks.v1.ListAccountsResponse\"\x14\x82\xd3\xe4\x93\x02\x0e\x12\x0c/v1/accounts\x12\x63\n\x0c\x43reateApiKey\x12 .webhooks.v1.CreateApiKeyRequest\x1a\x13.webhooks.v1.ApiKey\"\x1c\x82\xd3\xe4\x93\x02\x16\"\x0b/v1/apiKeys:\x07\x61pi_key\x12]\n\tGetApiKey\x12\x1d.webhooks.v1.GetApiKeyRequest\x1a\x13.webhooks.v1.ApiKey\"\x1c\x82\xd3\xe4\x93\x02\x16\x12\x14/v1/{name=apiKeys/*}\x12\x65\n\x0bListApiKeys\x12\x1f.webhooks.v1.ListApiKeysRequest\x1a .webhooks.v1.ListApiKeysResponse\"\x13\x82\xd3\xe4\x93\x02\r\x12\x0b/v1/apiKeys\x12m\n\x0cRevokeApiKey\x12 .webhooks.v1.RevokeApiKeyRequest\x1a\x13.webhooks.v1.ApiKey\"&\x82\xd3\xe4\x93\x02 \"\x1b/v1/{name=apiKeys/*}:revoke:\x01*B9Z7github.com/webhookd/webhookd/gen/webhooks/v1;webhooksv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fwebhooks/v1/admin_service.proto\x12\x0bwebhooks.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1bwebhooks/v1/resources.proto\"B\n\x14\x43reateAccountRequest\x12*\n\x07\x61\x63\x63ount\x18\x01 \x01(\x0b\x32\x14.webhooks.v1.AccountB\x03\xe0\x41\x02\"?\n\x11GetAccountRequest\x12*\n\x04name\x18\x01 \x01(\tB\x1c\xe0\x41\x02\xfa\x41\x16\n\x14webhookd.dev/Account\"F\n\x13ListAccountsRequest\x12\x16\n\tpage_size\x18\x01 \x01(\x05\x42\x03\xe0\x41\x01\x12\x17\n\npage_token\x18\x02 \x01(\tB\x03\xe0\x41\x01\"W\n\x14ListAccountsResponse\x12&\n\x08\x61\x63\x63ounts\x18\x01 \x03(\x0b\x32\x14.webhooks.v1.Account\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"@\n\x13\x43reateApiKeyRequest\x12)\n\x07\x61pi_key\x18\x01 \x01(\x0b\x32\x13.webhooks.v1.ApiKeyB\x03\xe0\x41\x02\"=\n\x10GetApiKeyRequest\x12)\n\x04name\x18\x01 \x01(\tB\x1b\xe0\x41\x02\xfa\x41\x15\n\x13webhookd.dev/ApiKey\"[\n\x12ListApiKeysRequest\x12\x14\n\x07\x61\x63\x63ount\x18\x01 \x01(\tB\x03\xe0\x41\x01\x12\x16\n\tpage_size\x18\x02 \x01(\x05\x42\x03\xe0\x41\x01\x12\x17\n\npage_token\x18\x03 \x01(\tB\x03\xe0\x41\x01\"U\n\x13ListApiKeysResponse\x12%\n\x08\x61pi_keys\x18\x01 \x03(\x0b\x32\x13.webhooks.v1.ApiKey\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"@\n\x13RevokeApiKeyRequest\x12)\n\x04name\x18\x01 \x01(\tB\x1b\xe0\x41\x02\xfa\x41\x15\n\x13webhookd.dev/ApiKey\"U\n\x1a\x43reatePortalSessionRequest\x12\x37\n\x0eportal_session\x18\x01 \x01(\x0b\x32\x1a.webhooks.v1.PortalSessionB\x03\xe0\x41\x02\"N\n\x1aRevokePortalSessionRequest\x12\x30\n\x04name\x18\x01 \x01(\tB\"\xe0\x41\x02\xfa\x41\x1c\n\x1awebhookd.dev/PortalSession2\xf4\x07\n\x0c\x41\x64minService\x12g\n\rCreateAccount\x12!.webhooks.v1.CreateAccountRequest\x1a\x14.webhooks.v1.Account\"\x1d\x82\xd3\xe4\x93\x02\x17\"\x0c/v1/accounts:\x07\x61\x63\x63ount\x12\x61\n\nGetAccount\x12\x1e.webhooks.v1.GetAccountRequest\x1a\x14.webhooks.v1.Account\"\x1d\x82\xd3\xe4\x93\x02\x17\x12\x15/v1/{name=accounts/*}\x12i\n\x0cListAccounts\x12 .webhooks.v1.ListAccountsRequest\x1a!.webhooks.v1.ListAccountsResponse\"\x14\x82\xd3\xe4\x93\x02\x0e\x12\x0c/v1/accounts\x12\x63\n\x0c\x43reateApiKey\x12 .webhooks.v1.CreateApiKeyRequest\x1a\x13.webhooks.v1.ApiKey\"\x1c\x82\xd3\xe4\x93\x02\x16\"\x0b/v1/apiKeys:\x07\x61pi_key\x12]\n\tGetApiKey\x12\x1d.webhooks.v1.GetApiKeyRequest\x1a\x13.webhooks.v1.ApiKey\"\x1c\x82\xd3\xe4\x93\x02\x16\x12\x14/v1/{name=apiKeys/*}\x12\x65\n\x0bListApiKeys\x12\x1f.webhooks.v1.ListApiKeysRequest\x1a .webhooks.v1.ListApiKeysResponse\"\x13\x82\xd3\xe4\x93\x02\r\x12\x0b/v1/apiKeys\x12m\n\x0cRevokeApiKey\x12 .webhooks.v1.RevokeApiKeyRequest\x1a\x13.webhooks.v1.ApiKey\"&\x82\xd3\xe4\x93\x02 \"\x1b/v1/{name=apiKeys/*}:revoke:\x01*\x12\x86\x01\n\x13\x43reatePortalSession\x12\'.webhooks.v1.CreatePortalSessionRequest\x1a\x1a.webhooks.v1.PortalSession\"*\x82\xd3\xe4\x93\x02$\"\x12/v1/portalSessions:\x0eportal_session\x12\x89\x01\n\x13RevokePortalSession\x12\'.webhooks.v1.RevokePortalSessionRequest\x1a\x1a.webhooks.v1.PortalSession\"-\x82\xd3\xe4\x93\x02\'\"\"/v1/{name=portalSessions/*}:revoke:\x01*B9Z7github.com/webhookd/webhookd/gen/webhooks/v1;webhooksv1b\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'webhookd._gen.webhooks.v1.admin_service_pb2', globals())
@@ -45,6 +45,10 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _LISTAPIKEYSREQUEST.fields_by_name['page_token']._serialized_options = b'\340A\001'
   _REVOKEAPIKEYREQUEST.fields_by_name['name']._options = None
   _REVOKEAPIKEYREQUEST.fields_by_name['name']._serialized_options = b'\340A\002\372A\025\n\023webhookd.dev/ApiKey'
+  _CREATEPORTALSESSIONREQUEST.fields_by_name['portal_session']._options = None
+  _CREATEPORTALSESSIONREQUEST.fields_by_name['portal_session']._serialized_options = b'\340A\002'
+  _REVOKEPORTALSESSIONREQUEST.fields_by_name['name']._options = None
+  _REVOKEPORTALSESSIONREQUEST.fields_by_name['name']._serialized_options = b'\340A\002\372A\034\n\032webhookd.dev/PortalSession'
   _ADMINSERVICE.methods_by_name['CreateAccount']._options = None
   _ADMINSERVICE.methods_by_name['CreateAccount']._serialized_options = b'\202\323\344\223\002\027\"\014/v1/accounts:\007account'
   _ADMINSERVICE.methods_by_name['GetAccount']._options = None
@@ -59,6 +63,10 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _ADMINSERVICE.methods_by_name['ListApiKeys']._serialized_options = b'\202\323\344\223\002\r\022\013/v1/apiKeys'
   _ADMINSERVICE.methods_by_name['RevokeApiKey']._options = None
   _ADMINSERVICE.methods_by_name['RevokeApiKey']._serialized_options = b'\202\323\344\223\002 \"\033/v1/{name=apiKeys/*}:revoke:\001*'
+  _ADMINSERVICE.methods_by_name['CreatePortalSession']._options = None
+  _ADMINSERVICE.methods_by_name['CreatePortalSession']._serialized_options = b'\202\323\344\223\002$\"\022/v1/portalSessions:\016portal_session'
+  _ADMINSERVICE.methods_by_name['RevokePortalSession']._options = None
+  _ADMINSERVICE.methods_by_name['RevokePortalSession']._serialized_options = b'\202\323\344\223\002\'\"\"/v1/{name=portalSessions/*}:revoke:\001*'
   _CREATEACCOUNTREQUEST._serialized_start=167
   _CREATEACCOUNTREQUEST._serialized_end=233
   _GETACCOUNTREQUEST._serialized_start=235
@@ -77,6 +85,10 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _LISTAPIKEYSRESPONSE._serialized_end=768
   _REVOKEAPIKEYREQUEST._serialized_start=770
   _REVOKEAPIKEYREQUEST._serialized_end=834
-  _ADMINSERVICE._serialized_start=837
-  _ADMINSERVICE._serialized_end=1572
+  _CREATEPORTALSESSIONREQUEST._serialized_start=836
+  _CREATEPORTALSESSIONREQUEST._serialized_end=921
+  _REVOKEPORTALSESSIONREQUEST._serialized_start=923
+  _REVOKEPORTALSESSIONREQUEST._serialized_end=1001
+  _ADMINSERVICE._serialized_start=1004
+  _ADMINSERVICE._serialized_end=2016
 # @@protoc_insertion_point(module_scope)

@@ -21,6 +21,12 @@ class CreateApiKeyRequest(_message.Message):
     api_key: _resources_pb2.ApiKey
     def __init__(self, api_key: _Optional[_Union[_resources_pb2.ApiKey, _Mapping]] = ...) -> None: ...
 
+class CreatePortalSessionRequest(_message.Message):
+    __slots__ = ["portal_session"]
+    PORTAL_SESSION_FIELD_NUMBER: _ClassVar[int]
+    portal_session: _resources_pb2.PortalSession
+    def __init__(self, portal_session: _Optional[_Union[_resources_pb2.PortalSession, _Mapping]] = ...) -> None: ...
+
 class GetAccountRequest(_message.Message):
     __slots__ = ["name"]
     NAME_FIELD_NUMBER: _ClassVar[int]
@@ -68,6 +74,12 @@ class ListApiKeysResponse(_message.Message):
     def __init__(self, api_keys: _Optional[_Iterable[_Union[_resources_pb2.ApiKey, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class RevokeApiKeyRequest(_message.Message):
+    __slots__ = ["name"]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    def __init__(self, name: _Optional[str] = ...) -> None: ...
+
+class RevokePortalSessionRequest(_message.Message):
     __slots__ = ["name"]
     NAME_FIELD_NUMBER: _ClassVar[int]
     name: str

@@ -53,6 +53,16 @@ class AdminServiceStub(object):
                 request_serializer=webhooks_dot_v1_dot_admin__service__pb2.RevokeApiKeyRequest.SerializeToString,
                 response_deserializer=webhooks_dot_v1_dot_resources__pb2.ApiKey.FromString,
                 )
+        self.CreatePortalSession = channel.unary_unary(
+                '/webhooks.v1.AdminService/CreatePortalSession',
+                request_serializer=webhooks_dot_v1_dot_admin__service__pb2.CreatePortalSessionRequest.SerializeToString,
+                response_deserializer=webhooks_dot_v1_dot_resources__pb2.PortalSession.FromString,
+                )
+        self.RevokePortalSession = channel.unary_unary(
+                '/webhooks.v1.AdminService/RevokePortalSession',
+                request_serializer=webhooks_dot_v1_dot_admin__service__pb2.RevokePortalSessionRequest.SerializeToString,
+                response_deserializer=webhooks_dot_v1_dot_resources__pb2.PortalSession.FromString,
+                )
 
 
 class AdminServiceServicer(object):
@@ -112,6 +122,22 @@ class AdminServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreatePortalSession(self, request, context):
+        """Creates a portal session for an account: a short-lived token that signs
+        its customer into the dashboard, and the dashboard's URL carrying it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RevokePortalSession(self, request, context):
+        """Revokes a portal session: from now on its token gets UNAUTHENTICATED.
+        Revoking is final and idempotent.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AdminServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -149,6 +175,16 @@ def add_AdminServiceServicer_to_server(servicer, server):
                     servicer.RevokeApiKey,
                     request_deserializer=webhooks_dot_v1_dot_admin__service__pb2.RevokeApiKeyRequest.FromString,
                     response_serializer=webhooks_dot_v1_dot_resources__pb2.ApiKey.SerializeToString,
+            ),
+            'CreatePortalSession': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreatePortalSession,
+                    request_deserializer=webhooks_dot_v1_dot_admin__service__pb2.CreatePortalSessionRequest.FromString,
+                    response_serializer=webhooks_dot_v1_dot_resources__pb2.PortalSession.SerializeToString,
+            ),
+            'RevokePortalSession': grpc.unary_unary_rpc_method_handler(
+                    servicer.RevokePortalSession,
+                    request_deserializer=webhooks_dot_v1_dot_admin__service__pb2.RevokePortalSessionRequest.FromString,
+                    response_serializer=webhooks_dot_v1_dot_resources__pb2.PortalSession.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -279,5 +315,39 @@ class AdminService(object):
         return grpc.experimental.unary_unary(request, target, '/webhooks.v1.AdminService/RevokeApiKey',
             webhooks_dot_v1_dot_admin__service__pb2.RevokeApiKeyRequest.SerializeToString,
             webhooks_dot_v1_dot_resources__pb2.ApiKey.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def CreatePortalSession(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/webhooks.v1.AdminService/CreatePortalSession',
+            webhooks_dot_v1_dot_admin__service__pb2.CreatePortalSessionRequest.SerializeToString,
+            webhooks_dot_v1_dot_resources__pb2.PortalSession.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def RevokePortalSession(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/webhooks.v1.AdminService/RevokePortalSession',
+            webhooks_dot_v1_dot_admin__service__pb2.RevokePortalSessionRequest.SerializeToString,
+            webhooks_dot_v1_dot_resources__pb2.PortalSession.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)

@@ -105,7 +105,7 @@ class Delivery(_message.Message):
     def __init__(self, name: _Optional[str] = ..., account: _Optional[str] = ..., event: _Optional[str] = ..., endpoint: _Optional[str] = ..., event_type: _Optional[str] = ..., status: _Optional[_Union[Delivery.Status, str]] = ..., attempt_count: _Optional[int] = ..., next_attempt_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., last_error: _Optional[str] = ..., last_response_status_code: _Optional[int] = ..., create_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., attempts: _Optional[_Iterable[_Union[Attempt, _Mapping]]] = ..., body: _Optional[str] = ...) -> None: ...
 
 class Endpoint(_message.Message):
-    __slots__ = ["account", "create_time", "description", "development", "disable_time", "disabled_reason", "etag", "event_types", "failing_since_time", "headers", "name", "secret", "state", "update_time", "url"]
+    __slots__ = ["account", "create_time", "description", "development", "disable_time", "disabled_reason", "etag", "event_types", "failing_since_time", "headers", "name", "secret", "state", "stats", "update_time", "url"]
     class State(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
         __slots__ = []
     class HeadersEntry(_message.Message):
@@ -131,6 +131,7 @@ class Endpoint(_message.Message):
     SECRET_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     STATE_UNSPECIFIED: Endpoint.State
+    STATS_FIELD_NUMBER: _ClassVar[int]
     UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
     URL_FIELD_NUMBER: _ClassVar[int]
     account: str
@@ -146,9 +147,10 @@ class Endpoint(_message.Message):
     name: str
     secret: str
     state: Endpoint.State
+    stats: EndpointStats
     update_time: _timestamp_pb2.Timestamp
     url: str
-    def __init__(self, name: _Optional[str] = ..., account: _Optional[str] = ..., url: _Optional[str] = ..., description: _Optional[str] = ..., event_types: _Optional[_Iterable[str]] = ..., headers: _Optional[_Mapping[str, str]] = ..., state: _Optional[_Union[Endpoint.State, str]] = ..., disabled_reason: _Optional[str] = ..., secret: _Optional[str] = ..., create_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., disable_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., failing_since_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., etag: _Optional[str] = ..., development: bool = ...) -> None: ...
+    def __init__(self, name: _Optional[str] = ..., account: _Optional[str] = ..., url: _Optional[str] = ..., description: _Optional[str] = ..., event_types: _Optional[_Iterable[str]] = ..., headers: _Optional[_Mapping[str, str]] = ..., state: _Optional[_Union[Endpoint.State, str]] = ..., disabled_reason: _Optional[str] = ..., secret: _Optional[str] = ..., create_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., disable_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., failing_since_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., etag: _Optional[str] = ..., development: bool = ..., stats: _Optional[_Union[EndpointStats, _Mapping]] = ...) -> None: ...
 
 class EndpointSecret(_message.Message):
     __slots__ = ["name", "previous_secret", "previous_secret_expire_time", "secret"]
@@ -161,6 +163,18 @@ class EndpointSecret(_message.Message):
     previous_secret_expire_time: _timestamp_pb2.Timestamp
     secret: str
     def __init__(self, name: _Optional[str] = ..., secret: _Optional[str] = ..., previous_secret: _Optional[str] = ..., previous_secret_expire_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class EndpointStats(_message.Message):
+    __slots__ = ["failed_24h", "last_error", "last_error_time", "succeeded_24h"]
+    FAILED_24H_FIELD_NUMBER: _ClassVar[int]
+    LAST_ERROR_FIELD_NUMBER: _ClassVar[int]
+    LAST_ERROR_TIME_FIELD_NUMBER: _ClassVar[int]
+    SUCCEEDED_24H_FIELD_NUMBER: _ClassVar[int]
+    failed_24h: int
+    last_error: str
+    last_error_time: _timestamp_pb2.Timestamp
+    succeeded_24h: int
+    def __init__(self, succeeded_24h: _Optional[int] = ..., failed_24h: _Optional[int] = ..., last_error: _Optional[str] = ..., last_error_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class Event(_message.Message):
     __slots__ = ["account", "create_time", "data", "idempotency_key", "name", "test", "type"]
@@ -191,3 +205,23 @@ class EventType(_message.Message):
     name: str
     type: str
     def __init__(self, name: _Optional[str] = ..., type: _Optional[str] = ..., description: _Optional[str] = ..., example: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
+
+class PortalSession(_message.Message):
+    __slots__ = ["account", "create_time", "expire_time", "name", "revoke_time", "token", "ttl", "url"]
+    ACCOUNT_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    EXPIRE_TIME_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    REVOKE_TIME_FIELD_NUMBER: _ClassVar[int]
+    TOKEN_FIELD_NUMBER: _ClassVar[int]
+    TTL_FIELD_NUMBER: _ClassVar[int]
+    URL_FIELD_NUMBER: _ClassVar[int]
+    account: str
+    create_time: _timestamp_pb2.Timestamp
+    expire_time: _timestamp_pb2.Timestamp
+    name: str
+    revoke_time: _timestamp_pb2.Timestamp
+    token: str
+    ttl: _duration_pb2.Duration
+    url: str
+    def __init__(self, name: _Optional[str] = ..., account: _Optional[str] = ..., ttl: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., token: _Optional[str] = ..., url: _Optional[str] = ..., create_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., expire_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., revoke_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...

@@ -271,6 +271,10 @@ class RetryDeliveryRequest(_message.Message):
     name: str
     def __init__(self, name: _Optional[str] = ...) -> None: ...
 
+class RevokeCurrentSessionRequest(_message.Message):
+    __slots__ = []
+    def __init__(self) -> None: ...
+
 class RotateEndpointSecretRequest(_message.Message):
     __slots__ = ["name"]
     NAME_FIELD_NUMBER: _ClassVar[int]

@@ -128,6 +128,11 @@ class WebhookServiceStub(object):
                 request_serializer=webhooks_dot_v1_dot_webhook__service__pb2.RetryDeliveryRequest.SerializeToString,
                 response_deserializer=webhooks_dot_v1_dot_resources__pb2.Delivery.FromString,
                 )
+        self.RevokeCurrentSession = channel.unary_unary(
+                '/webhooks.v1.WebhookService/RevokeCurrentSession',
+                request_serializer=webhooks_dot_v1_dot_webhook__service__pb2.RevokeCurrentSessionRequest.SerializeToString,
+                response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+                )
 
 
 class WebhookServiceServicer(object):
@@ -307,6 +312,16 @@ class WebhookServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RevokeCurrentSession(self, request, context):
+        """Ends the portal session the call is made with (the dashboard's Sign
+        out): from now on its token gets UNAUTHENTICATED. Called with an API
+        key it fails with FAILED_PRECONDITION: keys are revoked with the admin
+        API's RevokeApiKey.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_WebhookServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -414,6 +429,11 @@ def add_WebhookServiceServicer_to_server(servicer, server):
                     servicer.RetryDelivery,
                     request_deserializer=webhooks_dot_v1_dot_webhook__service__pb2.RetryDeliveryRequest.FromString,
                     response_serializer=webhooks_dot_v1_dot_resources__pb2.Delivery.SerializeToString,
+            ),
+            'RevokeCurrentSession': grpc.unary_unary_rpc_method_handler(
+                    servicer.RevokeCurrentSession,
+                    request_deserializer=webhooks_dot_v1_dot_webhook__service__pb2.RevokeCurrentSessionRequest.FromString,
+                    response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -786,5 +806,22 @@ class WebhookService(object):
         return grpc.experimental.unary_unary(request, target, '/webhooks.v1.WebhookService/RetryDelivery',
             webhooks_dot_v1_dot_webhook__service__pb2.RetryDeliveryRequest.SerializeToString,
             webhooks_dot_v1_dot_resources__pb2.Delivery.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def RevokeCurrentSession(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/webhooks.v1.WebhookService/RevokeCurrentSession',
+            webhooks_dot_v1_dot_webhook__service__pb2.RevokeCurrentSessionRequest.SerializeToString,
+            google_dot_protobuf_dot_empty__pb2.Empty.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)

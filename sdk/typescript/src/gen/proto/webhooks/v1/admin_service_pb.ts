@@ -7,7 +7,7 @@ import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2
 import { file_google_api_annotations } from "../../google/api/annotations_pb.js";
 import { file_google_api_field_behavior } from "../../google/api/field_behavior_pb.js";
 import { file_google_api_resource } from "../../google/api/resource_pb.js";
-import type { Account, AccountSchema, ApiKey, ApiKeySchema } from "./resources_pb.js";
+import type { Account, AccountSchema, ApiKey, ApiKeySchema, PortalSession, PortalSessionSchema } from "./resources_pb.js";
 import { file_webhooks_v1_resources } from "./resources_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file webhooks/v1/admin_service.proto.
  */
 export const file_webhooks_v1_admin_service: GenFile = /*@__PURE__*/
-  fileDesc("Ch93ZWJob29rcy92MS9hZG1pbl9zZXJ2aWNlLnByb3RvEgt3ZWJob29rcy52MSJCChRDcmVhdGVBY2NvdW50UmVxdWVzdBIqCgdhY2NvdW50GAEgASgLMhQud2ViaG9va3MudjEuQWNjb3VudEID4EECIj8KEUdldEFjY291bnRSZXF1ZXN0EioKBG5hbWUYASABKAlCHOBBAvpBFgoUd2ViaG9va2QuZGV2L0FjY291bnQiRgoTTGlzdEFjY291bnRzUmVxdWVzdBIWCglwYWdlX3NpemUYASABKAVCA+BBARIXCgpwYWdlX3Rva2VuGAIgASgJQgPgQQEiVwoUTGlzdEFjY291bnRzUmVzcG9uc2USJgoIYWNjb3VudHMYASADKAsyFC53ZWJob29rcy52MS5BY2NvdW50EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJAChNDcmVhdGVBcGlLZXlSZXF1ZXN0EikKB2FwaV9rZXkYASABKAsyEy53ZWJob29rcy52MS5BcGlLZXlCA+BBAiI9ChBHZXRBcGlLZXlSZXF1ZXN0EikKBG5hbWUYASABKAlCG+BBAvpBFQoTd2ViaG9va2QuZGV2L0FwaUtleSJbChJMaXN0QXBpS2V5c1JlcXVlc3QSFAoHYWNjb3VudBgBIAEoCUID4EEBEhYKCXBhZ2Vfc2l6ZRgCIAEoBUID4EEBEhcKCnBhZ2VfdG9rZW4YAyABKAlCA+BBASJVChNMaXN0QXBpS2V5c1Jlc3BvbnNlEiUKCGFwaV9rZXlzGAEgAygLMhMud2ViaG9va3MudjEuQXBpS2V5EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJAChNSZXZva2VBcGlLZXlSZXF1ZXN0EikKBG5hbWUYASABKAlCG+BBAvpBFQoTd2ViaG9va2QuZGV2L0FwaUtleTLfBQoMQWRtaW5TZXJ2aWNlEmcKDUNyZWF0ZUFjY291bnQSIS53ZWJob29rcy52MS5DcmVhdGVBY2NvdW50UmVxdWVzdBoULndlYmhvb2tzLnYxLkFjY291bnQiHYLT5JMCFzoHYWNjb3VudCIML3YxL2FjY291bnRzEmEKCkdldEFjY291bnQSHi53ZWJob29rcy52MS5HZXRBY2NvdW50UmVxdWVzdBoULndlYmhvb2tzLnYxLkFjY291bnQiHYLT5JMCFxIVL3YxL3tuYW1lPWFjY291bnRzLyp9EmkKDExpc3RBY2NvdW50cxIgLndlYmhvb2tzLnYxLkxpc3RBY2NvdW50c1JlcXVlc3QaIS53ZWJob29rcy52MS5MaXN0QWNjb3VudHNSZXNwb25zZSIUgtPkkwIOEgwvdjEvYWNjb3VudHMSYwoMQ3JlYXRlQXBpS2V5EiAud2ViaG9va3MudjEuQ3JlYXRlQXBpS2V5UmVxdWVzdBoTLndlYmhvb2tzLnYxLkFwaUtleSIcgtPkkwIWOgdhcGlfa2V5IgsvdjEvYXBpS2V5cxJdCglHZXRBcGlLZXkSHS53ZWJob29rcy52MS5HZXRBcGlLZXlSZXF1ZXN0GhMud2ViaG9va3MudjEuQXBpS2V5IhyC0+STAhYSFC92MS97bmFtZT1hcGlLZXlzLyp9EmUKC0xpc3RBcGlLZXlzEh8ud2ViaG9va3MudjEuTGlzdEFwaUtleXNSZXF1ZXN0GiAud2ViaG9va3MudjEuTGlzdEFwaUtleXNSZXNwb25zZSITgtPkkwINEgsvdjEvYXBpS2V5cxJtCgxSZXZva2VBcGlLZXkSIC53ZWJob29rcy52MS5SZXZva2VBcGlLZXlSZXF1ZXN0GhMud2ViaG9va3MudjEuQXBpS2V5IiaC0+STAiA6ASoiGy92MS97bmFtZT1hcGlLZXlzLyp9OnJldm9rZUI5WjdnaXRodWIuY29tL3dlYmhvb2tkL3dlYmhvb2tkL2dlbi93ZWJob29rcy92MTt3ZWJob29rc3YxYgZwcm90bzM", [file_google_api_annotations, file_google_api_field_behavior, file_google_api_resource, file_webhooks_v1_resources]);
+  fileDesc("Ch93ZWJob29rcy92MS9hZG1pbl9zZXJ2aWNlLnByb3RvEgt3ZWJob29rcy52MSJCChRDcmVhdGVBY2NvdW50UmVxdWVzdBIqCgdhY2NvdW50GAEgASgLMhQud2ViaG9va3MudjEuQWNjb3VudEID4EECIj8KEUdldEFjY291bnRSZXF1ZXN0EioKBG5hbWUYASABKAlCHOBBAvpBFgoUd2ViaG9va2QuZGV2L0FjY291bnQiRgoTTGlzdEFjY291bnRzUmVxdWVzdBIWCglwYWdlX3NpemUYASABKAVCA+BBARIXCgpwYWdlX3Rva2VuGAIgASgJQgPgQQEiVwoUTGlzdEFjY291bnRzUmVzcG9uc2USJgoIYWNjb3VudHMYASADKAsyFC53ZWJob29rcy52MS5BY2NvdW50EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJAChNDcmVhdGVBcGlLZXlSZXF1ZXN0EikKB2FwaV9rZXkYASABKAsyEy53ZWJob29rcy52MS5BcGlLZXlCA+BBAiI9ChBHZXRBcGlLZXlSZXF1ZXN0EikKBG5hbWUYASABKAlCG+BBAvpBFQoTd2ViaG9va2QuZGV2L0FwaUtleSJbChJMaXN0QXBpS2V5c1JlcXVlc3QSFAoHYWNjb3VudBgBIAEoCUID4EEBEhYKCXBhZ2Vfc2l6ZRgCIAEoBUID4EEBEhcKCnBhZ2VfdG9rZW4YAyABKAlCA+BBASJVChNMaXN0QXBpS2V5c1Jlc3BvbnNlEiUKCGFwaV9rZXlzGAEgAygLMhMud2ViaG9va3MudjEuQXBpS2V5EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJAChNSZXZva2VBcGlLZXlSZXF1ZXN0EikKBG5hbWUYASABKAlCG+BBAvpBFQoTd2ViaG9va2QuZGV2L0FwaUtleSJVChpDcmVhdGVQb3J0YWxTZXNzaW9uUmVxdWVzdBI3Cg5wb3J0YWxfc2Vzc2lvbhgBIAEoCzIaLndlYmhvb2tzLnYxLlBvcnRhbFNlc3Npb25CA+BBAiJOChpSZXZva2VQb3J0YWxTZXNzaW9uUmVxdWVzdBIwCgRuYW1lGAEgASgJQiLgQQL6QRwKGndlYmhvb2tkLmRldi9Qb3J0YWxTZXNzaW9uMvQHCgxBZG1pblNlcnZpY2USZwoNQ3JlYXRlQWNjb3VudBIhLndlYmhvb2tzLnYxLkNyZWF0ZUFjY291bnRSZXF1ZXN0GhQud2ViaG9va3MudjEuQWNjb3VudCIdgtPkkwIXOgdhY2NvdW50IgwvdjEvYWNjb3VudHMSYQoKR2V0QWNjb3VudBIeLndlYmhvb2tzLnYxLkdldEFjY291bnRSZXF1ZXN0GhQud2ViaG9va3MudjEuQWNjb3VudCIdgtPkkwIXEhUvdjEve25hbWU9YWNjb3VudHMvKn0SaQoMTGlzdEFjY291bnRzEiAud2ViaG9va3MudjEuTGlzdEFjY291bnRzUmVxdWVzdBohLndlYmhvb2tzLnYxLkxpc3RBY2NvdW50c1Jlc3BvbnNlIhSC0+STAg4SDC92MS9hY2NvdW50cxJjCgxDcmVhdGVBcGlLZXkSIC53ZWJob29rcy52MS5DcmVhdGVBcGlLZXlSZXF1ZXN0GhMud2ViaG9va3MudjEuQXBpS2V5IhyC0+STAhY6B2FwaV9rZXkiCy92MS9hcGlLZXlzEl0KCUdldEFwaUtleRIdLndlYmhvb2tzLnYxLkdldEFwaUtleVJlcXVlc3QaEy53ZWJob29rcy52MS5BcGlLZXkiHILT5JMCFhIUL3YxL3tuYW1lPWFwaUtleXMvKn0SZQoLTGlzdEFwaUtleXMSHy53ZWJob29rcy52MS5MaXN0QXBpS2V5c1JlcXVlc3QaIC53ZWJob29rcy52MS5MaXN0QXBpS2V5c1Jlc3BvbnNlIhOC0+STAg0SCy92MS9hcGlLZXlzEm0KDFJldm9rZUFwaUtleRIgLndlYmhvb2tzLnYxLlJldm9rZUFwaUtleVJlcXVlc3QaEy53ZWJob29rcy52MS5BcGlLZXkiJoLT5JMCIDoBKiIbL3YxL3tuYW1lPWFwaUtleXMvKn06cmV2b2tlEoYBChNDcmVhdGVQb3J0YWxTZXNzaW9uEicud2ViaG9va3MudjEuQ3JlYXRlUG9ydGFsU2Vzc2lvblJlcXVlc3QaGi53ZWJob29rcy52MS5Qb3J0YWxTZXNzaW9uIiqC0+STAiQ6DnBvcnRhbF9zZXNzaW9uIhIvdjEvcG9ydGFsU2Vzc2lvbnMSiQEKE1Jldm9rZVBvcnRhbFNlc3Npb24SJy53ZWJob29rcy52MS5SZXZva2VQb3J0YWxTZXNzaW9uUmVxdWVzdBoaLndlYmhvb2tzLnYxLlBvcnRhbFNlc3Npb24iLYLT5JMCJzoBKiIiL3YxL3tuYW1lPXBvcnRhbFNlc3Npb25zLyp9OnJldm9rZUI5WjdnaXRodWIuY29tL3dlYmhvb2tkL3dlYmhvb2tkL2dlbi93ZWJob29rcy92MTt3ZWJob29rc3YxYgZwcm90bzM", [file_google_api_annotations, file_google_api_field_behavior, file_google_api_resource, file_webhooks_v1_resources]);
 
 /**
  * Request of CreateAccount.
@@ -243,6 +243,48 @@ export const RevokeApiKeyRequestSchema: GenMessage<RevokeApiKeyRequest> = /*@__P
   messageDesc(file_webhooks_v1_admin_service, 8);
 
 /**
+ * Request of CreatePortalSession.
+ *
+ * @generated from message webhooks.v1.CreatePortalSessionRequest
+ */
+export type CreatePortalSessionRequest = Message<"webhooks.v1.CreatePortalSessionRequest"> & {
+  /**
+   * The session to create: `account` is required, `ttl` optional.
+   *
+   * @generated from field: webhooks.v1.PortalSession portal_session = 1;
+   */
+  portalSession?: PortalSession | undefined;
+};
+
+/**
+ * Describes the message webhooks.v1.CreatePortalSessionRequest.
+ * Use `create(CreatePortalSessionRequestSchema)` to create a new message.
+ */
+export const CreatePortalSessionRequestSchema: GenMessage<CreatePortalSessionRequest> = /*@__PURE__*/
+  messageDesc(file_webhooks_v1_admin_service, 9);
+
+/**
+ * Request of RevokePortalSession.
+ *
+ * @generated from message webhooks.v1.RevokePortalSessionRequest
+ */
+export type RevokePortalSessionRequest = Message<"webhooks.v1.RevokePortalSessionRequest"> & {
+  /**
+   * `portalSessions/{session_id}`.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+};
+
+/**
+ * Describes the message webhooks.v1.RevokePortalSessionRequest.
+ * Use `create(RevokePortalSessionRequestSchema)` to create a new message.
+ */
+export const RevokePortalSessionRequestSchema: GenMessage<RevokePortalSessionRequest> = /*@__PURE__*/
+  messageDesc(file_webhooks_v1_admin_service, 10);
+
+/**
  * AdminService manages accounts and API keys. It is for the platform's own
  * services and operators: every call needs an internal key, and customer keys
  * get PERMISSION_DENIED.
@@ -321,6 +363,28 @@ export const AdminService: GenService<{
     methodKind: "unary";
     input: typeof RevokeApiKeyRequestSchema;
     output: typeof ApiKeySchema;
+  },
+  /**
+   * Creates a portal session for an account: a short-lived token that signs
+   * its customer into the dashboard, and the dashboard's URL carrying it.
+   *
+   * @generated from rpc webhooks.v1.AdminService.CreatePortalSession
+   */
+  createPortalSession: {
+    methodKind: "unary";
+    input: typeof CreatePortalSessionRequestSchema;
+    output: typeof PortalSessionSchema;
+  },
+  /**
+   * Revokes a portal session: from now on its token gets UNAUTHENTICATED.
+   * Revoking is final and idempotent.
+   *
+   * @generated from rpc webhooks.v1.AdminService.RevokePortalSession
+   */
+  revokePortalSession: {
+    methodKind: "unary";
+    input: typeof RevokePortalSessionRequestSchema;
+    output: typeof PortalSessionSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_webhooks_v1_admin_service, 0);

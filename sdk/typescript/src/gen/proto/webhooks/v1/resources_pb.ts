@@ -14,7 +14,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file webhooks/v1/resources.proto.
  */
 export const file_webhooks_v1_resources: GenFile = /*@__PURE__*/
-  fileDesc("Cht3ZWJob29rcy92MS9yZXNvdXJjZXMucHJvdG8SC3dlYmhvb2tzLnYxIscBCglFdmVudFR5cGUSEQoEbmFtZRgBIAEoCUID4EEIEhEKBHR5cGUYAiABKAlCA+BBAxIYCgtkZXNjcmlwdGlvbhgDIAEoCUID4EEDEi0KB2V4YW1wbGUYBCABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0QgPgQQM6S+pBSAoWd2ViaG9va2QuZGV2L0V2ZW50VHlwZRIXZXZlbnRUeXBlcy97ZXZlbnRfdHlwZX0qCmV2ZW50VHlwZXMyCWV2ZW50VHlwZSLmBQoIRW5kcG9pbnQSEQoEbmFtZRgBIAEoCUID4EEIEhQKB2FjY291bnQYAiABKAlCA+BBAxIQCgN1cmwYAyABKAlCA+BBAhIYCgtkZXNjcmlwdGlvbhgEIAEoCUID4EEBEhgKC2V2ZW50X3R5cGVzGAUgAygJQgPgQQISOAoHaGVhZGVycxgGIAMoCzIiLndlYmhvb2tzLnYxLkVuZHBvaW50LkhlYWRlcnNFbnRyeUID4EEBEi8KBXN0YXRlGAcgASgOMhsud2ViaG9va3MudjEuRW5kcG9pbnQuU3RhdGVCA+BBAxIcCg9kaXNhYmxlZF9yZWFzb24YCCABKAlCA+BBAxIYCgZzZWNyZXQYCSABKAlCA+BBA0gAiAEBEjQKC2NyZWF0ZV90aW1lGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEID4EEDEjQKC3VwZGF0ZV90aW1lGAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEID4EEDEjUKDGRpc2FibGVfdGltZRgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCA+BBAxI7ChJmYWlsaW5nX3NpbmNlX3RpbWUYDSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQgPgQQMSEQoEZXRhZxgOIAEoCUID4EEBEhgKC2RldmVsb3BtZW50GBQgASgIQgPgQQMaLgoMSGVhZGVyc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiOQoFU3RhdGUSFQoRU1RBVEVfVU5TUEVDSUZJRUQQABILCgdFTkFCTEVEEAESDAoIRElTQUJMRUQQAjpF6kFCChV3ZWJob29rZC5kZXYvRW5kcG9pbnQSFGVuZHBvaW50cy97ZW5kcG9pbnR9KgllbmRwb2ludHMyCGVuZHBvaW50QgkKB19zZWNyZXQi/AEKDkVuZHBvaW50U2VjcmV0EhEKBG5hbWUYASABKAlCA+BBCBITCgZzZWNyZXQYAiABKAlCA+BBAxIcCg9wcmV2aW91c19zZWNyZXQYAyABKAlCA+BBAxJEChtwcmV2aW91c19zZWNyZXRfZXhwaXJlX3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQgPgQQM6XupBWwobd2ViaG9va2QuZGV2L0VuZHBvaW50U2VjcmV0EhtlbmRwb2ludHMve2VuZHBvaW50fS9zZWNyZXQqD2VuZHBvaW50U2VjcmV0czIOZW5kcG9pbnRTZWNyZXQijgIKBUV2ZW50EhEKBG5hbWUYASABKAlCA+BBCBIUCgdhY2NvdW50GAIgASgJQgPgQQMSEQoEdHlwZRgDIAEoCUID4EECEioKBGRhdGEYBCABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0QgPgQQISHAoPaWRlbXBvdGVuY3lfa2V5GAUgASgJQgPgQQMSEQoEdGVzdBgGIAEoCEID4EEDEjQKC2NyZWF0ZV90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEID4EEDOjbqQTMKEndlYmhvb2tkLmRldi9FdmVudBIOZXZlbnRzL3tldmVudH0qBmV2ZW50czIFZXZlbnQiggUKCERlbGl2ZXJ5EhEKBG5hbWUYASABKAlCA+BBCBIUCgdhY2NvdW50GAIgASgJQgPgQQMSEgoFZXZlbnQYAyABKAlCA+BBAxIVCghlbmRwb2ludBgEIAEoCUID4EEDEhcKCmV2ZW50X3R5cGUYBSABKAlCA+BBAxIxCgZzdGF0dXMYBiABKA4yHC53ZWJob29rcy52MS5EZWxpdmVyeS5TdGF0dXNCA+BBAxIaCg1hdHRlbXB0X2NvdW50GAcgASgFQgPgQQMSOgoRbmV4dF9hdHRlbXB0X3RpbWUYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQgPgQQMSFwoKbGFzdF9lcnJvchgJIAEoCUID4EEDEiYKGWxhc3RfcmVzcG9uc2Vfc3RhdHVzX2NvZGUYCiABKAVCA+BBAxI0CgtjcmVhdGVfdGltZRgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCA+BBAxI0Cgt1cGRhdGVfdGltZRgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCA+BBAxIrCghhdHRlbXB0cxgNIAMoCzIULndlYmhvb2tzLnYxLkF0dGVtcHRCA+BBAxIRCgRib2R5GA4gASgJQgPgQQMiSAoGU3RhdHVzEhYKElNUQVRVU19VTlNQRUNJRklFRBAAEgsKB1BFTkRJTkcQARINCglTVUNDRUVERUQQAhIKCgZGQUlMRUQQAzpH6kFEChV3ZWJob29rZC5kZXYvRGVsaXZlcnkSFWRlbGl2ZXJpZXMve2RlbGl2ZXJ5fSoKZGVsaXZlcmllczIIZGVsaXZlcnki9wIKB0F0dGVtcHQSDwoCaWQYASABKAlCA+BBAxITCgZudW1iZXIYAiABKAVCA+BBAxIyCgd0cmlnZ2VyGAMgASgOMhwud2ViaG9va3MudjEuQXR0ZW1wdC5UcmlnZ2VyQgPgQQMSMwoKc3RhcnRfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCA+BBAxIwCghkdXJhdGlvbhgFIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbkID4EEDEiEKFHJlc3BvbnNlX3N0YXR1c19jb2RlGAYgASgFQgPgQQMSGgoNcmVzcG9uc2VfYm9keRgHIAEoCUID4EEDEhoKDWVycm9yX21lc3NhZ2UYCCABKAlCA+BBAyJQCgdUcmlnZ2VyEhcKE1RSSUdHRVJfVU5TUEVDSUZJRUQQABILCgdJTklUSUFMEAESCQoFUkVUUlkQAhIKCgZNQU5VQUwQAxIICgRURVNUEAQirwEKB0FjY291bnQSEQoEbmFtZRgBIAEoCUID4EEIEhkKDGRpc3BsYXlfbmFtZRgCIAEoCUID4EECEjQKC2NyZWF0ZV90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEID4EEDOkDqQT0KFHdlYmhvb2tkLmRldi9BY2NvdW50EhJhY2NvdW50cy97YWNjb3VudH0qCGFjY291bnRzMgdhY2NvdW50IrACCgZBcGlLZXkSEQoEbmFtZRgBIAEoCUID4EEIEhQKB2FjY291bnQYAiABKAlCA+BBBRIVCghpbnRlcm5hbBgDIAEoCEID4EEFEhkKDGRpc3BsYXlfbmFtZRgEIAEoCUID4EEBEhcKBXRva2VuGAUgASgJQgPgQQNIAIgBARI0CgtjcmVhdGVfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCA+BBAxI0CgtyZXZva2VfdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCA+BBAzo86kE5ChN3ZWJob29rZC5kZXYvQXBpS2V5EhFhcGlLZXlzL3thcGlfa2V5fSoHYXBpS2V5czIGYXBpS2V5QggKBl90b2tlbkI5WjdnaXRodWIuY29tL3dlYmhvb2tkL3dlYmhvb2tkL2dlbi93ZWJob29rcy92MTt3ZWJob29rc3YxYgZwcm90bzM", [file_google_api_field_behavior, file_google_api_resource, file_google_protobuf_duration, file_google_protobuf_struct, file_google_protobuf_timestamp]);
+  fileDesc("Cht3ZWJob29rcy92MS9yZXNvdXJjZXMucHJvdG8SC3dlYmhvb2tzLnYxIscBCglFdmVudFR5cGUSEQoEbmFtZRgBIAEoCUID4EEIEhEKBHR5cGUYAiABKAlCA+BBAxIYCgtkZXNjcmlwdGlvbhgDIAEoCUID4EEDEi0KB2V4YW1wbGUYBCABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0QgPgQQM6S+pBSAoWd2ViaG9va2QuZGV2L0V2ZW50VHlwZRIXZXZlbnRUeXBlcy97ZXZlbnRfdHlwZX0qCmV2ZW50VHlwZXMyCWV2ZW50VHlwZSKWBgoIRW5kcG9pbnQSEQoEbmFtZRgBIAEoCUID4EEIEhQKB2FjY291bnQYAiABKAlCA+BBAxIQCgN1cmwYAyABKAlCA+BBAhIYCgtkZXNjcmlwdGlvbhgEIAEoCUID4EEBEhgKC2V2ZW50X3R5cGVzGAUgAygJQgPgQQISOAoHaGVhZGVycxgGIAMoCzIiLndlYmhvb2tzLnYxLkVuZHBvaW50LkhlYWRlcnNFbnRyeUID4EEBEi8KBXN0YXRlGAcgASgOMhsud2ViaG9va3MudjEuRW5kcG9pbnQuU3RhdGVCA+BBAxIcCg9kaXNhYmxlZF9yZWFzb24YCCABKAlCA+BBAxIYCgZzZWNyZXQYCSABKAlCA+BBA0gAiAEBEjQKC2NyZWF0ZV90aW1lGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEID4EEDEjQKC3VwZGF0ZV90aW1lGAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEID4EEDEjUKDGRpc2FibGVfdGltZRgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCA+BBAxI7ChJmYWlsaW5nX3NpbmNlX3RpbWUYDSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQgPgQQMSEQoEZXRhZxgOIAEoCUID4EEBEhgKC2RldmVsb3BtZW50GBQgASgIQgPgQQMSLgoFc3RhdHMYFSABKAsyGi53ZWJob29rcy52MS5FbmRwb2ludFN0YXRzQgPgQQMaLgoMSGVhZGVyc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiOQoFU3RhdGUSFQoRU1RBVEVfVU5TUEVDSUZJRUQQABILCgdFTkFCTEVEEAESDAoIRElTQUJMRUQQAjpF6kFCChV3ZWJob29rZC5kZXYvRW5kcG9pbnQSFGVuZHBvaW50cy97ZW5kcG9pbnR9KgllbmRwb2ludHMyCGVuZHBvaW50QgkKB19zZWNyZXQilwEKDUVuZHBvaW50U3RhdHMSGgoNc3VjY2VlZGVkXzI0aBgBIAEoA0ID4EEDEhcKCmZhaWxlZF8yNGgYAiABKANCA+BBAxIXCgpsYXN0X2Vycm9yGAMgASgJQgPgQQMSOAoPbGFzdF9lcnJvcl90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEID4EEDIvwBCg5FbmRwb2ludFNlY3JldBIRCgRuYW1lGAEgASgJQgPgQQgSEwoGc2VjcmV0GAIgASgJQgPgQQMSHAoPcHJldmlvdXNfc2VjcmV0GAMgASgJQgPgQQMSRAobcHJldmlvdXNfc2VjcmV0X2V4cGlyZV90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEID4EEDOl7qQVsKG3dlYmhvb2tkLmRldi9FbmRwb2ludFNlY3JldBIbZW5kcG9pbnRzL3tlbmRwb2ludH0vc2VjcmV0Kg9lbmRwb2ludFNlY3JldHMyDmVuZHBvaW50U2VjcmV0Io4CCgVFdmVudBIRCgRuYW1lGAEgASgJQgPgQQgSFAoHYWNjb3VudBgCIAEoCUID4EEDEhEKBHR5cGUYAyABKAlCA+BBAhIqCgRkYXRhGAQgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdEID4EECEhwKD2lkZW1wb3RlbmN5X2tleRgFIAEoCUID4EEDEhEKBHRlc3QYBiABKAhCA+BBAxI0CgtjcmVhdGVfdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCA+BBAzo26kEzChJ3ZWJob29rZC5kZXYvRXZlbnQSDmV2ZW50cy97ZXZlbnR9KgZldmVudHMyBWV2ZW50IoIFCghEZWxpdmVyeRIRCgRuYW1lGAEgASgJQgPgQQgSFAoHYWNjb3VudBgCIAEoCUID4EEDEhIKBWV2ZW50GAMgASgJQgPgQQMSFQoIZW5kcG9pbnQYBCABKAlCA+BBAxIXCgpldmVudF90eXBlGAUgASgJQgPgQQMSMQoGc3RhdHVzGAYgASgOMhwud2ViaG9va3MudjEuRGVsaXZlcnkuU3RhdHVzQgPgQQMSGgoNYXR0ZW1wdF9jb3VudBgHIAEoBUID4EEDEjoKEW5leHRfYXR0ZW1wdF90aW1lGAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEID4EEDEhcKCmxhc3RfZXJyb3IYCSABKAlCA+BBAxImChlsYXN0X3Jlc3BvbnNlX3N0YXR1c19jb2RlGAogASgFQgPgQQMSNAoLY3JlYXRlX3RpbWUYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQgPgQQMSNAoLdXBkYXRlX3RpbWUYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQgPgQQMSKwoIYXR0ZW1wdHMYDSADKAsyFC53ZWJob29rcy52MS5BdHRlbXB0QgPgQQMSEQoEYm9keRgOIAEoCUID4EEDIkgKBlN0YXR1cxIWChJTVEFUVVNfVU5TUEVDSUZJRUQQABILCgdQRU5ESU5HEAESDQoJU1VDQ0VFREVEEAISCgoGRkFJTEVEEAM6R+pBRAoVd2ViaG9va2QuZGV2L0RlbGl2ZXJ5EhVkZWxpdmVyaWVzL3tkZWxpdmVyeX0qCmRlbGl2ZXJpZXMyCGRlbGl2ZXJ5IvcCCgdBdHRlbXB0Eg8KAmlkGAEgASgJQgPgQQMSEwoGbnVtYmVyGAIgASgFQgPgQQMSMgoHdHJpZ2dlchgDIAEoDjIcLndlYmhvb2tzLnYxLkF0dGVtcHQuVHJpZ2dlckID4EEDEjMKCnN0YXJ0X3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQgPgQQMSMAoIZHVyYXRpb24YBSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb25CA+BBAxIhChRyZXNwb25zZV9zdGF0dXNfY29kZRgGIAEoBUID4EEDEhoKDXJlc3BvbnNlX2JvZHkYByABKAlCA+BBAxIaCg1lcnJvcl9tZXNzYWdlGAggASgJQgPgQQMiUAoHVHJpZ2dlchIXChNUUklHR0VSX1VOU1BFQ0lGSUVEEAASCwoHSU5JVElBTBABEgkKBVJFVFJZEAISCgoGTUFOVUFMEAMSCAoEVEVTVBAEIq8BCgdBY2NvdW50EhEKBG5hbWUYASABKAlCA+BBCBIZCgxkaXNwbGF5X25hbWUYAiABKAlCA+BBAhI0CgtjcmVhdGVfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCA+BBAzpA6kE9ChR3ZWJob29rZC5kZXYvQWNjb3VudBISYWNjb3VudHMve2FjY291bnR9KghhY2NvdW50czIHYWNjb3VudCKwAgoGQXBpS2V5EhEKBG5hbWUYASABKAlCA+BBCBIUCgdhY2NvdW50GAIgASgJQgPgQQUSFQoIaW50ZXJuYWwYAyABKAhCA+BBBRIZCgxkaXNwbGF5X25hbWUYBCABKAlCA+BBARIXCgV0b2tlbhgFIAEoCUID4EEDSACIAQESNAoLY3JlYXRlX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQgPgQQMSNAoLcmV2b2tlX3RpbWUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQgPgQQM6POpBOQoTd2ViaG9va2QuZGV2L0FwaUtleRIRYXBpS2V5cy97YXBpX2tleX0qB2FwaUtleXMyBmFwaUtleUIICgZfdG9rZW4inQMKDVBvcnRhbFNlc3Npb24SEQoEbmFtZRgBIAEoCUID4EEIEhQKB2FjY291bnQYAiABKAlCA+BBAhIrCgN0dGwYAyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb25CA+BBBBIXCgV0b2tlbhgEIAEoCUID4EEDSACIAQESEAoDdXJsGAUgASgJQgPgQQMSNAoLY3JlYXRlX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQgPgQQMSNAoLZXhwaXJlX3RpbWUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQgPgQQMSNAoLcmV2b2tlX3RpbWUYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQgPgQQM6X+pBXAoad2ViaG9va2QuZGV2L1BvcnRhbFNlc3Npb24SH3BvcnRhbFNlc3Npb25zL3twb3J0YWxfc2Vzc2lvbn0qDnBvcnRhbFNlc3Npb25zMg1wb3J0YWxTZXNzaW9uQggKBl90b2tlbkI5WjdnaXRodWIuY29tL3dlYmhvb2tkL3dlYmhvb2tkL2dlbi93ZWJob29rcy92MTt3ZWJob29rc3YxYgZwcm90bzM", [file_google_api_field_behavior, file_google_api_resource, file_google_protobuf_duration, file_google_protobuf_struct, file_google_protobuf_timestamp]);
 
 /**
  * An event type is an entry of the catalog of events you can subscribe an
@@ -196,6 +196,14 @@ export type Endpoint = Message<"webhooks.v1.Endpoint"> & {
    * @generated from field: bool development = 20;
    */
   development: boolean;
+
+  /**
+   * The endpoint's health at a glance, in every answer that carries the
+   * endpoint.
+   *
+   * @generated from field: webhooks.v1.EndpointStats stats = 21;
+   */
+  stats?: EndpointStats | undefined;
 };
 
 /**
@@ -241,6 +249,51 @@ export const Endpoint_StateSchema: GenEnum<Endpoint_State> = /*@__PURE__*/
   enumDesc(file_webhooks_v1_resources, 1, 0);
 
 /**
+ * How an endpoint's deliveries fared recently.
+ *
+ * @generated from message webhooks.v1.EndpointStats
+ */
+export type EndpointStats = Message<"webhooks.v1.EndpointStats"> & {
+  /**
+   * Deliveries that succeeded in the 24 hours before the call.
+   *
+   * @generated from field: int64 succeeded_24h = 1;
+   */
+  succeeded24h: bigint;
+
+  /**
+   * Deliveries that failed for good (retries exhausted, or the endpoint
+   * answered 410 Gone or was disabled) in the 24 hours before the call.
+   *
+   * @generated from field: int64 failed_24h = 2;
+   */
+  failed24h: bigint;
+
+  /**
+   * The error of the endpoint's most recent failed attempt among its
+   * failed deliveries and those still being retried; empty when there is
+   * none.
+   *
+   * @generated from field: string last_error = 3;
+   */
+  lastError: string;
+
+  /**
+   * When the delivery carrying `last_error` was last attempted.
+   *
+   * @generated from field: google.protobuf.Timestamp last_error_time = 4;
+   */
+  lastErrorTime?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message webhooks.v1.EndpointStats.
+ * Use `create(EndpointStatsSchema)` to create a new message.
+ */
+export const EndpointStatsSchema: GenMessage<EndpointStats> = /*@__PURE__*/
+  messageDesc(file_webhooks_v1_resources, 2);
+
+/**
  * The signing secret of an endpoint. Verify the `X-Webhook-Signature` header
  * with HMAC-SHA256 keyed with the secret's text (as the webhooks guide shows),
  * or the `webhook-signature` header with any Standard Webhooks library.
@@ -284,7 +337,7 @@ export type EndpointSecret = Message<"webhooks.v1.EndpointSecret"> & {
  * Use `create(EndpointSecretSchema)` to create a new message.
  */
 export const EndpointSecretSchema: GenMessage<EndpointSecret> = /*@__PURE__*/
-  messageDesc(file_webhooks_v1_resources, 2);
+  messageDesc(file_webhooks_v1_resources, 3);
 
 /**
  * An event is something that happened on the platform. Its JSON form is the
@@ -351,7 +404,7 @@ export type Event = Message<"webhooks.v1.Event"> & {
  * Use `create(EventSchema)` to create a new message.
  */
 export const EventSchema: GenMessage<Event> = /*@__PURE__*/
-  messageDesc(file_webhooks_v1_resources, 3);
+  messageDesc(file_webhooks_v1_resources, 4);
 
 /**
  * A delivery is the sending of one event to one endpoint. It is attempted
@@ -469,7 +522,7 @@ export type Delivery = Message<"webhooks.v1.Delivery"> & {
  * Use `create(DeliverySchema)` to create a new message.
  */
 export const DeliverySchema: GenMessage<Delivery> = /*@__PURE__*/
-  messageDesc(file_webhooks_v1_resources, 4);
+  messageDesc(file_webhooks_v1_resources, 5);
 
 /**
  * Where a delivery stands.
@@ -511,7 +564,7 @@ export enum Delivery_Status {
  * Describes the enum webhooks.v1.Delivery.Status.
  */
 export const Delivery_StatusSchema: GenEnum<Delivery_Status> = /*@__PURE__*/
-  enumDesc(file_webhooks_v1_resources, 4, 0);
+  enumDesc(file_webhooks_v1_resources, 5, 0);
 
 /**
  * An attempt is one HTTP request made for a delivery and what came of it.
@@ -582,7 +635,7 @@ export type Attempt = Message<"webhooks.v1.Attempt"> & {
  * Use `create(AttemptSchema)` to create a new message.
  */
 export const AttemptSchema: GenMessage<Attempt> = /*@__PURE__*/
-  messageDesc(file_webhooks_v1_resources, 5);
+  messageDesc(file_webhooks_v1_resources, 6);
 
 /**
  * Why the attempt was made.
@@ -630,7 +683,7 @@ export enum Attempt_Trigger {
  * Describes the enum webhooks.v1.Attempt.Trigger.
  */
 export const Attempt_TriggerSchema: GenEnum<Attempt_Trigger> = /*@__PURE__*/
-  enumDesc(file_webhooks_v1_resources, 5, 0);
+  enumDesc(file_webhooks_v1_resources, 6, 0);
 
 /**
  * An account is a customer of the platform. Endpoints, events and deliveries
@@ -666,7 +719,7 @@ export type Account = Message<"webhooks.v1.Account"> & {
  * Use `create(AccountSchema)` to create a new message.
  */
 export const AccountSchema: GenMessage<Account> = /*@__PURE__*/
-  messageDesc(file_webhooks_v1_resources, 6);
+  messageDesc(file_webhooks_v1_resources, 7);
 
 /**
  * An API key authenticates calls as `Authorization: Bearer <token>`. A
@@ -733,5 +786,85 @@ export type ApiKey = Message<"webhooks.v1.ApiKey"> & {
  * Use `create(ApiKeySchema)` to create a new message.
  */
 export const ApiKeySchema: GenMessage<ApiKey> = /*@__PURE__*/
-  messageDesc(file_webhooks_v1_resources, 7);
+  messageDesc(file_webhooks_v1_resources, 8);
+
+/**
+ * A portal session lets one account's customer into the dashboard without an
+ * API key, for a short time: the platform creates it (CreatePortalSession)
+ * and sends its customer to `url`. Its token can do what the dashboard does
+ * (endpoints, test events, events and delivery history, retries, recovery,
+ * secrets) and nothing else: no API keys, no admin calls, no publishing.
+ *
+ * @generated from message webhooks.v1.PortalSession
+ */
+export type PortalSession = Message<"webhooks.v1.PortalSession"> & {
+  /**
+   * Resource name, `portalSessions/{session_id}`.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * The account the session acts for, `accounts/{account_id}`.
+   *
+   * @generated from field: string account = 2;
+   */
+  account: string;
+
+  /**
+   * How long the session lasts from its creation: one hour when unset, at
+   * least one second, at most the operator's bound
+   * (`--portal-session-max-ttl`, 24 hours by default).
+   *
+   * @generated from field: google.protobuf.Duration ttl = 3;
+   */
+  ttl?: Duration | undefined;
+
+  /**
+   * The bearer token, `whps_…`. Returned only by CreatePortalSession:
+   * webhookd stores a hash of it and cannot show it again.
+   *
+   * @generated from field: optional string token = 4;
+   */
+  token?: string | undefined;
+
+  /**
+   * The dashboard's address signed in with the token, carried in the URL
+   * fragment (`#portal=…`) so that it never reaches a server's logs.
+   * Returned only by CreatePortalSession.
+   *
+   * @generated from field: string url = 5;
+   */
+  url: string;
+
+  /**
+   * When the session was created.
+   *
+   * @generated from field: google.protobuf.Timestamp create_time = 6;
+   */
+  createTime?: Timestamp | undefined;
+
+  /**
+   * When the session ends by itself.
+   *
+   * @generated from field: google.protobuf.Timestamp expire_time = 7;
+   */
+  expireTime?: Timestamp | undefined;
+
+  /**
+   * When the session was revoked (sign-out, or RevokePortalSession); unset
+   * while it is active.
+   *
+   * @generated from field: google.protobuf.Timestamp revoke_time = 8;
+   */
+  revokeTime?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message webhooks.v1.PortalSession.
+ * Use `create(PortalSessionSchema)` to create a new message.
+ */
+export const PortalSessionSchema: GenMessage<PortalSession> = /*@__PURE__*/
+  messageDesc(file_webhooks_v1_resources, 9);
 
