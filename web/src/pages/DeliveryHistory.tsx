@@ -4,7 +4,7 @@ import { useState } from 'preact/hooks';
 import { api, id, unwrap, type DeliveryStatus as Status } from '../api/client';
 import { Empty, ErrorBanner, Loading, Time, useResource } from '../components';
 import { Link } from '../router';
-import { DeliveryStatus } from './parts';
+import { DeliveryStatus, Pager } from './parts';
 
 // toRFC3339 turns a datetime-local value (local time) into the API's UTC form.
 function toRFC3339(local: string): string | undefined {
@@ -181,20 +181,7 @@ export function DeliveryHistory({ endpoint, eventTypes }: { endpoint: string; ev
           </table>
         </div>
       )}
-      <nav class="pager" aria-label="Delivery history pages">
-        <button type="button" class="button-small button-quiet" disabled={page === 0} onClick={() => setTokens(tokens.slice(0, -1))}>
-          Previous page
-        </button>
-        <span class="muted">Page {page + 1}</span>
-        <button
-          type="button"
-          class="button-small button-quiet"
-          disabled={!r.data?.nextPageToken}
-          onClick={() => setTokens([...tokens, r.data?.nextPageToken ?? ''])}
-        >
-          Next page
-        </button>
-      </nav>
+      <Pager label="Delivery history pages" tokens={tokens} setTokens={setTokens} nextPageToken={r.data?.nextPageToken} />
     </section>
   );
 }

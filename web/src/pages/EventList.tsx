@@ -3,6 +3,7 @@ import { useState } from 'preact/hooks';
 import { api, id, unwrap } from '../api/client';
 import { Empty, ErrorBanner, Loading, Time, useResource } from '../components';
 import { Link } from '../router';
+import { Pager } from './parts';
 
 export function EventList() {
   const catalog = useResource(() => unwrap(api.GET('/v1/eventTypes')), [], 0);
@@ -81,20 +82,7 @@ export function EventList() {
           </table>
         </div>
       )}
-      <nav class="pager" aria-label="Event pages">
-        <button type="button" class="button-small button-quiet" disabled={page === 0} onClick={() => setTokens(tokens.slice(0, -1))}>
-          Previous page
-        </button>
-        <span class="muted">Page {page + 1}</span>
-        <button
-          type="button"
-          class="button-small button-quiet"
-          disabled={!r.data?.nextPageToken}
-          onClick={() => setTokens([...tokens, r.data?.nextPageToken ?? ''])}
-        >
-          Next page
-        </button>
-      </nav>
+      <Pager label="Event pages" tokens={tokens} setTokens={setTokens} nextPageToken={r.data?.nextPageToken} />
     </section>
   );
 }

@@ -78,3 +78,32 @@ function verifyWebhookSignature(req, res, next) {
     res.status(401).send('Invalid signature');
   }
 }`;
+
+/**
+ * Pager moves through a list's pages with its page tokens: tokens holds the
+ * token of every page up to the one shown ('' for the first).
+ */
+export function Pager({ label, tokens, setTokens, nextPageToken }: {
+  label: string;
+  tokens: string[];
+  setTokens: (tokens: string[]) => void;
+  nextPageToken: string | undefined;
+}) {
+  const page = tokens.length - 1;
+  return (
+    <nav class="pager" aria-label={label}>
+      <button type="button" class="button-small button-quiet" disabled={page === 0} onClick={() => setTokens(tokens.slice(0, -1))}>
+        Previous page
+      </button>
+      <span class="muted">Page {page + 1}</span>
+      <button
+        type="button"
+        class="button-small button-quiet"
+        disabled={!nextPageToken}
+        onClick={() => setTokens([...tokens, nextPageToken ?? ''])}
+      >
+        Next page
+      </button>
+    </nav>
+  );
+}
