@@ -13,7 +13,7 @@ import (
 	"github.com/webhookd/webhookd/internal/guidereceiver"
 )
 
-// TestListenAndTriggerToTheGuidesReceiver is the README's local development
+// TestListenAndTriggerToTheGuidesReceiver is docs/receiving-webhooks.md's local development
 // flow, as a newcomer runs it: with a customer key, `webhookctl listen
 // --print-secret` gives the secret the local server starts with, `webhookctl
 // listen --forward-to` replays the development endpoint's deliveries to the

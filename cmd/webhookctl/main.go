@@ -1,6 +1,6 @@
 // Command webhookctl is the command line of webhookd: every resource of the
 // API from a terminal, test events, and a request verifier. The commands
-// live in internal/cli; see the README's webhookctl section.
+// live in internal/cli; see docs/webhookctl.md.
 package main
 
 import (
