@@ -16,28 +16,38 @@ import (
 // repoRoot is the repository's root, seen from this package's directory.
 const repoRoot = ".."
 
-// TestLinksResolve checks every relative link and image of README.md,
-// CONTRIBUTING.md and docs/ (docs/cli included): the file or directory it
-// names exists, and its #anchor, if any, is a heading of the Markdown file
-// it points to, as GitHub makes anchors from headings.
+// TestLinksResolve checks every relative link and image of the
+// repository's Markdown: README.md, CONTRIBUTING.md, docs/ (docs/cli
+// included) and the READMEs of the SDKs, the dashboard and third_party,
+// which link into docs/. The file or directory a link names exists, and its
+// #anchor, if any, is a heading of the Markdown file it points to, as
+// GitHub makes anchors from headings.
 func TestLinksResolve(t *testing.T) {
 	t.Parallel()
-	files := []string{"README.md", "CONTRIBUTING.md"}
-	err := filepath.WalkDir(filepath.Join(repoRoot, "docs"), func(p string, d fs.DirEntry, err error) error {
+	var files []string
+	err := fs.WalkDir(os.DirFS(repoRoot), ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		if !d.IsDir() && strings.HasSuffix(p, ".md") {
-			rel, err := filepath.Rel(repoRoot, p)
-			if err != nil {
-				return err
+		if d.IsDir() {
+			switch d.Name() {
+			case "node_modules", "testdata", ".git":
+				return fs.SkipDir
 			}
-			files = append(files, filepath.ToSlash(rel))
+			return nil
+		}
+		if strings.HasSuffix(p, ".md") {
+			files = append(files, p)
 		}
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, want := range []string{"README.md", "CONTRIBUTING.md", "docs/architecture.md", "docs/cli/webhookctl.md"} {
+		if !slices.Contains(files, want) {
+			t.Errorf("%s is not among the files checked", want)
+		}
 	}
 	problems, links, err := checkLinks(os.DirFS(repoRoot), files)
 	if err != nil {
