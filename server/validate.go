@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/webhookd/webhookd"
+	"github.com/webhookd/webhookd/egress"
 )
 
 // Limits on what customers may store. They keep rows small and requests to
@@ -89,17 +90,17 @@ func validateEndpointHost(field, host string) error {
 		}
 		return nil
 	}
-	if !webhookd.IsNonCanonicalIPv4(host) {
+	if !egress.IsNonCanonicalIPv4(host) {
 		return nil // a name, or a dotted-decimal IPv4 address
 	}
 	return webhookd.Invalid(field, "host %q is a number but not a dotted-decimal IPv4 address; "+
 		"write the address as four decimal parts (such as 192.0.2.10) or use a hostname", host)
 }
 
-// validateHeaders applies webhookd.CheckCustomHeaders, the rules the
+// validateHeaders applies egress.CheckCustomHeaders, the rules the
 // sender applies too, so that an accepted header is one that is sent.
 func validateHeaders(field string, headers map[string]string) error {
-	if err := webhookd.CheckCustomHeaders(headers); err != nil {
+	if err := egress.CheckCustomHeaders(headers); err != nil {
 		return webhookd.Invalid(field, "%s", err.Error())
 	}
 	return nil

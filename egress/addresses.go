@@ -1,4 +1,4 @@
-package worker
+package egress
 
 import (
 	"context"
@@ -189,6 +189,6 @@ func refusedReason(ip netip.Addr) string {
 	return ""
 }
 
-// nonCanonicalIPv4Reason is why webhookd.IsNonCanonicalIPv4 hosts are refused.
-const nonCanonicalIPv4Reason = "a numeric host must be a dotted-decimal IPv4 address such as 192.0.2.10 " +
+// NonCanonicalIPv4Reason is why IsNonCanonicalIPv4 hosts are refused.
+const NonCanonicalIPv4Reason = "a numeric host must be a dotted-decimal IPv4 address such as 192.0.2.10 " +
 	"(decimal, octal, hex and shortened forms are refused)"
