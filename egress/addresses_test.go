@@ -2,9 +2,11 @@ package egress_test
 
 import (
 	"errors"
+	"net"
 	"net/netip"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/webhookd/webhookd/egress"
 )
@@ -113,5 +115,36 @@ func TestRefusedAddressErrorMessage(t *testing.T) {
 	const want = "refused to connect to 127.0.0.1:80: loopback address (allow it with --allow-cidr)"
 	if err == nil || err.Error() != want {
 		t.Fatalf("error = %v, want %q", err, want)
+	}
+}
+
+// TestDialerAppliesThePolicy dials a live loopback listener through
+// Dialer: refused by the zero policy before connecting (the error is the
+// policy's own), reached once loopback is allowed. "localhost" makes the
+// policy judge what the name resolved to.
+func TestDialerAppliesThePolicy(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ln.Close() })
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	for _, host := range []string{"127.0.0.1", "localhost"} {
+		addr := net.JoinHostPort(host, port)
+		conn, err := egress.AddressPolicy{}.Dialer(5*time.Second, nil).DialContext(t.Context(), "tcp", addr)
+		var refused *egress.RefusedAddressError
+		if !errors.As(err, &refused) {
+			if conn != nil {
+				_ = conn.Close()
+			}
+			t.Fatalf("dial %s = %v, want a *RefusedAddressError", addr, err)
+		}
+		allow := egress.AddressPolicy{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}}
+		conn, err = allow.Dialer(5*time.Second, nil).DialContext(t.Context(), "tcp", addr)
+		if err != nil {
+			t.Fatalf("dial %s with loopback allowed: %v", addr, err)
+		}
+		_ = conn.Close()
 	}
 }

@@ -7,7 +7,7 @@ import (
 	"github.com/webhookd/webhookd/egress"
 )
 
-func TestCheckCustomHeaders(t *testing.T) {
+func TestCheckHeaders(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
 		name    string
@@ -37,7 +37,7 @@ func TestCheckCustomHeaders(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			err := egress.CheckCustomHeaders(tc.headers)
+			err := egress.CheckHeaders(tc.headers)
 			switch {
 			case tc.want == "" && err != nil:
 				t.Fatalf("refused: %v", err)
@@ -50,7 +50,7 @@ func TestCheckCustomHeaders(t *testing.T) {
 	for i := range egress.MaxCustomHeaders + 1 {
 		many["X-H"+strings.Repeat("a", i)] = "v"
 	}
-	if egress.CheckCustomHeaders(many) == nil {
+	if egress.CheckHeaders(many) == nil {
 		t.Error("accepted more than the header limit")
 	}
 }

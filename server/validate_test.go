@@ -117,7 +117,7 @@ func FuzzValidateEndpointURL(f *testing.F) {
 		switch {
 		case err != nil:
 			t.Fatalf("accepted unparsable %q: %v", raw, err)
-		case u.Scheme != "https" || u.Hostname() == "" || u.User != nil || len(raw) > maxURLBytes:
+		case u.Scheme != "https" || u.Hostname() == "" || u.User != nil || len(raw) > egress.MaxURLBytes:
 			t.Fatalf("accepted %q (scheme %q host %q user %v)", raw, u.Scheme, u.Hostname(), u.User)
 		}
 		// A host ending in a decimal label is an IPv4 address to browsers

@@ -233,13 +233,7 @@ func NewSender(cfg SenderConfig) (*Sender, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
-	policy := egress.AddressPolicy{Allow: cfg.AllowCIDRs}
-	dialer := &net.Dialer{
-		Timeout:        cfg.Timeout,
-		KeepAlive:      30 * time.Second,
-		ControlContext: policy.Control,
-		Resolver:       cfg.Resolver,
-	}
+	dialer := egress.AddressPolicy{Allow: cfg.AllowCIDRs}.Dialer(cfg.Timeout, cfg.Resolver)
 	transport := &http.Transport{
 		// Never a proxy: the SSRF guard checks the address we connect to,
 		// and through a proxy that would be the proxy's, not the receiver's.
@@ -518,7 +512,7 @@ func redirectMessage(resp *http.Response) string {
 }
 
 // setCustomHeaders adds an endpoint's custom headers to h by the rules the
-// API checks them with (egress.CheckCustomHeaders), for endpoints stored
+// API checks them with (egress.CheckHeaders), for endpoints stored
 // before those rules: reserved headers are left out, as they always were,
 // and a header net/http could not send, or two names that are one header,
 // fail the attempt with a message naming it rather than net/http's, or
@@ -528,7 +522,7 @@ func setCustomHeaders(h http.Header, custom map[string]string) string {
 		if egress.IsReservedHeader(name) {
 			continue
 		}
-		if err := egress.CheckCustomHeader(name, value); err != nil {
+		if err := egress.CheckHeader(name, value); err != nil {
 			return "custom header refused: " + err.Error() + "; correct the endpoint's headers"
 		}
 		key := textproto.CanonicalMIMEHeaderKey(name)
