@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/webhookd/webhookd"
+	"github.com/webhookd/webhookd/egress"
 )
 
 func TestValidateEndpointURL(t *testing.T) {
@@ -116,7 +117,7 @@ func FuzzValidateEndpointURL(f *testing.F) {
 		switch {
 		case err != nil:
 			t.Fatalf("accepted unparsable %q: %v", raw, err)
-		case u.Scheme != "https" || u.Hostname() == "" || u.User != nil || len(raw) > maxURLBytes:
+		case u.Scheme != "https" || u.Hostname() == "" || u.User != nil || len(raw) > egress.MaxURLBytes:
 			t.Fatalf("accepted %q (scheme %q host %q user %v)", raw, u.Scheme, u.Hostname(), u.User)
 		}
 		// A host ending in a decimal label is an IPv4 address to browsers
@@ -157,7 +158,7 @@ func TestValidateHeaders(t *testing.T) {
 		{map[string]string{"Proxy-Authorization": "Basic abc"}, false},
 		{map[string]string{"proxy-connection": "close"}, false},
 		{map[string]string{"Keep-Alive": "timeout=5"}, false},
-		{map[string]string{"X-Ok": strings.Repeat("v", webhookd.MaxCustomHeaderValueBytes+1)}, false},
+		{map[string]string{"X-Ok": strings.Repeat("v", egress.MaxCustomHeaderValueBytes+1)}, false},
 	}
 	for _, tc := range tests {
 		if err := validateHeaders("endpoint.headers", tc.headers); (err == nil) != tc.ok {
@@ -165,7 +166,7 @@ func TestValidateHeaders(t *testing.T) {
 		}
 	}
 	many := map[string]string{}
-	for i := range webhookd.MaxCustomHeaders + 1 {
+	for i := range egress.MaxCustomHeaders + 1 {
 		many["X-H"+strings.Repeat("a", i)] = "v"
 	}
 	if validateHeaders("endpoint.headers", many) == nil {

@@ -20,7 +20,7 @@ import (
 )
 
 // Header names webhookd sets on every request. Endpoint custom headers can
-// never replace them (see webhookd.IsReservedHeader).
+// never replace them (see egress.IsReservedHeader).
 const (
 	HeaderWebhookID        = "X-Webhook-Id"
 	HeaderWebhookTimestamp = "X-Webhook-Timestamp"

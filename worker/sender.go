@@ -22,7 +22,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/webhookd/webhookd"
+	"github.com/webhookd/webhookd/egress"
 	"github.com/webhookd/webhookd/internal/version"
 	"github.com/webhookd/webhookd/signature"
 )
@@ -41,7 +41,7 @@ type SenderConfig struct {
 	// a longer body closes the connection instead. Default 64 KiB.
 	MaxDrainBytes int64
 	// AllowCIDRs re-admits address ranges the SSRF guard refuses
-	// (--allow-cidr); see AddressPolicy.
+	// (--allow-cidr); see egress.AddressPolicy.
 	AllowCIDRs []netip.Prefix
 	// UserAgent is sent with every request. Default "webhookd/<version>",
 	// the version of this build (see package internal/version).
@@ -233,13 +233,7 @@ func NewSender(cfg SenderConfig) (*Sender, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
-	policy := AddressPolicy{Allow: cfg.AllowCIDRs}
-	dialer := &net.Dialer{
-		Timeout:        cfg.Timeout,
-		KeepAlive:      30 * time.Second,
-		ControlContext: policy.Control,
-		Resolver:       cfg.Resolver,
-	}
+	dialer := egress.AddressPolicy{Allow: cfg.AllowCIDRs}.Dialer(cfg.Timeout, cfg.Resolver)
 	transport := &http.Transport{
 		// Never a proxy: the SSRF guard checks the address we connect to,
 		// and through a proxy that would be the proxy's, not the receiver's.
@@ -332,11 +326,11 @@ func (s *Sender) send(ctx context.Context, req Request) Result {
 	if err != nil {
 		return Result{Err: "invalid endpoint URL: " + unwrapURLError(err).Error()}
 	}
-	if host := httpReq.URL.Hostname(); webhookd.IsNonCanonicalIPv4(host) {
+	if host := httpReq.URL.Hostname(); egress.IsNonCanonicalIPv4(host) {
 		// Checked before DNS: the system resolver may read such a host as
 		// an address (2130706433 as 127.0.0.1), and no policy should depend
 		// on which resolver a build happens to use.
-		return Result{Err: "refused to connect to " + sanitize(host, maxLocationBytes) + ": " + nonCanonicalIPv4Reason}
+		return Result{Err: "refused to connect to " + sanitize(host, maxLocationBytes) + ": " + egress.NonCanonicalIPv4Reason}
 	}
 	if msg := setCustomHeaders(httpReq.Header, req.Headers); msg != "" {
 		return Result{Err: msg}
@@ -425,7 +419,7 @@ func (s *Sender) failure(ctx context.Context, err error, at stage, u *url.URL) R
 // describeError turns a net/http client error into a short, specific
 // message, most specific cause first.
 func describeError(err error) string {
-	var refused *RefusedAddressError
+	var refused *egress.RefusedAddressError
 	if errors.As(err, &refused) {
 		return refused.Error()
 	}
@@ -518,17 +512,17 @@ func redirectMessage(resp *http.Response) string {
 }
 
 // setCustomHeaders adds an endpoint's custom headers to h by the rules the
-// API checks them with (webhookd.CheckCustomHeaders), for endpoints stored
+// API checks them with (egress.CheckHeaders), for endpoints stored
 // before those rules: reserved headers are left out, as they always were,
 // and a header net/http could not send, or two names that are one header,
 // fail the attempt with a message naming it rather than net/http's, or
 // one value silently replacing the other. It returns that message, or "".
 func setCustomHeaders(h http.Header, custom map[string]string) string {
 	for name, value := range custom {
-		if webhookd.IsReservedHeader(name) {
+		if egress.IsReservedHeader(name) {
 			continue
 		}
-		if err := webhookd.CheckCustomHeader(name, value); err != nil {
+		if err := egress.CheckHeader(name, value); err != nil {
 			return "custom header refused: " + err.Error() + "; correct the endpoint's headers"
 		}
 		key := textproto.CanonicalMIMEHeaderKey(name)

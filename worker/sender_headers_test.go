@@ -5,14 +5,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/webhookd/webhookd"
+	"github.com/webhookd/webhookd/egress"
 	"github.com/webhookd/webhookd/signature"
 	"github.com/webhookd/webhookd/worker"
 )
 
 // TestSendCustomHeadersFollowTheAPIRules checks that the sender and the
 // API share one set of rules: a custom header the API accepts
-// (webhookd.CheckCustomHeaders) reaches the receiver unchanged, and one it
+// (egress.CheckHeaders) reaches the receiver unchanged, and one it
 // refuses as reserved is never sent.
 func TestSendCustomHeadersFollowTheAPIRules(t *testing.T) {
 	t.Parallel()
@@ -27,9 +27,9 @@ func TestSendCustomHeadersFollowTheAPIRules(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			const value = "custom-value"
-			accepted := webhookd.CheckCustomHeaders(map[string]string{name: value}) == nil
-			if webhookd.IsReservedHeader(name) == accepted {
-				t.Fatalf("IsReservedHeader(%q) = %v, but CheckCustomHeaders accepts it: %v", name, !accepted, accepted)
+			accepted := egress.CheckHeaders(map[string]string{name: value}) == nil
+			if egress.IsReservedHeader(name) == accepted {
+				t.Fatalf("IsReservedHeader(%q) = %v, but CheckHeaders accepts it: %v", name, !accepted, accepted)
 			}
 			req := request(r.URL + "/hook")
 			req.MessageID = "evt_" + name // tells this subtest's request apart

@@ -1,13 +1,13 @@
-package webhookd_test
+package egress_test
 
 import (
 	"strings"
 	"testing"
 
-	"github.com/webhookd/webhookd"
+	"github.com/webhookd/webhookd/egress"
 )
 
-func TestCheckCustomHeaders(t *testing.T) {
+func TestCheckHeaders(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
 		name    string
@@ -26,8 +26,8 @@ func TestCheckCustomHeaders(t *testing.T) {
 		{"space in name", map[string]string{"X Team": "a"}, "not a valid header name"},
 		{"colon in name", map[string]string{"X-Team:": "a"}, "not a valid header name"},
 		{"empty name", map[string]string{"": "a"}, "not a valid header name"},
-		{"long name", map[string]string{strings.Repeat("X", webhookd.MaxCustomHeaderNameBytes+1): "a"}, "not a valid header name"},
-		{"long value", map[string]string{"X-Team": strings.Repeat("v", webhookd.MaxCustomHeaderValueBytes+1)}, "longer than"},
+		{"long name", map[string]string{strings.Repeat("X", egress.MaxCustomHeaderNameBytes+1): "a"}, "not a valid header name"},
+		{"long value", map[string]string{"X-Team": strings.Repeat("v", egress.MaxCustomHeaderValueBytes+1)}, "longer than"},
 		{"names differing in case", map[string]string{"X-Team": "a", "x-team": "b"}, `"X-Team" and "x-team" are the same header`},
 		{"reserved, any case", map[string]string{"CONTENT-TYPE": "text/plain"}, "set by webhookd"},
 		{"Proxy-Authorization", map[string]string{"Proxy-Authorization": "Basic abc"}, "set by webhookd"},
@@ -37,7 +37,7 @@ func TestCheckCustomHeaders(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			err := webhookd.CheckCustomHeaders(tc.headers)
+			err := egress.CheckHeaders(tc.headers)
 			switch {
 			case tc.want == "" && err != nil:
 				t.Fatalf("refused: %v", err)
@@ -47,10 +47,10 @@ func TestCheckCustomHeaders(t *testing.T) {
 		})
 	}
 	many := map[string]string{}
-	for i := range webhookd.MaxCustomHeaders + 1 {
+	for i := range egress.MaxCustomHeaders + 1 {
 		many["X-H"+strings.Repeat("a", i)] = "v"
 	}
-	if webhookd.CheckCustomHeaders(many) == nil {
+	if egress.CheckHeaders(many) == nil {
 		t.Error("accepted more than the header limit")
 	}
 }

@@ -1,4 +1,4 @@
-package webhookd
+package egress
 
 import (
 	"net/netip"

@@ -1,4 +1,4 @@
-package webhookd
+package egress
 
 import (
 	"fmt"
@@ -37,14 +37,14 @@ func IsReservedHeader(name string) bool {
 	}
 }
 
-// CheckCustomHeader says why the custom header name: value cannot be sent,
+// CheckHeader says why the custom header name: value cannot be sent,
 // or returns nil. Name and value follow HTTP's grammar (RFC 9110: a name
 // is a token; a value has no control characters other than tab, so no
 // line breaks, NUL or DEL), as checked by the same rules net/http applies
 // when it sends a request, so an accepted header never fails an attempt.
 // Values must also be UTF-8, as they are stored as text. It does not
 // check IsReservedHeader.
-func CheckCustomHeader(name, value string) error {
+func CheckHeader(name, value string) error {
 	switch {
 	case name == "" || len(name) > MaxCustomHeaderNameBytes || !httpguts.ValidHeaderFieldName(name):
 		return fmt.Errorf("%q is not a valid header name (letters, digits and !#$%%&'*+-.^_`|~, at most %d bytes)",
@@ -59,12 +59,12 @@ func CheckCustomHeader(name, value string) error {
 	return nil
 }
 
-// CheckCustomHeaders checks an endpoint's custom headers as the API
-// accepts them: at most MaxCustomHeaders, each valid (CheckCustomHeader)
+// CheckHeaders checks an endpoint's custom headers as the API
+// accepts them: at most MaxCustomHeaders, each valid (CheckHeader)
 // and not reserved (IsReservedHeader), and no two names that differ only
 // in case, which HTTP treats as one header (only one of them could be
 // sent). Headers are checked in name order, so the error is stable.
-func CheckCustomHeaders(headers map[string]string) error {
+func CheckHeaders(headers map[string]string) error {
 	if len(headers) > MaxCustomHeaders {
 		return fmt.Errorf("at most %d headers", MaxCustomHeaders)
 	}
@@ -75,7 +75,7 @@ func CheckCustomHeaders(headers map[string]string) error {
 	sort.Strings(names)
 	seen := make(map[string]string, len(names))
 	for _, name := range names {
-		if err := CheckCustomHeader(name, headers[name]); err != nil {
+		if err := CheckHeader(name, headers[name]); err != nil {
 			return err
 		}
 		if IsReservedHeader(name) {

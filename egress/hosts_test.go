@@ -1,9 +1,9 @@
-package webhookd_test
+package egress_test
 
 import (
 	"testing"
 
-	"github.com/webhookd/webhookd"
+	"github.com/webhookd/webhookd/egress"
 )
 
 func TestIsNonCanonicalIPv4(t *testing.T) {
@@ -28,7 +28,7 @@ func TestIsNonCanonicalIPv4(t *testing.T) {
 		{"999.0.0.1", true},  // out of range: not an address, but read as one
 	}
 	for _, tt := range tests {
-		if got := webhookd.IsNonCanonicalIPv4(tt.host); got != tt.want {
+		if got := egress.IsNonCanonicalIPv4(tt.host); got != tt.want {
 			t.Errorf("IsNonCanonicalIPv4(%q) = %v, want %v", tt.host, got, tt.want)
 		}
 	}

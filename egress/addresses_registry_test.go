@@ -1,4 +1,4 @@
-package worker_test
+package egress_test
 
 import (
 	"encoding/csv"
@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/webhookd/webhookd/worker"
+	"github.com/webhookd/webhookd/egress"
 )
 
 // registryBlock is one address block of an IANA special-purpose registry.
@@ -116,7 +116,7 @@ var embedsIPv4 = map[netip.Prefix]struct {
 // IPv4 address, which are judged by that address.
 func TestAddressPolicyCoversIANASpecialPurposeRegistries(t *testing.T) {
 	t.Parallel()
-	var policy worker.AddressPolicy
+	var policy egress.AddressPolicy
 	for _, file := range []string{"testdata/iana-ipv4-special-registry.csv", "testdata/iana-ipv6-special-registry.csv"} {
 		for _, b := range readRegistry(t, file) {
 			t.Run(b.prefix.String(), func(t *testing.T) {
@@ -133,7 +133,7 @@ func TestAddressPolicyCoversIANASpecialPurposeRegistries(t *testing.T) {
 				addrs := []netip.Addr{b.prefix.Masked().Addr(), midAddr(b.prefix), lastAddr(b.prefix)}
 				for _, addr := range slices.Compact(addrs) {
 					err := policy.Check(netip.AddrPortFrom(addr, 443))
-					var refused *worker.RefusedAddressError
+					var refused *egress.RefusedAddressError
 					if !errors.As(err, &refused) {
 						t.Errorf("%s in %s (%s, globally reachable %q) is allowed", addr, b.prefix, b.name, b.globallyReachable)
 					}
@@ -159,7 +159,7 @@ func TestAddressPolicyAllowsGlobalAddresses(t *testing.T) {
 		"3fff:1000::1",      // just past the documentation block 3fff::/20
 		"2a00:1450:4001::1", // an ordinary RIR allocation
 	} {
-		if err := (worker.AddressPolicy{}).Check(netip.AddrPortFrom(netip.MustParseAddr(addr), 443)); err != nil {
+		if err := (egress.AddressPolicy{}).Check(netip.AddrPortFrom(netip.MustParseAddr(addr), 443)); err != nil {
 			t.Errorf("%s: %v, want allowed", addr, err)
 		}
 	}

@@ -127,6 +127,40 @@ func (d *fakeDNS) answer(q []byte) []byte {
 	return reply
 }
 
+// TestSSRFGuardRefusesAfterDNS proves that the guard judges the address a
+// hostname resolves to, at connect time: "localhost" is a fine-looking name
+// whose addresses are loopback, and the receiver listening there must get
+// no request at all.
+func TestSSRFGuardRefusesAfterDNS(t *testing.T) {
+	t.Parallel()
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { hits.Add(1) }))
+	t.Cleanup(srv.Close)
+	_, port, err := net.SplitHostPort(srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sender, err := worker.NewSender(worker.SenderConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sender.Close)
+	for _, host := range []string{"localhost", "127.0.0.1", "[::ffff:127.0.0.1]"} {
+		res := sender.Send(t.Context(), worker.Request{
+			URL: "http://" + host + ":" + port + "/hook", Body: []byte(`{}`), MessageID: "evt_1", Secrets: []string{testSecret},
+		})
+		if !strings.HasPrefix(res.Err, "refused to connect to ") || !strings.Contains(res.Err, "loopback address (allow it with --allow-cidr)") {
+			t.Errorf("%s: Err = %q, want a loopback refusal", host, res.Err)
+		}
+		if res.OK() || res.StatusCode != 0 {
+			t.Errorf("%s: result %+v, want a failure without response", host, res)
+		}
+	}
+	if n := hits.Load(); n != 0 {
+		t.Fatalf("the receiver got %d requests; the guard must refuse before connecting", n)
+	}
+}
+
 // TestSSRFGuardRefusesResolvedAddresses makes hostnames resolve, through a
 // real DNS exchange, to every kind of address the guard refuses, and checks
 // each attempt is refused at connect time with the address and the reason.

@@ -1,16 +1,14 @@
-package worker_test
+package egress_test
 
 import (
 	"errors"
 	"net"
-	"net/http"
-	"net/http/httptest"
 	"net/netip"
 	"strings"
-	"sync/atomic"
 	"testing"
+	"time"
 
-	"github.com/webhookd/webhookd/worker"
+	"github.com/webhookd/webhookd/egress"
 )
 
 func TestAddressPolicyCheck(t *testing.T) {
@@ -84,7 +82,7 @@ func TestAddressPolicyCheck(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.addr+"/"+strings.Join(tc.allow, ","), func(t *testing.T) {
 			t.Parallel()
-			var policy worker.AddressPolicy
+			var policy egress.AddressPolicy
 			for _, a := range tc.allow {
 				policy.Allow = append(policy.Allow, netip.MustParsePrefix(a))
 			}
@@ -96,7 +94,7 @@ func TestAddressPolicyCheck(t *testing.T) {
 				}
 				return
 			}
-			var refused *worker.RefusedAddressError
+			var refused *egress.RefusedAddressError
 			if !errors.As(err, &refused) {
 				t.Fatalf("Check(%s) = %v, want a *RefusedAddressError", tc.addr, err)
 			}
@@ -113,43 +111,40 @@ func TestAddressPolicyCheck(t *testing.T) {
 
 func TestRefusedAddressErrorMessage(t *testing.T) {
 	t.Parallel()
-	err := worker.AddressPolicy{}.Check(netip.MustParseAddrPort("127.0.0.1:80"))
+	err := egress.AddressPolicy{}.Check(netip.MustParseAddrPort("127.0.0.1:80"))
 	const want = "refused to connect to 127.0.0.1:80: loopback address (allow it with --allow-cidr)"
 	if err == nil || err.Error() != want {
 		t.Fatalf("error = %v, want %q", err, want)
 	}
 }
 
-// TestSSRFGuardRefusesAfterDNS proves that the guard judges the address a
-// hostname resolves to, at connect time: "localhost" is a fine-looking name
-// whose addresses are loopback, and the receiver listening there must get
-// no request at all.
-func TestSSRFGuardRefusesAfterDNS(t *testing.T) {
+// TestDialerAppliesThePolicy dials a live loopback listener through
+// Dialer: refused by the zero policy before connecting (the error is the
+// policy's own), reached once loopback is allowed. "localhost" makes the
+// policy judge what the name resolved to.
+func TestDialerAppliesThePolicy(t *testing.T) {
 	t.Parallel()
-	var hits atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { hits.Add(1) }))
-	t.Cleanup(srv.Close)
-	_, port, err := net.SplitHostPort(srv.Listener.Addr().String())
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	sender, err := worker.NewSender(worker.SenderConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(sender.Close)
-	for _, host := range []string{"localhost", "127.0.0.1", "[::ffff:127.0.0.1]"} {
-		res := sender.Send(t.Context(), worker.Request{
-			URL: "http://" + host + ":" + port + "/hook", Body: []byte(`{}`), MessageID: "evt_1", Secrets: []string{testSecret},
-		})
-		if !strings.HasPrefix(res.Err, "refused to connect to ") || !strings.Contains(res.Err, "loopback address (allow it with --allow-cidr)") {
-			t.Errorf("%s: Err = %q, want a loopback refusal", host, res.Err)
+	t.Cleanup(func() { _ = ln.Close() })
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	for _, host := range []string{"127.0.0.1", "localhost"} {
+		addr := net.JoinHostPort(host, port)
+		conn, err := egress.AddressPolicy{}.Dialer(5*time.Second, nil).DialContext(t.Context(), "tcp", addr)
+		var refused *egress.RefusedAddressError
+		if !errors.As(err, &refused) {
+			if conn != nil {
+				_ = conn.Close()
+			}
+			t.Fatalf("dial %s = %v, want a *RefusedAddressError", addr, err)
 		}
-		if res.OK() || res.StatusCode != 0 {
-			t.Errorf("%s: result %+v, want a failure without response", host, res)
+		allow := egress.AddressPolicy{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}}
+		conn, err = allow.Dialer(5*time.Second, nil).DialContext(t.Context(), "tcp", addr)
+		if err != nil {
+			t.Fatalf("dial %s with loopback allowed: %v", addr, err)
 		}
-	}
-	if n := hits.Load(); n != 0 {
-		t.Fatalf("the receiver got %d requests; the guard must refuse before connecting", n)
+		_ = conn.Close()
 	}
 }

@@ -1,10 +1,12 @@
-package worker
+package egress
 
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/netip"
 	"syscall"
+	"time"
 )
 
 // AddressPolicy decides which IP addresses outbound webhook requests may
@@ -14,7 +16,8 @@ import (
 // service, and show the answer back in the attempt's response excerpt.
 //
 // The check runs at connect time, on the address the dialer is about to use
-// after DNS resolution (Control), not on the URL when an endpoint is saved: a
+// after DNS resolution (Control, which Dialer installs), not on the URL when
+// an endpoint is saved (CheckURL judges only its form): a
 // hostname can resolve to a public address when checked and to 127.0.0.1 a
 // second later (DNS rebinding), and only the connect-time check sees what is
 // actually dialled, for every address of every attempt, redirects included
@@ -37,6 +40,21 @@ type RefusedAddressError struct {
 
 func (e *RefusedAddressError) Error() string {
 	return fmt.Sprintf("refused to connect to %s: %s (allow it with --allow-cidr)", e.Addr, e.Reason)
+}
+
+// Dialer returns the dialer outbound webhook requests connect through: it
+// refuses, before the socket connects, every address p does not allow, for
+// each address the resolver returned (nil means the system's resolver).
+// Timeout bounds one connection. Requests must use it directly, never
+// through a proxy: p would then judge the proxy's address, not the
+// receiver's.
+func (p AddressPolicy) Dialer(timeout time.Duration, resolver *net.Resolver) *net.Dialer {
+	return &net.Dialer{
+		Timeout:        timeout,
+		KeepAlive:      30 * time.Second, // as net/http's default transport
+		ControlContext: p.Control,
+		Resolver:       resolver,
+	}
 }
 
 // Control is a net.Dialer.ControlContext function: it is called with the
@@ -189,6 +207,9 @@ func refusedReason(ip netip.Addr) string {
 	return ""
 }
 
-// nonCanonicalIPv4Reason is why webhookd.IsNonCanonicalIPv4 hosts are refused.
-const nonCanonicalIPv4Reason = "a numeric host must be a dotted-decimal IPv4 address such as 192.0.2.10 " +
+// NonCanonicalIPv4Reason is the sender's reason for refusing a host that
+// IsNonCanonicalIPv4 reports, before any lookup. CheckURL refuses such hosts
+// when an endpoint is saved; the sender checks again because a URL may have
+// been stored under older rules, and its own guard must not depend on them.
+const NonCanonicalIPv4Reason = "a numeric host must be a dotted-decimal IPv4 address such as 192.0.2.10 " +
 	"(decimal, octal, hex and shortened forms are refused)"
