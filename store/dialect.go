@@ -3,6 +3,9 @@ package store
 import (
 	"context"
 	"database/sql"
+	"fmt"
+	"strings"
+	"time"
 
 	"github.com/webhookd/webhookd"
 	"github.com/webhookd/webhookd/ent"
@@ -23,6 +26,29 @@ import (
 type sqlPaths interface {
 	// publishEvent is Store.PublishEvent.
 	publishEvent(ctx context.Context, ev *webhookd.Event, newID func(prefix string) string) (stored *webhookd.Event, deliveries []*webhookd.Delivery, created bool, err error)
+	// loadDeliveryWorks is LoadDeliveryWorks before the endpoints' secrets
+	// are opened.
+	loadDeliveryWorks(ctx context.Context, deliveryIDs []string) (map[string]*DeliveryWork, error)
+	// recordAttempts writes RecordAttempts' valid records (errs[i] nil),
+	// each guarded by its expected attempt count, with the endpoints'
+	// failure clocks (healths), atomically, and sets applied[i] for each
+	// record whose guard held. An error means nothing was written.
+	recordAttempts(ctx context.Context, records []AttemptRecord, expected []int, errs []error, applied []bool, healths []endpointHealth) error
+	// purgeEvents is PurgeEvents once limit is checked; before is a
+	// database time (dbTime).
+	purgeEvents(ctx context.Context, before time.Time, limit int) (Purged, error)
+	// lockAccountEndpoints, inside tx, makes endpoint creates of the
+	// account take turns until tx ends, so that CreateEndpoint's count of
+	// the account's endpoints stays true until its insert.
+	lockAccountEndpoints(ctx context.Context, tx *ent.Tx, accountID string) error
+	// rebind turns the ? placeholders of a raw statement into the
+	// database's own.
+	rebind(query string) string
+	// seedDeliveriesStatement is SeedDeliveries' INSERT of a generated
+	// series, with the placeholders of rebind and the arguments n,
+	// idPrefix, account id, event id, endpoint id, event type, create
+	// time, update time.
+	seedDeliveriesStatement() string
 	// close stops what the paths run of their own (the PostgreSQL publish
 	// batcher); the database is the Store's to close.
 	close()
@@ -51,3 +77,32 @@ var (
 func (portablePaths) close() {}
 
 func (p *postgresPaths) close() { p.publisher.close() }
+
+// lockAccountEndpoints takes no lock: SQLite, the database this runs on, has
+// a single writer, so every transaction takes turns already.
+func (portablePaths) lockAccountEndpoints(context.Context, *ent.Tx, string) error { return nil }
+
+// lockAccountEndpoints locks the account's row.
+func (p *postgresPaths) lockAccountEndpoints(ctx context.Context, tx *ent.Tx, accountID string) error {
+	if _, err := tx.ExecContext(ctx, `SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE`, accountID); err != nil {
+		return classify(err, "creating endpoint")
+	}
+	return nil
+}
+
+func (portablePaths) rebind(query string) string { return query }
+
+// rebind numbers the placeholders: $1, $2…
+func (p *postgresPaths) rebind(query string) string {
+	var b strings.Builder
+	n := 0
+	for _, r := range query {
+		if r == '?' {
+			n++
+			fmt.Fprintf(&b, "$%d", n)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
