@@ -18,18 +18,6 @@ import (
 // (test events, retries, recovery) write: attempts and the delivery state
 // that goes with them.
 
-func (s *entStore) LoadDeliveryWork(ctx context.Context, deliveryID string) (*DeliveryWork, error) {
-	works, err := s.LoadDeliveryWorks(ctx, []string{deliveryID})
-	if err != nil {
-		return nil, err
-	}
-	w, ok := works[deliveryID]
-	if !ok {
-		return nil, webhookd.NotFound("delivery", deliveryID)
-	}
-	return w, nil
-}
-
 func (s *entStore) LoadDeliveryWorks(ctx context.Context, deliveryIDs []string) (map[string]*DeliveryWork, error) {
 	works, err := s.paths.loadDeliveryWorks(ctx, deliveryIDs)
 	if err != nil {
@@ -70,14 +58,6 @@ func (p portablePaths) loadDeliveryWorks(ctx context.Context, deliveryIDs []stri
 		}
 	}
 	return works, nil
-}
-
-func (s *entStore) RecordAttempt(ctx context.Context, a *webhookd.Attempt, d *webhookd.Delivery) error {
-	errs, err := s.RecordAttempts(ctx, []AttemptRecord{{Attempt: a, Delivery: d}})
-	if err != nil {
-		return err
-	}
-	return errs[0]
 }
 
 // checkRecord validates one record and returns the attempt count the stored

@@ -168,25 +168,19 @@ type Store interface {
 	GetDelivery(ctx context.Context, accountID, id string) (*webhookd.Delivery, error)
 	ListDeliveries(ctx context.Context, f DeliveryFilter, p Page) ([]*webhookd.Delivery, error)
 
-	// LoadDeliveryWork returns a delivery with its event and endpoint,
-	// whatever the account (the delivery engine is internal).
-	LoadDeliveryWork(ctx context.Context, deliveryID string) (*DeliveryWork, error)
-	// RecordAttempt stores attempt a (nil when no request was made, e.g. the
-	// endpoint is disabled) and the delivery's new state d — status, attempt
-	// count, next attempt time, next trigger, last error, last response
-	// status, update time — in one transaction. It writes only while the
-	// stored delivery still has the attempt count d had before this attempt
-	// (d.AttemptCount-1 with an attempt, d.AttemptCount without); otherwise
-	// it writes nothing and returns webhookd.KindConflict: another worker
-	// recorded first.
-	RecordAttempt(ctx context.Context, a *webhookd.Attempt, d *webhookd.Delivery) error
-	// LoadDeliveryWorks is LoadDeliveryWork for many deliveries in a few
-	// queries; ids whose delivery is gone are absent from the result.
+	// LoadDeliveryWorks returns deliveries with their event and endpoint,
+	// whatever the account (the delivery engine is internal); ids whose
+	// delivery is gone are absent from the result.
 	LoadDeliveryWorks(ctx context.Context, deliveryIDs []string) (map[string]*DeliveryWork, error)
-	// RecordAttempts is RecordAttempt for many records in one transaction.
-	// errs[i] is record i's outcome (KindConflict when another worker
-	// recorded first, KindInvalid for a malformed record); err, when set,
-	// means nothing was written.
+	// RecordAttempts stores, in one transaction, each record's attempt
+	// (nil when no request was made, e.g. the endpoint is disabled) and its
+	// delivery's new state — status, attempt count, next attempt time, next
+	// trigger, last error, last response status, update time. A record
+	// applies only while the stored delivery still has the attempt count
+	// its delivery had before this attempt (AttemptCount-1 with an attempt,
+	// AttemptCount without). errs[i] is record i's outcome (KindConflict
+	// when another worker recorded first, KindInvalid for a malformed
+	// record); err, when set, means nothing was written.
 	RecordAttempts(ctx context.Context, records []AttemptRecord) (errs []error, err error)
 	// ListDueDeliveries returns pending deliveries of every account whose
 	// next attempt time is at or before due, ordered by id ascending, with
