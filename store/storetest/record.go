@@ -14,7 +14,7 @@ import (
 // RecordAttempt records attempt a (nil when no request was made) and the
 // delivery's new state d as a batch of one: record's outcome, or the
 // batch's error.
-func RecordAttempt(ctx context.Context, s store.Store, a *webhookd.Attempt, d *webhookd.Delivery) error {
+func RecordAttempt(ctx context.Context, s store.Engine, a *webhookd.Attempt, d *webhookd.Delivery) error {
 	errs, err := s.RecordAttempts(ctx, []store.AttemptRecord{{Attempt: a, Delivery: d}})
 	if err != nil {
 		return err
@@ -24,7 +24,7 @@ func RecordAttempt(ctx context.Context, s store.Store, a *webhookd.Attempt, d *w
 
 // LoadDeliveryWork loads one delivery's work, KindNotFound when the
 // delivery is gone.
-func LoadDeliveryWork(ctx context.Context, s store.Store, deliveryID string) (*store.DeliveryWork, error) {
+func LoadDeliveryWork(ctx context.Context, s store.Engine, deliveryID string) (*store.DeliveryWork, error) {
 	works, err := s.LoadDeliveryWorks(ctx, []string{deliveryID})
 	if err != nil {
 		return nil, err
