@@ -13,9 +13,22 @@ import (
 	"github.com/webhookd/webhookd/store"
 )
 
+// AdminStore is what the admin service reads and writes: accounts, their API
+// keys and internal ones, and portal sessions, which it creates and revokes
+// but never looks up by token (the Authenticator does).
+type AdminStore interface {
+	store.Accounts
+	CreateAPIKey(ctx context.Context, k *webhookd.APIKey) error
+	GetAPIKey(ctx context.Context, id string) (*webhookd.APIKey, error)
+	ListAPIKeys(ctx context.Context, accountID string, p store.Page) ([]*webhookd.APIKey, error)
+	RevokeAPIKey(ctx context.Context, id string, at time.Time) (*webhookd.APIKey, error)
+	CreatePortalSession(ctx context.Context, ps *webhookd.PortalSession) error
+	RevokePortalSession(ctx context.Context, accountID, id string, at time.Time) (*webhookd.PortalSession, error)
+}
+
 // AdminServiceConfig configures NewAdminService.
 type AdminServiceConfig struct {
-	Store store.Store
+	Store AdminStore
 	IDs   *webhookd.IDGenerator
 	Now   func() time.Time // time.Now when nil
 	// DashboardURL is the dashboard's public address, to which portal

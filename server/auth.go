@@ -11,7 +11,6 @@ import (
 
 	"github.com/webhookd/webhookd"
 	webhooksv1 "github.com/webhookd/webhookd/gen/webhooks/v1"
-	"github.com/webhookd/webhookd/store"
 )
 
 // Principal is who a call acts as: a customer key bound to one account, a
@@ -42,14 +41,22 @@ func principalFrom(ctx context.Context) *Principal {
 // of active API keys stored in the database and, when the operator configured
 // one, the admin token (WEBHOOKD_ADMIN_TOKEN), which is never stored.
 type Authenticator struct {
-	store          store.Store
+	store          CredentialStore
 	adminTokenHash []byte
 	// now decides whether a portal session has expired.
 	now func() time.Time
 }
 
+// CredentialStore is what an Authenticator reads: the stored keys and
+// portal sessions, found by the hash of their token. Either lookup answers
+// webhookd.KindNotFound for a token it does not know.
+type CredentialStore interface {
+	APIKeyByTokenHash(ctx context.Context, hash []byte) (*webhookd.APIKey, error)
+	PortalSessionByTokenHash(ctx context.Context, hash []byte) (*webhookd.PortalSession, error)
+}
+
 // NewAuthenticator returns an Authenticator; adminToken may be empty.
-func NewAuthenticator(st store.Store, adminToken string) *Authenticator {
+func NewAuthenticator(st CredentialStore, adminToken string) *Authenticator {
 	a := &Authenticator{store: st, now: time.Now}
 	if adminToken != "" {
 		a.adminTokenHash = webhookd.HashAPIToken(adminToken)

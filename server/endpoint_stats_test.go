@@ -8,6 +8,7 @@ import (
 
 	"github.com/webhookd/webhookd"
 	webhooksv1 "github.com/webhookd/webhookd/gen/webhooks/v1"
+	"github.com/webhookd/webhookd/store/storetest"
 )
 
 // testEndpointStats: GetEndpoint and ListEndpoints carry each endpoint's
@@ -55,7 +56,7 @@ func testEndpointStats(t *testing.T, c *client) {
 		if o.err == "" {
 			a.ResponseStatus = 200
 		}
-		if err := c.store.RecordAttempt(t.Context(), a, d); err != nil {
+		if err := storetest.RecordAttempt(t.Context(), c.store, a, d); err != nil {
 			t.Fatalf("RecordAttempt %d: %v", i, err)
 		}
 	}

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/webhookd/webhookd"
-	"github.com/webhookd/webhookd/store"
 )
 
 // Lookups that every publish makes — does the account exist, is the event
@@ -17,9 +16,19 @@ import (
 // changes when a webhookd of another version starts on the same database.
 const catalogTTL = 30 * time.Second
 
+// eventTypeLister reads the event type catalog (store.EventTypes).
+type eventTypeLister interface {
+	ListEventTypes(ctx context.Context) ([]*webhookd.EventType, error)
+}
+
+// accountGetter reads an account (store.Accounts).
+type accountGetter interface {
+	GetAccount(ctx context.Context, id string) (*webhookd.Account, error)
+}
+
 // catalogCache holds the event type catalog.
 type catalogCache struct {
-	store store.Store
+	store eventTypeLister
 	now   func() time.Time
 
 	mu       sync.Mutex
@@ -52,7 +61,7 @@ func (c *catalogCache) get(ctx context.Context, name string) (*webhookd.EventTyp
 // accountCache remembers accounts known to exist. Accounts are never
 // deleted, so an entry never goes stale; unknown ids are always looked up.
 type accountCache struct {
-	store store.Store
+	store accountGetter
 	known sync.Map // account id → struct{}
 }
 

@@ -34,9 +34,22 @@ type Dispatcher interface {
 	Dispatch(ctx context.Context, ev *webhookd.Event, deliveries []*webhookd.Delivery) error
 }
 
+// WebhookStore is what the webhook service reads and writes: an account's
+// endpoints, events and deliveries in full, the event type catalog, the
+// account itself (does it exist), and its portal session (sign-out).
+type WebhookStore interface {
+	store.Endpoints
+	store.Events
+	store.Deliveries
+	GetEventType(ctx context.Context, name string) (*webhookd.EventType, error)
+	ListEventTypes(ctx context.Context) ([]*webhookd.EventType, error)
+	GetAccount(ctx context.Context, id string) (*webhookd.Account, error)
+	RevokePortalSession(ctx context.Context, accountID, id string, at time.Time) (*webhookd.PortalSession, error)
+}
+
 // WebhookServiceConfig configures NewWebhookService.
 type WebhookServiceConfig struct {
-	Store  store.Store
+	Store  WebhookStore
 	Logger *slog.Logger
 	// IDs makes resource identifiers.
 	IDs *webhookd.IDGenerator

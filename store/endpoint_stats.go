@@ -6,8 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"entgo.io/ent/dialect"
-
 	"github.com/webhookd/webhookd"
 )
 
@@ -20,36 +18,27 @@ const statsChunk = 100
 // the deliveries index (endpoint_id, status, update_time): the counts read
 // the entries since a time, the latest errors one entry per endpoint and
 // status, whatever the number of deliveries.
-func endpointStatsQueries(dialectName string, ids []string, since time.Time) (counts string, countArgs []any, latest string, latestArgs []any) {
-	n := 0
-	ph := func() string {
-		n++
-		if dialectName == dialect.Postgres {
-			return fmt.Sprintf("$%d", n)
-		}
-		return "?"
-	}
+func (s *entStore) endpointStatsQueries(ids []string, since time.Time) (counts string, countArgs []any, latest string, latestArgs []any) {
 	in := make([]string, len(ids))
 	for i, id := range ids {
-		in[i] = ph()
+		in[i] = "?"
 		countArgs = append(countArgs, id)
 	}
-	counts = `SELECT endpoint_id, status, COUNT(*) FROM deliveries WHERE endpoint_id IN (` + strings.Join(in, ", ") +
-		`) AND status IN ('succeeded', 'failed') AND update_time >= ` + ph() + ` GROUP BY endpoint_id, status`
+	counts = s.paths.rebind(`SELECT endpoint_id, status, COUNT(*) FROM deliveries WHERE endpoint_id IN (` + strings.Join(in, ", ") +
+		`) AND status IN ('succeeded', 'failed') AND update_time >= ? GROUP BY endpoint_id, status`)
 	countArgs = append(countArgs, dbTime(since))
 
-	n = 0
 	parts := make([]string, 0, 2*len(ids))
 	for i, id := range ids {
 		// A failed delivery's error, and a pending one's that is being
 		// retried after an error (a fresh one has none yet).
 		for j, cond := range []string{`status = 'failed'`, `status = 'pending' AND last_error <> ''`} {
 			parts = append(parts, fmt.Sprintf(`SELECT * FROM (SELECT endpoint_id, last_error, update_time FROM deliveries `+
-				`WHERE endpoint_id = %s AND %s ORDER BY update_time DESC LIMIT 1) AS e%d_%d`, ph(), cond, i, j))
+				`WHERE endpoint_id = ? AND %s ORDER BY update_time DESC LIMIT 1) AS e%d_%d`, cond, i, j))
 			latestArgs = append(latestArgs, id)
 		}
 	}
-	latest = strings.Join(parts, " UNION ALL ")
+	latest = s.paths.rebind(strings.Join(parts, " UNION ALL "))
 	return counts, countArgs, latest, latestArgs
 }
 
@@ -66,7 +55,7 @@ func (s *entStore) EndpointStats(ctx context.Context, ids []string, since time.T
 	for len(ids) > 0 {
 		chunk := ids[:min(len(ids), statsChunk)]
 		ids = ids[len(chunk):]
-		counts, countArgs, latest, latestArgs := endpointStatsQueries(s.dialect, chunk, since)
+		counts, countArgs, latest, latestArgs := s.endpointStatsQueries(chunk, since)
 		rows, err := s.db.QueryContext(ctx, counts, countArgs...)
 		if err != nil {
 			return nil, classify(err, "counting deliveries")

@@ -83,7 +83,7 @@ func testEndpointStatsPlan(t *testing.T, databaseURL string) {
 		}
 	}
 
-	counts, countArgs, latest, latestArgs := endpointStatsQueries(s.dialect, endpoints, now.Add(-24*time.Hour))
+	counts, countArgs, latest, latestArgs := s.endpointStatsQueries(endpoints, now.Add(-24*time.Hour))
 	for _, q := range []struct {
 		name, sql string
 		args      []any

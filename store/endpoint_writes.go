@@ -4,8 +4,6 @@ import (
 	"context"
 	"time"
 
-	"entgo.io/ent/dialect"
-
 	"github.com/webhookd/webhookd"
 	"github.com/webhookd/webhookd/ent"
 	"github.com/webhookd/webhookd/ent/endpoint"
@@ -59,10 +57,8 @@ func (s *entStore) CreateEndpoint(ctx context.Context, e *webhookd.Endpoint, lim
 			// Creates in one account take turns on its row, so two of them
 			// cannot both see room for one more. SQLite's single writer
 			// serialises them already.
-			if s.dialect == dialect.Postgres {
-				if _, err := tx.ExecContext(ctx, `SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE`, e.AccountID); err != nil {
-					return classify(err, "creating endpoint")
-				}
+			if err := s.paths.lockAccountEndpoints(ctx, tx, e.AccountID); err != nil {
+				return err
 			}
 			n, err := tx.Endpoint.Query().Where(endpoint.AccountID(e.AccountID)).Count(ctx)
 			if err != nil {

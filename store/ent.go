@@ -9,7 +9,6 @@ import (
 	"slices"
 	"time"
 
-	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqljson"
 
@@ -32,13 +31,12 @@ import (
 // see dbTime) and update the caller's struct to match, so that what a caller
 // returns after a create equals what a later read returns.
 type entStore struct {
-	client  *ent.Client
-	db      *sql.DB
+	client *ent.Client
+	db     *sql.DB
+	// dialect names the database for Ent's statement builders.
 	dialect string
-	// subscribers sizes the delivery ids a PostgreSQL publish brings.
-	subscribers subscriberCounts
-	// publisher group-commits PostgreSQL publishes (nil on SQLite).
-	publisher *publishBatcher
+	// paths holds the statements that differ by database (dialect.go).
+	paths sqlPaths
 	// secrets seals endpoint secrets at rest (secrets.go).
 	secrets *Keyring
 	logger  *slog.Logger
@@ -55,7 +53,11 @@ func checkPage(p Page) error {
 
 // withTx runs fn in a transaction, committing when it returns nil.
 func (s *entStore) withTx(ctx context.Context, doing string, fn func(tx *ent.Tx) error) error {
-	tx, err := s.client.Tx(ctx)
+	return withTx(ctx, s.client, doing, fn)
+}
+
+func withTx(ctx context.Context, client *ent.Client, doing string, fn func(tx *ent.Tx) error) error {
+	tx, err := client.Tx(ctx)
 	if err != nil {
 		return classify(err, doing)
 	}
@@ -359,28 +361,18 @@ func (s *entStore) DeleteEndpoint(ctx context.Context, accountID, id string) err
 // Events.
 
 func (s *entStore) PublishEvent(ctx context.Context, ev *webhookd.Event, newID func(prefix string) string) (*webhookd.Event, []*webhookd.Delivery, bool, error) {
+	return s.paths.publishEvent(ctx, ev, newID)
+}
+
+// publishEvent checks the idempotency key and writes in one transaction;
+// PostgreSQL's statement is in publish_postgres.go.
+func (p portablePaths) publishEvent(ctx context.Context, ev *webhookd.Event, newID func(prefix string) string) (*webhookd.Event, []*webhookd.Delivery, bool, error) {
 	var (
 		stored     *webhookd.Event
 		deliveries []*webhookd.Delivery
 		created    bool
-		err        error
 	)
-	if s.dialect == dialect.Postgres {
-		stored, deliveries, err = s.publisher.publish(ctx, ev, newID)
-		created = err == nil
-		if err == errIdempotentHit {
-			original, lookupErr := s.eventByIdempotencyKey(ctx, ev.AccountID, ev.IdempotencyKey)
-			if lookupErr != nil {
-				return nil, nil, false, lookupErr
-			}
-			return original, nil, false, nil
-		}
-		if err != nil {
-			return nil, nil, false, err
-		}
-		return stored, deliveries, created, nil
-	}
-	err = s.withTx(ctx, "publishing event", func(tx *ent.Tx) error {
+	err := withTx(ctx, p.client, "publishing event", func(tx *ent.Tx) error {
 		if ev.IdempotencyKey != "" {
 			original, err := tx.Event.Query().
 				Where(event.AccountID(ev.AccountID), event.IdempotencyKey(ev.IdempotencyKey)).
@@ -404,7 +396,7 @@ func (s *entStore) PublishEvent(ctx context.Context, ev *webhookd.Event, newID f
 		// A concurrent publish with the same key committed between our check
 		// and our insert (PostgreSQL: our insert waited for it on the unique
 		// index, then failed). Its event is the one the key names.
-		original, lookupErr := s.eventByIdempotencyKey(ctx, ev.AccountID, ev.IdempotencyKey)
+		original, lookupErr := eventByIdempotencyKey(ctx, p.client, ev.AccountID, ev.IdempotencyKey)
 		if lookupErr != nil {
 			return nil, nil, false, err
 		}
@@ -419,8 +411,8 @@ func (s *entStore) PublishEvent(ctx context.Context, ev *webhookd.Event, newID f
 	return stored, deliveries, true, nil
 }
 
-func (s *entStore) eventByIdempotencyKey(ctx context.Context, accountID, key string) (*webhookd.Event, error) {
-	r, err := s.client.Event.Query().
+func eventByIdempotencyKey(ctx context.Context, client *ent.Client, accountID, key string) (*webhookd.Event, error) {
+	r, err := client.Event.Query().
 		Where(event.AccountID(accountID), event.IdempotencyKey(key)).
 		Only(ctx)
 	if err != nil {
@@ -618,9 +610,7 @@ func (s *entStore) Ping(ctx context.Context) error {
 }
 
 func (s *entStore) Close() error {
-	if s.publisher != nil {
-		s.publisher.close()
-	}
+	s.paths.close()
 	if err := s.client.Close(); err != nil && !errors.Is(err, sql.ErrConnDone) {
 		return fmt.Errorf("closing database: %w", err)
 	}

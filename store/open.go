@@ -142,8 +142,12 @@ func Open(ctx context.Context, cfg Config) (Store, error) {
 		secrets, _ = ParseKeyring(entry)
 	}
 	s := &entStore{client: client, db: db, dialect: driverDialect, secrets: secrets, logger: logger}
-	if driverDialect == dialect.Postgres {
-		s.publisher = newPublishBatcher(db, &s.subscribers)
+	switch kind {
+	case backendSQLite:
+		s.paths = portablePaths{client: client}
+	case backendPostgres:
+		counts := &subscriberCounts{}
+		s.paths = &postgresPaths{client: client, db: db, subscribers: counts, publisher: newPublishBatcher(db, counts)}
 	}
 	return s, nil
 }

@@ -51,6 +51,23 @@ SELECT 'event', id, '', NULL::timestamptz FROM ev
 UNION ALL SELECT 'delivery', ins.id, ins.endpoint_id, eps.update_time FROM ins JOIN eps ON eps.id = ins.endpoint_id
 UNION ALL SELECT 'subscribers', (SELECT count(*) FROM eps)::text, '', NULL::timestamptz`
 
+// publishEvent hands the event to the batcher, which writes it with others
+// in one statement (publish_batch_postgres.go).
+func (p *postgresPaths) publishEvent(ctx context.Context, ev *webhookd.Event, newID func(prefix string) string) (*webhookd.Event, []*webhookd.Delivery, bool, error) {
+	stored, deliveries, err := p.publisher.publish(ctx, ev, newID)
+	if err == errIdempotentHit {
+		original, lookupErr := eventByIdempotencyKey(ctx, p.client, ev.AccountID, ev.IdempotencyKey)
+		if lookupErr != nil {
+			return nil, nil, false, lookupErr
+		}
+		return original, nil, false, nil
+	}
+	if err != nil {
+		return nil, nil, false, err
+	}
+	return stored, deliveries, true, nil
+}
+
 // publishPostgres is PublishEvent on PostgreSQL: one statement, atomic, so
 // the event and its deliveries are written together or not at all.
 // errIdempotentHit reports that the idempotency key names an earlier event.

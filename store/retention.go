@@ -4,8 +4,6 @@ import (
 	"context"
 	"time"
 
-	"entgo.io/ent/dialect"
-
 	"github.com/webhookd/webhookd"
 	"github.com/webhookd/webhookd/ent"
 	"github.com/webhookd/webhookd/ent/attempt"
@@ -25,13 +23,16 @@ func (s *entStore) PurgeEvents(ctx context.Context, before time.Time, limit int)
 	if limit < 1 || limit > maxPurgeBatch {
 		return Purged{}, webhookd.Invalid("limit", "must be between 1 and %d", maxPurgeBatch)
 	}
-	if s.dialect == dialect.Postgres {
-		return s.purgePostgres(ctx, dbTime(before), limit)
-	}
+	return s.paths.purgeEvents(ctx, dbTime(before), limit)
+}
+
+// purgeEvents finds the events, counts what goes with them and deletes them
+// in one transaction; PostgreSQL's one statement is purgeEvents below.
+func (p portablePaths) purgeEvents(ctx context.Context, before time.Time, limit int) (Purged, error) {
 	var purged Purged
-	err := s.withTx(ctx, "purging events", func(tx *ent.Tx) error {
+	err := withTx(ctx, p.client, "purging events", func(tx *ent.Tx) error {
 		ids, err := tx.Event.Query().
-			Where(event.CreateTimeLT(dbTime(before)),
+			Where(event.CreateTimeLT(before),
 				event.Not(event.HasDeliveriesWith(delivery.StatusEQ(delivery.StatusPending)))).
 			Order(event.ByCreateTime(), event.ByID()).
 			Limit(limit).
@@ -57,12 +58,12 @@ func (s *entStore) PurgeEvents(ctx context.Context, before time.Time, limit int)
 	return purged, err
 }
 
-// purgePostgres purges in one statement. SKIP LOCKED passes over events
+// purgeEvents purges in one statement. SKIP LOCKED passes over events
 // another purge (or a concurrent change) holds, so two purges never wait
 // on each other, and the pending check and the delete see the same rows.
-func (s *entStore) purgePostgres(ctx context.Context, before time.Time, limit int) (Purged, error) {
+func (pp *postgresPaths) purgeEvents(ctx context.Context, before time.Time, limit int) (Purged, error) {
 	var p Purged
-	err := s.db.QueryRowContext(ctx, `WITH victims AS (
+	err := pp.db.QueryRowContext(ctx, `WITH victims AS (
 	SELECT e.id FROM events e
 	WHERE e.create_time < $1
 	AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.status = 'pending')

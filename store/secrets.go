@@ -10,8 +10,6 @@ import (
 	"fmt"
 	"strings"
 
-	"entgo.io/ent/dialect"
-
 	"github.com/webhookd/webhookd"
 )
 
@@ -301,20 +299,5 @@ func (s *entStore) ReencryptSecrets(ctx context.Context, batchSize int) (int, er
 	}
 }
 
-// rebind turns ? placeholders into PostgreSQL's $n where needed.
-func (s *entStore) rebind(query string) string {
-	if s.dialect != dialect.Postgres {
-		return query
-	}
-	var b strings.Builder
-	n := 0
-	for _, r := range query {
-		if r == '?' {
-			n++
-			fmt.Fprintf(&b, "$%d", n)
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
+// rebind turns ? placeholders into the database's own.
+func (s *entStore) rebind(query string) string { return s.paths.rebind(query) }

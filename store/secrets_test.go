@@ -215,9 +215,10 @@ func testSecretsAtRest(t *testing.T, databaseURL string) {
 			if d.EndpointID != id {
 				continue
 			}
-			w, err := s.LoadDeliveryWork(ctx, d.ID)
-			if err != nil || w.Endpoint.Secret != secret || w.Endpoint.PreviousSecret != previous {
-				t.Fatalf("LoadDeliveryWork = %+v, %v; want the plaintext secrets", w, err)
+			works, err := s.LoadDeliveryWorks(ctx, []string{d.ID})
+			w := works[d.ID]
+			if err != nil || w == nil || w.Endpoint.Secret != secret || w.Endpoint.PreviousSecret != previous {
+				t.Fatalf("LoadDeliveryWorks = %+v, %v; want the plaintext secrets", w, err)
 			}
 			return
 		}

@@ -1,10 +1,12 @@
 // Package store persists webhookd's resources in a SQL database through Ent.
 //
 // The database is the source of truth of the service: everything the delivery
-// schedule in Redis holds can be rebuilt from it. Store is the one interface the
-// API and the delivery engine use; its Ent implementation speaks to SQLite (the
-// embedded default, through a pure-Go driver) and PostgreSQL alike, and one
-// conformance suite (package store/storetest) runs against both.
+// schedule in Redis holds can be rebuilt from it. Store composes one interface
+// per resource (Accounts, Endpoints, Events, …), and each consumer takes only
+// the ones it uses; its Ent implementation speaks to SQLite (the embedded
+// default, through a pure-Go driver) and PostgreSQL alike, the statements that
+// differ between them behind one seam (dialect.go), and one conformance suite
+// (package store/storetest) runs against both.
 package store
 
 import (
@@ -70,18 +72,29 @@ type Purged struct {
 	Events, Deliveries, Attempts int64
 }
 
-// Store is the persistence contract. Every method taking an accountID scopes
-// its work to that account; "" means any account and is passed only for
-// internal callers. A resource of another account is reported as
-// webhookd.KindNotFound, exactly like one that does not exist. Failures to
-// reach the database are webhookd.KindUnavailable. Implementations are safe
-// for concurrent use.
-type Store interface {
+// The persistence contract comes in one interface per resource, and Store
+// composes them. Every method taking an accountID scopes its work to that
+// account; "" means any account and is passed only for internal callers. A
+// resource of another account is reported as webhookd.KindNotFound, exactly
+// like one that does not exist. Failures to reach the database are
+// webhookd.KindUnavailable. Implementations are safe for concurrent use.
+//
+// Consumers take the smallest set they use, declared where they use it (the
+// API's in package server, the engine's and retention's in package worker),
+// so that a reader sees what each one touches and a test double implements
+// only that.
+
+// Accounts are the tenants; each resource below belongs to one.
+type Accounts interface {
 	// CreateAccount inserts a; a.ID and times are set by the caller.
 	CreateAccount(ctx context.Context, a *webhookd.Account) error
 	GetAccount(ctx context.Context, id string) (*webhookd.Account, error)
 	ListAccounts(ctx context.Context, p Page) ([]*webhookd.Account, error)
+}
 
+// APIKeys are the credentials of the API: customer keys of one account, and
+// internal keys of the operator.
+type APIKeys interface {
 	// CreateAPIKey inserts k. Its account must exist unless k.Internal.
 	CreateAPIKey(ctx context.Context, k *webhookd.APIKey) error
 	// APIKeyByTokenHash returns the key (revoked or not) whose token hashes to hash.
@@ -94,7 +107,10 @@ type Store interface {
 	RevokeAPIKey(ctx context.Context, id string, at time.Time) (*webhookd.APIKey, error)
 	// CountInternalAPIKeys counts active internal keys (first-start bootstrap).
 	CountInternalAPIKeys(ctx context.Context) (int, error)
+}
 
+// PortalSessions are the dashboard's sign-ins of one account.
+type PortalSessions interface {
 	// CreatePortalSession inserts ps; its account must exist.
 	CreatePortalSession(ctx context.Context, ps *webhookd.PortalSession) error
 	// PortalSessionByTokenHash returns the session (active or not) whose
@@ -103,13 +119,19 @@ type Store interface {
 	// RevokePortalSession sets the session's revoke time (kept if already
 	// revoked) and returns it.
 	RevokePortalSession(ctx context.Context, accountID, id string, at time.Time) (*webhookd.PortalSession, error)
+}
 
+// EventTypes is the catalog of event types, shared by every account.
+type EventTypes interface {
 	// SaveEventTypes inserts or updates the catalog entries by name.
 	SaveEventTypes(ctx context.Context, types []*webhookd.EventType) error
 	GetEventType(ctx context.Context, name string) (*webhookd.EventType, error)
 	// ListEventTypes returns the whole catalog ordered by name.
 	ListEventTypes(ctx context.Context) ([]*webhookd.EventType, error)
+}
 
+// Endpoints are the customers' receivers.
+type Endpoints interface {
 	// CreateEndpoint inserts e and sets e.Revision to 1. limit, when
 	// positive, is the most endpoints e's account may have: if it has that
 	// many already, nothing is written and the error is
@@ -151,7 +173,10 @@ type Store interface {
 	EndpointStats(ctx context.Context, ids []string, since time.Time) (map[string]*webhookd.EndpointStats, error)
 	// DeleteEndpoint removes the endpoint and its deliveries and attempts.
 	DeleteEndpoint(ctx context.Context, accountID, id string) error
+}
 
+// Events are what customers publish, with the deliveries each one fans out to.
+type Events interface {
 	// PublishEvent stores ev and one pending delivery, due at ev.CreateTime,
 	// per enabled endpoint of ev's account subscribed to ev.Type, atomically
 	// (one statement on PostgreSQL, one transaction on SQLite); newID makes
@@ -163,35 +188,14 @@ type Store interface {
 	GetEvent(ctx context.Context, accountID, id string) (*webhookd.Event, error)
 	// ListEvents excludes test events.
 	ListEvents(ctx context.Context, f EventFilter, p Page) ([]*webhookd.Event, error)
+}
 
+// Deliveries are what the API reads and controls of deliveries: their
+// history, test events, retries and recoveries.
+type Deliveries interface {
 	// GetDelivery returns the delivery with its attempts, oldest first.
 	GetDelivery(ctx context.Context, accountID, id string) (*webhookd.Delivery, error)
 	ListDeliveries(ctx context.Context, f DeliveryFilter, p Page) ([]*webhookd.Delivery, error)
-
-	// LoadDeliveryWork returns a delivery with its event and endpoint,
-	// whatever the account (the delivery engine is internal).
-	LoadDeliveryWork(ctx context.Context, deliveryID string) (*DeliveryWork, error)
-	// RecordAttempt stores attempt a (nil when no request was made, e.g. the
-	// endpoint is disabled) and the delivery's new state d — status, attempt
-	// count, next attempt time, next trigger, last error, last response
-	// status, update time — in one transaction. It writes only while the
-	// stored delivery still has the attempt count d had before this attempt
-	// (d.AttemptCount-1 with an attempt, d.AttemptCount without); otherwise
-	// it writes nothing and returns webhookd.KindConflict: another worker
-	// recorded first.
-	RecordAttempt(ctx context.Context, a *webhookd.Attempt, d *webhookd.Delivery) error
-	// LoadDeliveryWorks is LoadDeliveryWork for many deliveries in a few
-	// queries; ids whose delivery is gone are absent from the result.
-	LoadDeliveryWorks(ctx context.Context, deliveryIDs []string) (map[string]*DeliveryWork, error)
-	// RecordAttempts is RecordAttempt for many records in one transaction.
-	// errs[i] is record i's outcome (KindConflict when another worker
-	// recorded first, KindInvalid for a malformed record); err, when set,
-	// means nothing was written.
-	RecordAttempts(ctx context.Context, records []AttemptRecord) (errs []error, err error)
-	// ListDueDeliveries returns pending deliveries of every account whose
-	// next attempt time is at or before due, ordered by id ascending, with
-	// ids greater than after, at most limit (the reconciler pages with it).
-	ListDueDeliveries(ctx context.Context, due time.Time, after string, limit int) ([]*webhookd.Delivery, error)
 	// CreateTestDelivery stores ev (ev.Test is true) and one pending delivery
 	// of it to the endpoint, due at ev.CreateTime with trigger test. The
 	// endpoint must belong to ev.AccountID (else KindNotFound).
@@ -203,21 +207,70 @@ type Store interface {
 	// or after since pending again, due at due with trigger manual, and
 	// returns them.
 	RecoverEndpoint(ctx context.Context, accountID, endpointID string, since, due time.Time) ([]*webhookd.Delivery, error)
+}
 
+// Engine is what the delivery engine (package worker) reads and writes
+// around attempts, whatever the account: the engine is internal. Its calls
+// are batches, each a few queries (one on PostgreSQL) whatever its size.
+type Engine interface {
+	// LoadDeliveryWorks returns deliveries with their event and endpoint;
+	// ids whose delivery is gone are absent from the result.
+	LoadDeliveryWorks(ctx context.Context, deliveryIDs []string) (map[string]*DeliveryWork, error)
+	// RecordAttempts stores, in one transaction, each record's attempt
+	// (nil when no request was made, e.g. the endpoint is disabled) and its
+	// delivery's new state — status, attempt count, next attempt time, next
+	// trigger, last error, last response status, update time. A record
+	// applies only while the stored delivery still has the attempt count
+	// its delivery had before this attempt (AttemptCount-1 with an attempt,
+	// AttemptCount without). errs[i] is record i's outcome (KindConflict
+	// when another worker recorded first, KindInvalid for a malformed
+	// record); err, when set, means nothing was written.
+	RecordAttempts(ctx context.Context, records []AttemptRecord) (errs []error, err error)
+	// ListDueDeliveries returns pending deliveries of every account whose
+	// next attempt time is at or before due, ordered by id ascending, with
+	// ids greater than after, at most limit (the reconciler pages with it).
+	ListDueDeliveries(ctx context.Context, due time.Time, after string, limit int) ([]*webhookd.Delivery, error)
+}
+
+// Reencrypter moves endpoint secrets to the current key (webhookd
+// encryption rotate, and each start).
+type Reencrypter interface {
 	// ReencryptSecrets rewrites, batchSize endpoints at a time, every
 	// endpoint secret not sealed with the first key of Config.Secrets
 	// (plaintext from older versions, or an older key), and returns how many
 	// endpoints it rewrote. A secret sealed with a key the keyring lacks is
 	// an error naming that key. Safe to run in several processes at once.
 	ReencryptSecrets(ctx context.Context, batchSize int) (int, error)
+}
 
+// Purger deletes old history for the retention job (worker.Retention).
+type Purger interface {
 	// PurgeEvents deletes up to limit events created before before, oldest
 	// first, with their deliveries and attempts, in one short transaction.
 	// An event with a pending delivery is kept whatever its age. The
 	// retention job calls it in a loop until fewer than limit are purged.
 	PurgeEvents(ctx context.Context, before time.Time, limit int) (Purged, error)
+}
 
+// Lifecycle is the connection to the database itself.
+type Lifecycle interface {
 	// Ping checks that the database answers (readiness).
 	Ping(ctx context.Context) error
 	Close() error
+}
+
+// Store is every set above: what Open returns, and what a process holding
+// the database passes, each consumer seeing only its own set.
+type Store interface {
+	Accounts
+	APIKeys
+	PortalSessions
+	EventTypes
+	Endpoints
+	Events
+	Deliveries
+	Engine
+	Reencrypter
+	Purger
+	Lifecycle
 }

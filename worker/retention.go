@@ -12,10 +12,16 @@ import (
 	"github.com/webhookd/webhookd/store"
 )
 
+// EventPurger is what retention needs of the store (store.Purger): delete a
+// batch of old events with their deliveries and attempts.
+type EventPurger interface {
+	PurgeEvents(ctx context.Context, before time.Time, limit int) (store.Purged, error)
+}
+
 // RetentionConfig configures NewRetention. Zero durations and sizes take the
 // documented defaults.
 type RetentionConfig struct {
-	Store store.Store
+	Store EventPurger
 	// Redis holds the lease that lets one process purge at a time.
 	Redis redis.UniversalClient
 	// LeaseKey names the lease, e.g. "webhookd:retention-lease"; every

@@ -11,6 +11,7 @@ import (
 	"github.com/webhookd/webhookd"
 	"github.com/webhookd/webhookd/internal/testenv"
 	"github.com/webhookd/webhookd/store"
+	"github.com/webhookd/webhookd/store/storetest"
 	"github.com/webhookd/webhookd/worker"
 )
 
@@ -132,7 +133,7 @@ func TestRetention(t *testing.T) {
 			d.AttemptCount, d.Status, d.NextAttemptTime, d.UpdateTime = 1, webhookd.DeliverySucceeded, time.Time{}, at
 			a := &webhookd.Attempt{ID: ids.New(webhookd.PrefixAttempt), DeliveryID: d.ID, Number: 1,
 				Trigger: webhookd.TriggerInitial, StartTime: at, ResponseStatus: 204}
-			if err := st.RecordAttempt(ctx, a, d); err != nil {
+			if err := storetest.RecordAttempt(ctx, st, a, d); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -379,7 +379,7 @@ func (a *App) Close() {
 }
 
 // seedEventTypes writes the built-in catalog on every start.
-func seedEventTypes(ctx context.Context, st store.Store) error {
+func seedEventTypes(ctx context.Context, st store.EventTypes) error {
 	types := webhookd.BuiltinEventTypes()
 	now := time.Now().UTC()
 	for _, t := range types {
@@ -395,7 +395,7 @@ func seedEventTypes(ctx context.Context, st store.Store) error {
 // with WEBHOOKD_ADMIN_TOKEN set there is one already; otherwise, when the
 // database holds no active internal key, one is created and its token
 // written to notice, once — only its hash is stored.
-func bootstrapAdmin(ctx context.Context, st store.Store, adminToken string, logger *slog.Logger, notice io.Writer) error {
+func bootstrapAdmin(ctx context.Context, st store.APIKeys, adminToken string, logger *slog.Logger, notice io.Writer) error {
 	if adminToken != "" {
 		logger.InfoContext(ctx, "admin token accepted from WEBHOOKD_ADMIN_TOKEN")
 		return nil

@@ -124,7 +124,7 @@ func generateKeyFile(ctx context.Context, path string, logger *slog.Logger) (*st
 
 // reencryptSecrets seals, on every start, whatever the first key did not:
 // plaintext rows of older versions, and rows under a key being rotated out.
-func reencryptSecrets(ctx context.Context, st store.Store, keys *store.Keyring, logger *slog.Logger) error {
+func reencryptSecrets(ctx context.Context, st store.Reencrypter, keys *store.Keyring, logger *slog.Logger) error {
 	n, err := st.ReencryptSecrets(ctx, reencryptBatch)
 	if err != nil {
 		return fmt.Errorf("re-encrypting endpoint secrets: %w", err)

@@ -124,7 +124,7 @@ func testAutoDisable(t *testing.T, s store.Store, f *fixture) {
 					got.Disabled, got.DisabledReason, got.DisableTime, wantReason, hour(c.wantDisabled))
 			}
 			// The engine sees it disabled.
-			w, err := s.LoadDeliveryWork(ctx, lastDelivery)
+			w, err := LoadDeliveryWork(ctx, s, lastDelivery)
 			if err != nil {
 				t.Fatalf("LoadDeliveryWork: %v", err)
 			}
@@ -145,7 +145,7 @@ func testEndpointUpdateKeepsFailureClock(t *testing.T, s store.Store, f *fixture
 	ep := f.endpoint(t, s, a.ID, nil)
 	failedAt := time.Now().Add(-time.Hour).UTC().Truncate(time.Second)
 	rec := f.scriptedAttempt(t, s, a.ID, failedAt, false, time.Hour)
-	if err := s.RecordAttempt(ctx, rec.Attempt, rec.Delivery); err != nil {
+	if err := RecordAttempt(ctx, s, rec.Attempt, rec.Delivery); err != nil {
 		t.Fatalf("RecordAttempt: %v", err)
 	}
 

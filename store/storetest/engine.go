@@ -55,7 +55,7 @@ func (f *fixture) attemptFor(d *webhookd.Delivery, status webhookd.DeliveryStatu
 func (f *fixture) fail(t *testing.T, s store.Store, d *webhookd.Delivery) *webhookd.Delivery {
 	t.Helper()
 	a, after := f.attemptFor(d, webhookd.DeliveryFailed, 500, time.Time{})
-	if err := s.RecordAttempt(context.Background(), a, after); err != nil {
+	if err := RecordAttempt(context.Background(), s, a, after); err != nil {
 		t.Fatalf("RecordAttempt(failing %s): %v", d.ID, err)
 	}
 	return after
@@ -80,7 +80,7 @@ func testLoadDeliveryWork(t *testing.T, s store.Store, f *fixture) {
 	ev, deliveries := f.publish(t, s, f.event(acct.ID, "property.created", time.Now()))
 	d := deliveries[0]
 
-	work, err := s.LoadDeliveryWork(ctx, d.ID)
+	work, err := LoadDeliveryWork(ctx, s, d.ID)
 	if err != nil {
 		t.Fatalf("LoadDeliveryWork: %v", err)
 	}
@@ -94,12 +94,12 @@ func testLoadDeliveryWork(t *testing.T, s store.Store, f *fixture) {
 		t.Errorf("work.Endpoint (-created +loaded):\n%s", diff)
 	}
 
-	_, err = s.LoadDeliveryWork(ctx, f.ids.New(webhookd.PrefixDelivery))
+	_, err = LoadDeliveryWork(ctx, s, f.ids.New(webhookd.PrefixDelivery))
 	wantKind(t, "LoadDeliveryWork(missing)", err, webhookd.KindNotFound)
 	if err := s.DeleteEndpoint(ctx, acct.ID, ep.ID); err != nil {
 		t.Fatalf("DeleteEndpoint: %v", err)
 	}
-	_, err = s.LoadDeliveryWork(ctx, d.ID)
+	_, err = LoadDeliveryWork(ctx, s, d.ID)
 	wantKind(t, "LoadDeliveryWork(endpoint deleted)", err, webhookd.KindNotFound)
 }
 
@@ -119,7 +119,7 @@ func testRecordAttempt(t *testing.T, s store.Store, f *fixture) {
 	first, afterFirst := f.attemptFor(d, webhookd.DeliveryPending, 503, time.Now().Add(time.Minute).In(zone))
 	first.StartTime = first.StartTime.In(zone)
 	first.ResponseBody = "busy \x00\xff tail" // NUL and invalid UTF-8, as receivers send
-	if err := s.RecordAttempt(ctx, first, afterFirst); err != nil {
+	if err := RecordAttempt(ctx, s, first, afterFirst); err != nil {
 		t.Fatalf("RecordAttempt(1): %v", err)
 	}
 	if first.ResponseBody != "busy \uFFFD\uFFFD tail" {
@@ -139,11 +139,11 @@ func testRecordAttempt(t *testing.T, s store.Store, f *fixture) {
 		// A worker that loaded the delivery before attempt 1 was recorded
 		// tries to record its own attempt 1.
 		stale, staleAfter := f.attemptFor(d, webhookd.DeliverySucceeded, 200, time.Time{})
-		wantKind(t, "RecordAttempt(stale)", s.RecordAttempt(ctx, stale, staleAfter), webhookd.KindConflict)
+		wantKind(t, "RecordAttempt(stale)", RecordAttempt(ctx, s, stale, staleAfter), webhookd.KindConflict)
 		// Without an attempt the guard is the count itself.
 		noAttempt := *d
 		noAttempt.Status = webhookd.DeliveryFailed
-		wantKind(t, "RecordAttempt(nil, stale)", s.RecordAttempt(ctx, nil, &noAttempt), webhookd.KindConflict)
+		wantKind(t, "RecordAttempt(nil, stale)", RecordAttempt(ctx, s, nil, &noAttempt), webhookd.KindConflict)
 		if diff := cmp.Diff(&want, getDelivery(t, s, d.ID)); diff != "" {
 			t.Errorf("a conflicting record wrote (-before +after):\n%s", diff)
 		}
@@ -151,10 +151,10 @@ func testRecordAttempt(t *testing.T, s store.Store, f *fixture) {
 	t.Run("Invalid", func(t *testing.T) {
 		skipping, after := f.attemptFor(afterFirst, webhookd.DeliveryPending, 500, time.Now())
 		skipping.Number = 5
-		wantKind(t, "RecordAttempt(number not the new count)", s.RecordAttempt(ctx, skipping, after), webhookd.KindInvalid)
+		wantKind(t, "RecordAttempt(number not the new count)", RecordAttempt(ctx, s, skipping, after), webhookd.KindInvalid)
 		unknown, after := f.attemptFor(afterFirst, webhookd.DeliveryPending, 500, time.Now())
 		after.NextTrigger = "whenever"
-		wantKind(t, "RecordAttempt(unknown trigger)", s.RecordAttempt(ctx, unknown, after), webhookd.KindInvalid)
+		wantKind(t, "RecordAttempt(unknown trigger)", RecordAttempt(ctx, s, unknown, after), webhookd.KindInvalid)
 	})
 
 	// Attempt 2 succeeds: final, no next attempt time.
@@ -162,7 +162,7 @@ func testRecordAttempt(t *testing.T, s store.Store, f *fixture) {
 	if second.Trigger != webhookd.TriggerRetry {
 		t.Fatalf("second attempt trigger %q, want retry (taken from the delivery)", second.Trigger)
 	}
-	if err := s.RecordAttempt(ctx, second, afterSecond); err != nil {
+	if err := RecordAttempt(ctx, s, second, afterSecond); err != nil {
 		t.Fatalf("RecordAttempt(2): %v", err)
 	}
 	got = getDelivery(t, s, d.ID)
@@ -180,7 +180,7 @@ func testRecordAttempt(t *testing.T, s store.Store, f *fixture) {
 		d.NextAttemptTime = time.Time{}
 		d.LastError = "endpoint disabled"
 		d.UpdateTime = time.Now()
-		if err := s.RecordAttempt(ctx, nil, &d); err != nil {
+		if err := RecordAttempt(ctx, s, nil, &d); err != nil {
 			t.Fatalf("RecordAttempt(nil): %v", err)
 		}
 		want := d
@@ -193,7 +193,7 @@ func testRecordAttempt(t *testing.T, s store.Store, f *fixture) {
 		gone := *d
 		gone.ID = f.ids.New(webhookd.PrefixDelivery)
 		a, after := f.attemptFor(&gone, webhookd.DeliverySucceeded, 200, time.Time{})
-		wantKind(t, "RecordAttempt(missing delivery)", s.RecordAttempt(ctx, a, after), webhookd.KindConflict)
+		wantKind(t, "RecordAttempt(missing delivery)", RecordAttempt(ctx, s, a, after), webhookd.KindConflict)
 	})
 }
 
@@ -214,7 +214,7 @@ func testRecordAttemptConcurrent(t *testing.T, s store.Store, f *fixture) {
 			go func() {
 				defer wg.Done()
 				<-start
-				errs[i] = s.RecordAttempt(ctx, a, after)
+				errs[i] = RecordAttempt(ctx, s, a, after)
 			}()
 		}
 		close(start)
@@ -260,7 +260,7 @@ func testListDueDeliveries(t *testing.T, s store.Store, f *fixture) {
 		// Not due: a retry an hour from now.
 		_, ds := f.publish(t, s, f.event(acct.ID, "property.created", now))
 		a, later := f.attemptFor(ds[0], webhookd.DeliveryPending, 500, now.Add(time.Hour))
-		if err := s.RecordAttempt(ctx, a, later); err != nil {
+		if err := RecordAttempt(ctx, s, a, later); err != nil {
 			t.Fatal(err)
 		}
 		due = append(due, ds[1].ID)
@@ -268,7 +268,7 @@ func testListDueDeliveries(t *testing.T, s store.Store, f *fixture) {
 		_, ds = f.publish(t, s, f.event(acct.ID, "property.created", now.Add(-time.Hour)))
 		f.fail(t, s, ds[0])
 		a, done := f.attemptFor(ds[1], webhookd.DeliverySucceeded, 200, time.Time{})
-		if err := s.RecordAttempt(ctx, a, done); err != nil {
+		if err := RecordAttempt(ctx, s, a, done); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -425,7 +425,7 @@ func testRetryDelivery(t *testing.T, s store.Store, f *fixture) {
 	if a.Trigger != webhookd.TriggerManual || a.Number != 2 {
 		t.Fatalf("attempt after retry: trigger %q number %d", a.Trigger, a.Number)
 	}
-	if err := s.RecordAttempt(ctx, a, after); err != nil {
+	if err := RecordAttempt(ctx, s, a, after); err != nil {
 		t.Fatalf("RecordAttempt after retry: %v", err)
 	}
 }
@@ -462,7 +462,7 @@ func testRecoverEndpoint(t *testing.T, s store.Store, f *fixture) {
 	// Succeeded and pending after since: untouched.
 	_, ds = f.publish(t, s, f.event(acct.ID, "property.created", at(13)))
 	a, done := f.attemptFor(of(ds, ep.ID), webhookd.DeliverySucceeded, 200, time.Time{})
-	if err := s.RecordAttempt(ctx, a, done); err != nil {
+	if err := RecordAttempt(ctx, s, a, done); err != nil {
 		t.Fatal(err)
 	}
 	_, ds = f.publish(t, s, f.event(acct.ID, "property.created", at(14)))

@@ -32,13 +32,13 @@ func testPurgeEvents(t *testing.T, s store.Store, f *fixture) {
 		switch final {
 		case webhookd.DeliverySucceeded:
 			a, after := f.attemptFor(d, webhookd.DeliverySucceeded, 204, time.Time{})
-			if err := s.RecordAttempt(ctx, a, after); err != nil {
+			if err := RecordAttempt(ctx, s, a, after); err != nil {
 				t.Fatalf("RecordAttempt: %v", err)
 			}
 		case webhookd.DeliveryFailed:
 			// Two attempts: every attempt goes with its delivery.
 			a, after := f.attemptFor(d, webhookd.DeliveryPending, 500, at.Add(time.Minute))
-			if err := s.RecordAttempt(ctx, a, after); err != nil {
+			if err := RecordAttempt(ctx, s, a, after); err != nil {
 				t.Fatalf("RecordAttempt: %v", err)
 			}
 			f.fail(t, s, after)
