@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"time"
 
@@ -47,8 +48,7 @@ type App struct {
 
 // NewLogger returns the process logger the configuration asks for.
 func NewLogger(cfg Config, w io.Writer) *slog.Logger {
-	level, _ := cfg.logLevel()
-	opts := &slog.HandlerOptions{Level: level}
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
 	if cfg.LogFormat == "json" {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
@@ -111,8 +111,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, notice io.Writer)
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	ids := webhookd.NewIDGenerator(nil)
-	apiRole, workerRole, _ := cfg.roles()
-	if workerRole {
+	if cfg.Roles.Worker {
 		if a.engine, err = newEngine(cfg, a.store, schedule, registry, ids, logger); err != nil {
 			return nil, err
 		}
@@ -142,9 +141,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, notice io.Writer)
 		// event's wait, the longest call.
 		HTTPWriteTimeout: max(server.DefaultHTTPWriteTimeout, server.DefaultHTTPReadTimeout+testEventWait(cfg)+10*time.Second),
 	}
-	if srvCfg.TLS, err = cfg.tlsConfig(); err != nil {
-		return nil, err
-	}
+	srvCfg.TLS = cfg.TLS
 	// With the worker role, the engine takes new deliveries itself (see
 	// worker.Engine.Dispatch); without it, they go to the schedule for
 	// the workers of other processes.
@@ -152,14 +149,11 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, notice io.Writer)
 	if a.engine != nil {
 		dispatcher = a.engine
 	}
-	if apiRole {
-		delays, _ := cfg.retrySchedule()
-		retry := worker.DefaultRetryPolicy()
-		retry.Schedule = delays
+	if cfg.Roles.API {
 		a.listeners, err = worker.NewListeners(worker.ListenersConfig{
 			Store:    a.store,
 			Schedule: schedule,
-			Retry:    retry,
+			Retry:    retryPolicy(cfg),
 			IDs:      ids,
 			Logger:   logger.With("component", "listeners"),
 			// Room for the listener's own request timeout and the network.
@@ -206,9 +200,8 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, notice io.Writer)
 		if err != nil {
 			return nil, err
 		}
-		proxies, _ := cfg.trustedProxies()
 		srvCfg.AuthFailures, err = server.NewAuthFailureLimiter(server.AuthFailureConfig{
-			Rate: cfg.AuthFailureRate, Burst: cfg.AuthFailureBurst, TrustedProxies: proxies, Registerer: registry,
+			Rate: cfg.AuthFailureRate, Burst: cfg.AuthFailureBurst, TrustedProxies: cfg.TrustedProxies, Registerer: registry,
 		})
 		if err != nil {
 			return nil, err
@@ -256,11 +249,9 @@ func (d scheduleDispatcher) Dispatch(ctx context.Context, _ *webhookd.Event, del
 
 // newEngine builds the delivery engine of the worker role.
 func newEngine(cfg Config, st store.Store, schedule *worker.Schedule, reg prometheus.Registerer, ids *webhookd.IDGenerator, logger *slog.Logger) (*worker.Engine, error) {
-	allow, _ := cfg.allowCIDRs()
-	delays, _ := cfg.retrySchedule()
 	sender, err := worker.NewSender(worker.SenderConfig{
 		Timeout:    cfg.RequestTimeout,
-		AllowCIDRs: allow,
+		AllowCIDRs: cfg.AllowCIDRs,
 		// A host gets as many sockets as an endpoint may have attempts.
 		MaxConnsPerHost:     cfg.EndpointConcurrency,
 		MaxIdleConnsPerHost: cfg.EndpointConcurrency,
@@ -272,13 +263,11 @@ func newEngine(cfg Config, st store.Store, schedule *worker.Schedule, reg promet
 	if err != nil {
 		return nil, err
 	}
-	retry := worker.DefaultRetryPolicy()
-	retry.Schedule = delays
 	return worker.NewEngine(worker.EngineConfig{
 		Store:             st,
 		Schedule:          schedule,
 		Sender:            sender,
-		Retry:             retry,
+		Retry:             retryPolicy(cfg),
 		Logger:            logger.With("component", "worker"),
 		IDs:               ids,
 		Metrics:           metrics,
@@ -290,6 +279,13 @@ func newEngine(cfg Config, st store.Store, schedule *worker.Schedule, reg promet
 		AutoDisableAfter:  cfg.AutoDisableAfter,
 		PrivateSchedule:   cfg.RedisURL == "", // the embedded Redis
 	})
+}
+
+// retryPolicy is the default policy with the configured schedule.
+func retryPolicy(cfg Config) worker.RetryPolicy {
+	retry := worker.DefaultRetryPolicy()
+	retry.Schedule = cfg.RetrySchedule
+	return retry
 }
 
 // ready checks the database and the schedule.
@@ -437,9 +433,9 @@ func bootstrapAdmin(ctx context.Context, st store.Store, adminToken string, logg
 // dashboardURL is the configured dashboard address or, by default, the HTTP
 // listener's: a wildcard address becomes localhost, which is where a link is
 // most likely opened from when the operator named no public address.
-func dashboardURL(configured string, addr net.Addr) string {
-	if configured != "" {
-		return configured
+func dashboardURL(configured *url.URL, addr net.Addr) string {
+	if configured != nil {
+		return configured.String()
 	}
 	host, port, err := net.SplitHostPort(addr.String())
 	if err != nil {
