@@ -151,8 +151,6 @@ func ParseConfig(args []string, getenv func(string) string, output io.Writer) (C
 	usage := fs.Usage
 	// The flag package prints its own error and the whole usage on a bad
 	// flag; webhookd prints one line per problem instead (main).
-	fs.Var(dashboardURLValue{&c.DashboardURL}, "dashboard-url", "the dashboard's public address, to which portal session links add their token, such as https://webhooks.example.com/ (default: http:// and the --http-addr listener)")
-	fs.DurationVar(&c.PortalSessionMaxTTL, "portal-session-max-ttl", server.DefaultPortalSessionMaxTTL, "the longest a portal session (a dashboard sign-in link) may last")
 	fs.Usage = func() {}
 	fs.SetOutput(io.Discard)
 	valueErr, restore := recordValueErrors(fs)
@@ -237,6 +235,8 @@ func (c *Config) flagSet(output io.Writer) *flag.FlagSet {
 	fs.DurationVar(&c.AutoDisableAfter, "auto-disable-after", 5*24*time.Hour, "disable an endpoint whose every delivery attempt has failed for this long (0: never)")
 	fs.DurationVar(&c.Retention, "retention", 30*24*time.Hour, "purge events, with their deliveries and attempts, older than this unless still pending (0: keep forever)")
 	fs.DurationVar(&c.Lease, "lease", time.Minute, "how long a claimed delivery is hidden from other workers; after a worker dies its deliveries are retried when this ends (must exceed --request-timeout by 5s)")
+	fs.Var(dashboardURLValue{&c.DashboardURL}, "dashboard-url", "the dashboard's public address, to which portal session links add their token, such as https://webhooks.example.com/ (default: http:// and the --http-addr listener)")
+	fs.DurationVar(&c.PortalSessionMaxTTL, "portal-session-max-ttl", server.DefaultPortalSessionMaxTTL, "the longest a portal session (a dashboard sign-in link) may last")
 	fs.StringVar(&c.DashboardFrameAncestors, "dashboard-frame-ancestors", web.DefaultFrameAncestors, "origins that may show the dashboard in a frame, a CSP frame-ancestors list such as \"'self' https://app.example.com\" ('none': no frame)")
 	fs.Usage = func() {
 		fmt.Fprintf(output, "Usage: webhookd [flags]\n\nEvery flag can also be set as an environment variable, e.g. --http-addr as WEBHOOKD_HTTP_ADDR.\nWEBHOOKD_ADMIN_TOKEN sets an internal credential (environment only).\n\nFlags:\n")
