@@ -305,9 +305,23 @@ func (a *App) HTTPAddr() string { return a.server.HTTPAddr() }
 // GRPCAddr is the bound gRPC address.
 func (a *App) GRPCAddr() string { return a.server.GRPCAddr() }
 
-// Run serves and delivers until ctx is done, then shuts down in order: the
-// servers stop taking requests, workers finish the attempts in flight, and
-// the schedule and database are closed.
+// Run serves and delivers until ctx is done, then shuts down in order:
+//
+//  1. gRPC health goes NOT_SERVING, so that balancers stop sending;
+//  2. the HTTP server stops accepting and finishes its requests in flight
+//     (REST calls travel through the gRPC server, so HTTP drains first);
+//  3. the gRPC server stops gracefully (server.Serve does 1 to 3, within
+//     --shutdown-timeout);
+//  4. the engine stops claiming, hands its queued deliveries back to the
+//     schedule and lets the attempts in flight finish and be recorded, and
+//     the retention purger stops;
+//  5. the schedule and the database are closed (Close).
+//
+// The engine runs until the servers have stopped, not only until ctx ends:
+// a request still being answered may need it, such as a test event sent
+// with wait, whose attempt the engine makes. The listeners of webhookctl
+// listen end with ctx, at step 1, because gRPC's graceful stop waits for
+// their streams.
 //
 // A generated admin key is created here, with the listeners bound and
 // nothing left that can fail the start, and its token shown at once: a key
@@ -318,27 +332,34 @@ func (a *App) Run(ctx context.Context) error {
 	if err := bootstrapAdmin(ctx, a.store, a.cfg.AdminToken, a.logger, a.notice); err != nil {
 		return err
 	}
+	// workCtx ends once the servers have stopped (step 4).
+	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWork()
 	engineDone := make(chan error, 1)
 	if a.engine != nil {
-		go func() { engineDone <- a.engine.Run(ctx) }()
+		go func() { engineDone <- a.engine.Run(workCtx) }()
 	} else {
 		engineDone <- nil
 	}
 	retentionDone := make(chan error, 1)
 	if a.retention != nil {
-		go func() { retentionDone <- a.retention.Run(ctx) }()
+		go func() { retentionDone <- a.retention.Run(workCtx) }()
 	} else {
 		retentionDone <- nil
 	}
+	listenCtx, stopListening := context.WithCancel(ctx)
+	defer stopListening()
 	listenersDone := make(chan error, 1)
 	if a.listeners != nil {
 		// Stopping ends every listener's stream, which the gRPC server's
 		// graceful stop waits for.
-		go func() { listenersDone <- a.listeners.Run(ctx) }()
+		go func() { listenersDone <- a.listeners.Run(listenCtx) }()
 	} else {
 		listenersDone <- nil
 	}
 	err := a.server.Serve(ctx, a.cfg.ShutdownTimeout)
+	stopListening() // Serve returns early when a listener fails
+	stopWork()
 	if listenersErr := <-listenersDone; err == nil {
 		err = listenersErr
 	}
