@@ -114,7 +114,8 @@ func TestUnknownEnv(t *testing.T) {
 		"PATH=/usr/bin", "WEBHOOKD_HTTP_ADDR=:8081", "WEBHOOKD_ADMIN_TOKEN=a-long-enough-token",
 		"WEBHOOKD_LOG_LEVL=debug", "WEBHOOKD_DATABASE=postgres://db", "WEBHOOKD_FROBNICATE=1", "WEBHOOKD_VERSION=1",
 		"webhookd_http_addr=:1", // not ours: variables are case-sensitive
-		"WEBHOOKD_DASHBOARD_URL=https://webhooks.example.com/", "WEBHOOKD_PORTAL_SESSION_MAX_TTL=1h", // read like every other
+		// Settings too, once warned about as unknown although read.
+		"WEBHOOKD_DASHBOARD_URL=https://webhooks.example.com/", "WEBHOOKD_PORTAL_SESSION_MAX_TTL=1h",
 	})
 	want := []UnknownVariable{
 		{Name: "WEBHOOKD_DATABASE", Suggestion: ""},
