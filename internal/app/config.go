@@ -253,14 +253,15 @@ func (c *Config) Validate() error {
 	}
 	// Everything is checked here, before anything is created: a start that
 	// fails must leave no database, key file or admin key behind.
-	httpErr, grpcErr := checkListenAddr(c.HTTPAddr), checkListenAddr(c.GRPCAddr)
+	httpAddr, httpErr := checkListenAddr(c.HTTPAddr)
+	grpcAddr, grpcErr := checkListenAddr(c.GRPCAddr)
 	if httpErr != nil {
 		bad("http-addr", "%v", httpErr)
 	}
 	if grpcErr != nil {
 		bad("grpc-addr", "%v", grpcErr)
 	}
-	if httpErr == nil && grpcErr == nil && sameListenAddr(c.HTTPAddr, c.GRPCAddr) {
+	if httpErr == nil && grpcErr == nil && sameListenAddr(httpAddr, grpcAddr) {
 		bad("grpc-addr", "must differ from --http-addr (%s): they are two listeners", c.HTTPAddr)
 	}
 	if c.HTTPMaxConns < 1 || c.HTTPMaxConns > 1_000_000 {
@@ -374,49 +375,51 @@ func (c *Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// checkListenAddr reports an address net.Listen would refuse or read
-// differently: it must be host:port with a numeric port (":8080" listens on
-// every interface, port 0 on a free port).
-func checkListenAddr(addr string) error {
+// listenAddr is a listen address split into its host and port.
+type listenAddr struct{ host, port string }
+
+// checkListenAddr splits a listen address, reporting one net.Listen would
+// refuse or read differently: it must be host:port with a numeric port
+// (":8080" listens on every interface, port 0 on a free port).
+func checkListenAddr(addr string) (listenAddr, error) {
 	if addr == "" {
-		return errors.New("required, e.g. 127.0.0.1:8080 or :8080")
+		return listenAddr{}, errors.New("required, e.g. 127.0.0.1:8080 or :8080")
 	}
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
-		return fmt.Errorf("%q is not host:port, e.g. 127.0.0.1:8080 or :8080", addr)
+		return listenAddr{}, fmt.Errorf("%q is not host:port, e.g. 127.0.0.1:8080 or :8080", addr)
 	}
 	if n, err := strconv.ParseUint(port, 10, 16); err != nil || port != strconv.FormatUint(n, 10) {
-		return fmt.Errorf("port %q of %q is not a number from 0 to 65535", port, addr)
+		return listenAddr{}, fmt.Errorf("port %q of %q is not a number from 0 to 65535", port, addr)
 	}
+	split := listenAddr{host: host, port: port}
 	if host == "" {
-		return nil
+		return split, nil
 	}
 	if _, err := netip.ParseAddr(host); err == nil {
-		return nil
+		return split, nil
 	}
 	for _, label := range strings.Split(strings.TrimSuffix(host, "."), ".") {
 		if label == "" || len(label) > 63 || strings.HasPrefix(label, "-") || strings.HasSuffix(label, "-") ||
 			strings.IndexFunc(label, func(r rune) bool { return !isHostnameRune(r) }) >= 0 {
-			return fmt.Errorf("host %q of %q is neither an IP address nor a hostname", host, addr)
+			return listenAddr{}, fmt.Errorf("host %q of %q is neither an IP address nor a hostname", host, addr)
 		}
 	}
-	return nil
+	return split, nil
 }
 
 func isHostnameRune(r rune) bool {
 	return r == '-' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z'
 }
 
-// sameListenAddr reports whether two valid listen addresses would claim the
-// same port: the same host, or one of them every interface.
-func sameListenAddr(a, b string) bool {
-	hostA, portA, _ := net.SplitHostPort(a)
-	hostB, portB, _ := net.SplitHostPort(b)
-	if portA != portB || portA == "0" {
+// sameListenAddr reports whether two listen addresses would claim the same
+// port: the same host, or one of them every interface.
+func sameListenAddr(a, b listenAddr) bool {
+	if a.port != b.port || a.port == "0" {
 		return false
 	}
 	anyHost := func(h string) bool { return h == "" || h == "0.0.0.0" || h == "::" }
-	return hostA == hostB || anyHost(hostA) || anyHost(hostB)
+	return a.host == b.host || anyHost(a.host) || anyHost(b.host)
 }
 
 // fieldMessage is the message of a domain error without its field, which
