@@ -48,7 +48,7 @@ func run() int {
 			fmt.Fprintf(os.Stderr, "webhookd: configuration: %s\n", line)
 		}
 		// A misspelt variable is often why a setting is missing or wrong.
-		warnUnknownEnv(app.NewLogger(app.Config{LogLevel: "info", LogFormat: "text"}, os.Stderr))
+		warnUnknownEnv(app.NewLogger(app.Config{LogLevel: slog.LevelInfo, LogFormat: "text"}, os.Stderr))
 		return 2
 	}
 	logger := app.NewLogger(cfg, os.Stderr)

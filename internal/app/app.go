@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"time"
 
@@ -47,8 +48,7 @@ type App struct {
 
 // NewLogger returns the process logger the configuration asks for.
 func NewLogger(cfg Config, w io.Writer) *slog.Logger {
-	level, _ := cfg.logLevel()
-	opts := &slog.HandlerOptions{Level: level}
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
 	if cfg.LogFormat == "json" {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
@@ -111,8 +111,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, notice io.Writer)
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	ids := webhookd.NewIDGenerator(nil)
-	apiRole, workerRole, _ := cfg.roles()
-	if workerRole {
+	if cfg.Roles.Worker {
 		if a.engine, err = newEngine(cfg, a.store, schedule, registry, ids, logger); err != nil {
 			return nil, err
 		}
@@ -142,9 +141,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, notice io.Writer)
 		// event's wait, the longest call.
 		HTTPWriteTimeout: max(server.DefaultHTTPWriteTimeout, server.DefaultHTTPReadTimeout+testEventWait(cfg)+10*time.Second),
 	}
-	if srvCfg.TLS, err = cfg.tlsConfig(); err != nil {
-		return nil, err
-	}
+	srvCfg.TLS = cfg.TLS
 	// With the worker role, the engine takes new deliveries itself (see
 	// worker.Engine.Dispatch); without it, they go to the schedule for
 	// the workers of other processes.
@@ -152,14 +149,11 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, notice io.Writer)
 	if a.engine != nil {
 		dispatcher = a.engine
 	}
-	if apiRole {
-		delays, _ := cfg.retrySchedule()
-		retry := worker.DefaultRetryPolicy()
-		retry.Schedule = delays
+	if cfg.Roles.API {
 		a.listeners, err = worker.NewListeners(worker.ListenersConfig{
 			Store:    a.store,
 			Schedule: schedule,
-			Retry:    retry,
+			Retry:    retryPolicy(cfg),
 			IDs:      ids,
 			Logger:   logger.With("component", "listeners"),
 			// Room for the listener's own request timeout and the network.
@@ -206,9 +200,8 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, notice io.Writer)
 		if err != nil {
 			return nil, err
 		}
-		proxies, _ := cfg.trustedProxies()
 		srvCfg.AuthFailures, err = server.NewAuthFailureLimiter(server.AuthFailureConfig{
-			Rate: cfg.AuthFailureRate, Burst: cfg.AuthFailureBurst, TrustedProxies: proxies, Registerer: registry,
+			Rate: cfg.AuthFailureRate, Burst: cfg.AuthFailureBurst, TrustedProxies: cfg.TrustedProxies, Registerer: registry,
 		})
 		if err != nil {
 			return nil, err
@@ -256,11 +249,9 @@ func (d scheduleDispatcher) Dispatch(ctx context.Context, _ *webhookd.Event, del
 
 // newEngine builds the delivery engine of the worker role.
 func newEngine(cfg Config, st store.Store, schedule *worker.Schedule, reg prometheus.Registerer, ids *webhookd.IDGenerator, logger *slog.Logger) (*worker.Engine, error) {
-	allow, _ := cfg.allowCIDRs()
-	delays, _ := cfg.retrySchedule()
 	sender, err := worker.NewSender(worker.SenderConfig{
 		Timeout:    cfg.RequestTimeout,
-		AllowCIDRs: allow,
+		AllowCIDRs: cfg.AllowCIDRs,
 		// A host gets as many sockets as an endpoint may have attempts.
 		MaxConnsPerHost:     cfg.EndpointConcurrency,
 		MaxIdleConnsPerHost: cfg.EndpointConcurrency,
@@ -272,13 +263,11 @@ func newEngine(cfg Config, st store.Store, schedule *worker.Schedule, reg promet
 	if err != nil {
 		return nil, err
 	}
-	retry := worker.DefaultRetryPolicy()
-	retry.Schedule = delays
 	return worker.NewEngine(worker.EngineConfig{
 		Store:             st,
 		Schedule:          schedule,
 		Sender:            sender,
-		Retry:             retry,
+		Retry:             retryPolicy(cfg),
 		Logger:            logger.With("component", "worker"),
 		IDs:               ids,
 		Metrics:           metrics,
@@ -290,6 +279,13 @@ func newEngine(cfg Config, st store.Store, schedule *worker.Schedule, reg promet
 		AutoDisableAfter:  cfg.AutoDisableAfter,
 		PrivateSchedule:   cfg.RedisURL == "", // the embedded Redis
 	})
+}
+
+// retryPolicy is the default policy with the configured schedule.
+func retryPolicy(cfg Config) worker.RetryPolicy {
+	retry := worker.DefaultRetryPolicy()
+	retry.Schedule = cfg.RetrySchedule
+	return retry
 }
 
 // ready checks the database and the schedule.
@@ -309,9 +305,23 @@ func (a *App) HTTPAddr() string { return a.server.HTTPAddr() }
 // GRPCAddr is the bound gRPC address.
 func (a *App) GRPCAddr() string { return a.server.GRPCAddr() }
 
-// Run serves and delivers until ctx is done, then shuts down in order: the
-// servers stop taking requests, workers finish the attempts in flight, and
-// the schedule and database are closed.
+// Run serves and delivers until ctx is done, then shuts down in order:
+//
+//  1. gRPC health goes NOT_SERVING, so that balancers stop sending;
+//  2. the HTTP server stops accepting and finishes its requests in flight
+//     (REST calls travel through the gRPC server, so HTTP drains first);
+//  3. the gRPC server stops gracefully (server.Serve does 1 to 3, within
+//     --shutdown-timeout);
+//  4. the engine stops claiming, hands its queued deliveries back to the
+//     schedule and lets the attempts in flight finish and be recorded, and
+//     the retention purger stops;
+//  5. the schedule and the database are closed (Close).
+//
+// The engine runs until the servers have stopped, not only until ctx ends:
+// a request still being answered may need it, such as a test event sent
+// with wait, whose attempt the engine makes. The listeners of webhookctl
+// listen end with ctx, at step 1, because gRPC's graceful stop waits for
+// their streams.
 //
 // A generated admin key is created here, with the listeners bound and
 // nothing left that can fail the start, and its token shown at once: a key
@@ -322,27 +332,34 @@ func (a *App) Run(ctx context.Context) error {
 	if err := bootstrapAdmin(ctx, a.store, a.cfg.AdminToken, a.logger, a.notice); err != nil {
 		return err
 	}
+	// workCtx ends once the servers have stopped (step 4).
+	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWork()
 	engineDone := make(chan error, 1)
 	if a.engine != nil {
-		go func() { engineDone <- a.engine.Run(ctx) }()
+		go func() { engineDone <- a.engine.Run(workCtx) }()
 	} else {
 		engineDone <- nil
 	}
 	retentionDone := make(chan error, 1)
 	if a.retention != nil {
-		go func() { retentionDone <- a.retention.Run(ctx) }()
+		go func() { retentionDone <- a.retention.Run(workCtx) }()
 	} else {
 		retentionDone <- nil
 	}
+	listenCtx, stopListening := context.WithCancel(ctx)
+	defer stopListening()
 	listenersDone := make(chan error, 1)
 	if a.listeners != nil {
 		// Stopping ends every listener's stream, which the gRPC server's
 		// graceful stop waits for.
-		go func() { listenersDone <- a.listeners.Run(ctx) }()
+		go func() { listenersDone <- a.listeners.Run(listenCtx) }()
 	} else {
 		listenersDone <- nil
 	}
 	err := a.server.Serve(ctx, a.cfg.ShutdownTimeout)
+	stopListening() // Serve returns early when a listener fails
+	stopWork()
 	if listenersErr := <-listenersDone; err == nil {
 		err = listenersErr
 	}
@@ -437,9 +454,9 @@ func bootstrapAdmin(ctx context.Context, st store.APIKeys, adminToken string, lo
 // dashboardURL is the configured dashboard address or, by default, the HTTP
 // listener's: a wildcard address becomes localhost, which is where a link is
 // most likely opened from when the operator named no public address.
-func dashboardURL(configured string, addr net.Addr) string {
-	if configured != "" {
-		return configured
+func dashboardURL(configured *url.URL, addr net.Addr) string {
+	if configured != nil {
+		return configured.String()
 	}
 	host, port, err := net.SplitHostPort(addr.String())
 	if err != nil {

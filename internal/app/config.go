@@ -1,6 +1,7 @@
 package app
 
 import (
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -8,8 +9,10 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -31,6 +34,9 @@ type Config struct {
 	// serve TLS (tls.go); without them both serve plaintext.
 	TLSCertFile string
 	TLSKeyFile  string
+	// TLS is the listeners' TLS configuration, loaded from TLSCertFile and
+	// TLSKeyFile by ParseConfig; nil serves plaintext.
+	TLS *tls.Config
 	// DataDir holds the SQLite file of the embedded default.
 	DataDir string
 	// DatabaseURL selects the database; empty means SQLite in DataDir.
@@ -51,9 +57,9 @@ type Config struct {
 	// so it does not show in process listings.
 	AdminToken string
 	// EncryptionKeys encrypt endpoint secrets at rest: id:base64key
-	// entries, the first encrypts, all decrypt (encryption.go). Empty uses
+	// entries, the first encrypts, all decrypt (encryption.go). Nil uses
 	// a key file beside a SQLite database; PostgreSQL requires keys.
-	EncryptionKeys string
+	EncryptionKeys *store.Keyring
 	// RateLimit is each account's sustained API calls per second with a
 	// customer key (0: unlimited), RateBurst how many an idle account may
 	// make at once. Internal keys are not limited.
@@ -67,23 +73,24 @@ type Config struct {
 	DatabaseMaxConns  int
 	SecretGracePeriod time.Duration
 	ShutdownTimeout   time.Duration
-	LogLevel          string
+	LogLevel          slog.Level
 	LogFormat         string
 
-	// Roles says what this process does: "api" serves gRPC and REST,
-	// "worker" delivers; the default runs both.
-	Roles string
+	// Roles says what this process does: the api role serves gRPC and
+	// REST, the worker role delivers; the default runs both.
+	Roles Roles
 	// Workers bounds concurrent delivery attempts in this process.
 	Workers int
 	// EndpointConcurrency bounds concurrent attempts to one endpoint.
 	EndpointConcurrency int
 	// RequestTimeout bounds one attempt: connect, send, response.
 	RequestTimeout time.Duration
-	// RetrySchedule is the delays between attempts, comma-separated.
-	RetrySchedule string
-	// AllowCIDRs lists address ranges the SSRF guard lets through,
-	// comma-separated (e.g. 127.0.0.0/8 for local development).
-	AllowCIDRs string
+	// RetrySchedule is the delays between attempts (comma-separated on
+	// the command line).
+	RetrySchedule []time.Duration
+	// AllowCIDRs lists address ranges the SSRF guard lets through (e.g.
+	// 127.0.0.0/8 for local development), masked.
+	AllowCIDRs []netip.Prefix
 	// PollInterval and ReconcileInterval pace the delivery engine.
 	PollInterval      time.Duration
 	ReconcileInterval time.Duration
@@ -100,8 +107,8 @@ type Config struct {
 	// who may embed it in a frame ('none' by default).
 	DashboardFrameAncestors string
 	// DashboardURL is the dashboard's public address, the base of portal
-	// session links; "" derives it from the HTTP listener's address.
-	DashboardURL string
+	// session links; nil derives it from the HTTP listener's address.
+	DashboardURL *url.URL
 	// PortalSessionMaxTTL bounds how long a portal session may last.
 	PortalSessionMaxTTL time.Duration
 
@@ -114,8 +121,8 @@ type Config struct {
 	AuthFailureRate  float64
 	AuthFailureBurst int
 	// TrustedProxies lists the address ranges of proxies whose
-	// X-Forwarded-For names the client, comma-separated.
-	TrustedProxies string
+	// X-Forwarded-For names the client, masked.
+	TrustedProxies []netip.Prefix
 }
 
 // envPrefix starts the environment twin of every flag.
@@ -144,8 +151,6 @@ func ParseConfig(args []string, getenv func(string) string, output io.Writer) (C
 	usage := fs.Usage
 	// The flag package prints its own error and the whole usage on a bad
 	// flag; webhookd prints one line per problem instead (main).
-	fs.StringVar(&c.DashboardURL, "dashboard-url", "", "the dashboard's public address, to which portal session links add their token, such as https://webhooks.example.com/ (default: http:// and the --http-addr listener)")
-	fs.DurationVar(&c.PortalSessionMaxTTL, "portal-session-max-ttl", server.DefaultPortalSessionMaxTTL, "the longest a portal session (a dashboard sign-in link) may last")
 	fs.Usage = func() {}
 	fs.SetOutput(io.Discard)
 	valueErr, restore := recordValueErrors(fs)
@@ -181,6 +186,9 @@ func ParseConfig(args []string, getenv func(string) string, output io.Writer) (C
 	if err := errors.Join(errs...); err != nil {
 		return c, err
 	}
+	if err := c.loadTLS(); err != nil {
+		return c, err
+	}
 	return c, c.Validate()
 }
 
@@ -199,31 +207,36 @@ func (c *Config) flagSet(output io.Writer) *flag.FlagSet {
 	fs.BoolVar(&c.RedisCluster, "redis-cluster", false, "--redis-url names a Redis Cluster: redis://host:port?addr=host2:port2&addr=host3:port3")
 	fs.IntVar(&c.ScheduleShards, "schedule-shards", 0, "sorted sets the schedule is split over, the same in every process (default: 1, or 16 on a Redis Cluster)")
 	fs.StringVar(&c.RedisPrefix, "redis-prefix", "webhookd", "prefix of every Redis key, to share one Redis between installations")
-	fs.StringVar(&c.EncryptionKeys, "encryption-keys", "", "keys that encrypt endpoint secrets at rest, id:base64key[,id:base64key…], the first encrypts, all decrypt; prefer the environment twin (default: a key file beside a SQLite database; required with PostgreSQL)")
+	fs.Var(keyringValue{&c.EncryptionKeys}, "encryption-keys", "keys that encrypt endpoint secrets at rest, id:base64key[,id:base64key…], the first encrypts, all decrypt; prefer the environment twin (default: a key file beside a SQLite database; required with PostgreSQL)")
 	fs.Float64Var(&c.RateLimit, "rate-limit", 50, "API calls per second each account may make with customer keys (0: unlimited; internal keys are not limited)")
 	fs.IntVar(&c.RateBurst, "rate-burst", 100, "API calls an idle account may make at once with customer keys")
 	fs.Float64Var(&c.AuthFailureRate, "auth-failure-rate", 1, "failed authentications per second one client address may make after --auth-failure-burst; past it its calls are refused (0: unlimited)")
 	fs.IntVar(&c.AuthFailureBurst, "auth-failure-burst", 20, "failed authentications one client address may make at once")
-	fs.StringVar(&c.TrustedProxies, "trusted-proxies", "", "comma-separated address ranges of proxies whose X-Forwarded-For names the client (for --auth-failure-rate)")
+	fs.Var(prefixesValue{&c.TrustedProxies}, "trusted-proxies", "comma-separated address ranges of proxies whose X-Forwarded-For names the client (for --auth-failure-rate)")
 	fs.BoolVar(&c.AllowHTTPEndpoints, "allow-http-endpoints", false, "accept plain http:// endpoint URLs (for development)")
 	fs.IntVar(&c.DatabaseMaxConns, "database-max-conns", store.DefaultMaxConns, "most PostgreSQL connections this process opens; callers beyond it wait for one")
 	fs.IntVar(&c.MaxPayloadBytes, "max-payload-bytes", 256<<10, "largest event payload accepted, in bytes of JSON")
 	fs.IntVar(&c.MaxEndpointsPerAccount, "max-endpoints-per-account", DefaultMaxEndpointsPerAccount, "most endpoints one account may have; a publish writes one delivery per subscribed endpoint in one transaction")
 	fs.DurationVar(&c.SecretGracePeriod, "secret-grace-period", 24*time.Hour, "how long a rotated-out endpoint secret keeps signing")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long a graceful shutdown may take")
-	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
+	c.LogLevel = slog.LevelInfo
+	fs.Var(levelValue{&c.LogLevel}, "log-level", "debug, info, warn or error")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "text or json")
-	fs.StringVar(&c.Roles, "roles", "api,worker", "what this process does: api (gRPC and REST), worker (deliveries), or both")
+	c.Roles = Roles{API: true, Worker: true}
+	fs.Var(rolesValue{&c.Roles}, "roles", "what this process does: api (gRPC and REST), worker (deliveries), or both")
 	fs.IntVar(&c.Workers, "workers", 32, "concurrent delivery attempts in this process")
 	fs.IntVar(&c.EndpointConcurrency, "endpoint-concurrency", 8, "concurrent delivery attempts to any one endpoint")
 	fs.DurationVar(&c.RequestTimeout, "request-timeout", 5*time.Second, "time an endpoint has to answer an attempt with a 2xx")
-	fs.StringVar(&c.RetrySchedule, "retry-schedule", "5m,30m,2h,5h,10h", "delays between attempts after a failed first attempt, each after the previous attempt")
-	fs.StringVar(&c.AllowCIDRs, "allow-cidr", "", "comma-separated address ranges endpoints may resolve to although private or loopback (SSRF guard exceptions)")
+	c.RetrySchedule = []time.Duration{5 * time.Minute, 30 * time.Minute, 2 * time.Hour, 5 * time.Hour, 10 * time.Hour}
+	fs.Var(durationsValue{&c.RetrySchedule}, "retry-schedule", "delays between attempts after a failed first attempt, each after the previous attempt")
+	fs.Var(prefixesValue{&c.AllowCIDRs}, "allow-cidr", "comma-separated address ranges endpoints may resolve to although private or loopback (SSRF guard exceptions)")
 	fs.DurationVar(&c.PollInterval, "poll-interval", time.Second, "the longest workers sleep before looking for due retries (they sleep until the earliest, and are woken when one is added sooner)")
 	fs.DurationVar(&c.ReconcileInterval, "reconcile-interval", 30*time.Second, "how often pending deliveries overdue by more than --lease and missing from the schedule are put back")
 	fs.DurationVar(&c.AutoDisableAfter, "auto-disable-after", 5*24*time.Hour, "disable an endpoint whose every delivery attempt has failed for this long (0: never)")
 	fs.DurationVar(&c.Retention, "retention", 30*24*time.Hour, "purge events, with their deliveries and attempts, older than this unless still pending (0: keep forever)")
 	fs.DurationVar(&c.Lease, "lease", time.Minute, "how long a claimed delivery is hidden from other workers; after a worker dies its deliveries are retried when this ends (must exceed --request-timeout by 5s)")
+	fs.Var(dashboardURLValue{&c.DashboardURL}, "dashboard-url", "the dashboard's public address, to which portal session links add their token, such as https://webhooks.example.com/ (default: http:// and the --http-addr listener)")
+	fs.DurationVar(&c.PortalSessionMaxTTL, "portal-session-max-ttl", server.DefaultPortalSessionMaxTTL, "the longest a portal session (a dashboard sign-in link) may last")
 	fs.StringVar(&c.DashboardFrameAncestors, "dashboard-frame-ancestors", web.DefaultFrameAncestors, "origins that may show the dashboard in a frame, a CSP frame-ancestors list such as \"'self' https://app.example.com\" ('none': no frame)")
 	fs.Usage = func() {
 		fmt.Fprintf(output, "Usage: webhookd [flags]\n\nEvery flag can also be set as an environment variable, e.g. --http-addr as WEBHOOKD_HTTP_ADDR.\nWEBHOOKD_ADMIN_TOKEN sets an internal credential (environment only).\n\nFlags:\n")
@@ -240,14 +253,15 @@ func (c *Config) Validate() error {
 	}
 	// Everything is checked here, before anything is created: a start that
 	// fails must leave no database, key file or admin key behind.
-	httpErr, grpcErr := checkListenAddr(c.HTTPAddr), checkListenAddr(c.GRPCAddr)
+	httpAddr, httpErr := checkListenAddr(c.HTTPAddr)
+	grpcAddr, grpcErr := checkListenAddr(c.GRPCAddr)
 	if httpErr != nil {
 		bad("http-addr", "%v", httpErr)
 	}
 	if grpcErr != nil {
 		bad("grpc-addr", "%v", grpcErr)
 	}
-	if httpErr == nil && grpcErr == nil && sameListenAddr(c.HTTPAddr, c.GRPCAddr) {
+	if httpErr == nil && grpcErr == nil && sameListenAddr(httpAddr, grpcAddr) {
 		bad("grpc-addr", "must differ from --http-addr (%s): they are two listeners", c.HTTPAddr)
 	}
 	if c.HTTPMaxConns < 1 || c.HTTPMaxConns > 1_000_000 {
@@ -298,14 +312,11 @@ func (c *Config) Validate() error {
 	if c.ShutdownTimeout <= 0 {
 		bad("shutdown-timeout", "must be positive")
 	}
-	if _, err := c.logLevel(); err != nil {
-		bad("log-level", "%v", err)
-	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		bad("log-format", "must be text or json, got %q", c.LogFormat)
 	}
-	if _, _, err := c.roles(); err != nil {
-		bad("roles", "%v", err)
+	if !c.Roles.API && !c.Roles.Worker {
+		bad("roles", "names no role: want api, worker or api,worker")
 	}
 	if c.Workers < 1 || c.Workers > 10000 {
 		bad("workers", "must be between 1 and 10000, got %d", c.Workers)
@@ -316,11 +327,11 @@ func (c *Config) Validate() error {
 	if c.RequestTimeout < 100*time.Millisecond || c.RequestTimeout > 5*time.Minute {
 		bad("request-timeout", "must be between 100ms and 5m, got %s", c.RequestTimeout)
 	}
-	if _, err := c.retrySchedule(); err != nil {
-		bad("retry-schedule", "%v", err)
+	if i := slices.IndexFunc(c.RetrySchedule, func(d time.Duration) bool { return d <= 0 }); i >= 0 {
+		bad("retry-schedule", "delay %s must be positive", shortDuration(c.RetrySchedule[i]))
 	}
-	if _, err := c.allowCIDRs(); err != nil {
-		bad("allow-cidr", "%v", err)
+	if len(c.RetrySchedule) > 50 {
+		bad("retry-schedule", "at most 50 retries, got %d", len(c.RetrySchedule))
 	}
 	if c.PollInterval < 10*time.Millisecond {
 		bad("poll-interval", "must be at least 10ms")
@@ -340,19 +351,10 @@ func (c *Config) Validate() error {
 	if err := (web.Config{FrameAncestors: c.DashboardFrameAncestors}).Validate(); err != nil {
 		bad("dashboard-frame-ancestors", "%v", err)
 	}
-	if c.DashboardURL != "" {
-		if _, err := server.ParseDashboardURL(c.DashboardURL); err != nil {
-			bad("dashboard-url", "%v", err)
-		}
-	}
 	if c.PortalSessionMaxTTL < time.Second {
 		bad("portal-session-max-ttl", "must be at least 1s, got %s", c.PortalSessionMaxTTL)
 	}
-	if c.EncryptionKeys != "" {
-		if _, err := store.ParseKeyring(c.EncryptionKeys); err != nil {
-			bad("encryption-keys", "%v", err)
-		}
-	} else if isPostgres(c.DatabaseURL) {
+	if c.EncryptionKeys == nil && isPostgres(c.DatabaseURL) {
 		errs = append(errs, errors.New(missingKeysMessage))
 	}
 	if c.RateLimit < 0 || c.RateLimit > 1e6 || c.RateLimit != c.RateLimit {
@@ -367,58 +369,57 @@ func (c *Config) Validate() error {
 	if c.AuthFailureBurst < 1 {
 		bad("auth-failure-burst", "must be at least 1, got %d", c.AuthFailureBurst)
 	}
-	if _, err := c.trustedProxies(); err != nil {
-		bad("trusted-proxies", "%v", err)
-	}
 	if c.AdminToken != "" && len(c.AdminToken) < 16 {
 		errs = append(errs, fmt.Errorf("%sADMIN_TOKEN: must be at least 16 characters", envPrefix))
 	}
 	return errors.Join(errs...)
 }
 
-// checkListenAddr reports an address net.Listen would refuse or read
-// differently: it must be host:port with a numeric port (":8080" listens on
-// every interface, port 0 on a free port).
-func checkListenAddr(addr string) error {
+// listenAddr is a listen address split into its host and port.
+type listenAddr struct{ host, port string }
+
+// checkListenAddr splits a listen address, reporting one net.Listen would
+// refuse or read differently: it must be host:port with a numeric port
+// (":8080" listens on every interface, port 0 on a free port).
+func checkListenAddr(addr string) (listenAddr, error) {
 	if addr == "" {
-		return errors.New("required, e.g. 127.0.0.1:8080 or :8080")
+		return listenAddr{}, errors.New("required, e.g. 127.0.0.1:8080 or :8080")
 	}
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
-		return fmt.Errorf("%q is not host:port, e.g. 127.0.0.1:8080 or :8080", addr)
+		return listenAddr{}, fmt.Errorf("%q is not host:port, e.g. 127.0.0.1:8080 or :8080", addr)
 	}
 	if n, err := strconv.ParseUint(port, 10, 16); err != nil || port != strconv.FormatUint(n, 10) {
-		return fmt.Errorf("port %q of %q is not a number from 0 to 65535", port, addr)
+		return listenAddr{}, fmt.Errorf("port %q of %q is not a number from 0 to 65535", port, addr)
 	}
+	split := listenAddr{host: host, port: port}
 	if host == "" {
-		return nil
+		return split, nil
 	}
 	if _, err := netip.ParseAddr(host); err == nil {
-		return nil
+		return split, nil
 	}
 	for _, label := range strings.Split(strings.TrimSuffix(host, "."), ".") {
 		if label == "" || len(label) > 63 || strings.HasPrefix(label, "-") || strings.HasSuffix(label, "-") ||
 			strings.IndexFunc(label, func(r rune) bool { return !isHostnameRune(r) }) >= 0 {
-			return fmt.Errorf("host %q of %q is neither an IP address nor a hostname", host, addr)
+			return listenAddr{}, fmt.Errorf("host %q of %q is neither an IP address nor a hostname", host, addr)
 		}
 	}
-	return nil
+	return split, nil
 }
 
 func isHostnameRune(r rune) bool {
 	return r == '-' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z'
 }
 
-// sameListenAddr reports whether two valid listen addresses would claim the
-// same port: the same host, or one of them every interface.
-func sameListenAddr(a, b string) bool {
-	hostA, portA, _ := net.SplitHostPort(a)
-	hostB, portB, _ := net.SplitHostPort(b)
-	if portA != portB || portA == "0" {
+// sameListenAddr reports whether two listen addresses would claim the same
+// port: the same host, or one of them every interface.
+func sameListenAddr(a, b listenAddr) bool {
+	if a.port != b.port || a.port == "0" {
 		return false
 	}
 	anyHost := func(h string) bool { return h == "" || h == "0.0.0.0" || h == "::" }
-	return hostA == hostB || anyHost(hostA) || anyHost(hostB)
+	return a.host == b.host || anyHost(a.host) || anyHost(b.host)
 }
 
 // fieldMessage is the message of a domain error without its field, which
@@ -428,12 +429,6 @@ func fieldMessage(err error) string {
 		return strings.TrimPrefix(err.Error(), e.Field+": ")
 	}
 	return err.Error()
-}
-
-func (c *Config) logLevel() (slog.Level, error) {
-	var l slog.Level
-	err := l.UnmarshalText([]byte(c.LogLevel))
-	return l, err
 }
 
 // databaseURL is the configured database, or the embedded SQLite file.
@@ -448,61 +443,6 @@ func (c *Config) databaseURL() (string, error) {
 	return "sqlite://" + filepath.ToSlash(filepath.Join(dir, "webhookd.db")), nil
 }
 
-// roles reports which roles the process runs.
-func (c *Config) roles() (api, worker bool, err error) {
-	for _, r := range strings.Split(c.Roles, ",") {
-		switch strings.TrimSpace(r) {
-		case "api":
-			api = true
-		case "worker":
-			worker = true
-		default:
-			return false, false, fmt.Errorf("unknown role %q: want api, worker or api,worker", r)
-		}
-	}
-	return api, worker, nil
-}
-
-// retrySchedule parses the comma-separated delays.
-func (c *Config) retrySchedule() ([]time.Duration, error) {
-	var out []time.Duration
-	for _, part := range strings.Split(c.RetrySchedule, ",") {
-		part = strings.TrimSpace(part)
-		if part == "" {
-			continue
-		}
-		d, err := time.ParseDuration(part)
-		if err != nil {
-			return nil, err
-		}
-		if d <= 0 {
-			return nil, fmt.Errorf("delay %q must be positive", part)
-		}
-		out = append(out, d)
-	}
-	if len(out) > 50 {
-		return nil, fmt.Errorf("at most 50 retries, got %d", len(out))
-	}
-	return out, nil
-}
-
-// allowCIDRs parses the SSRF guard's exceptions.
-func (c *Config) allowCIDRs() ([]netip.Prefix, error) {
-	var out []netip.Prefix
-	for _, part := range strings.Split(c.AllowCIDRs, ",") {
-		part = strings.TrimSpace(part)
-		if part == "" {
-			continue
-		}
-		p, err := netip.ParsePrefix(part)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p.Masked())
-	}
-	return out, nil
-}
-
 // DefaultMaxEndpointsPerAccount is --max-endpoints-per-account's default:
 // far more than one customer's integrations need, few enough that a
 // publish to all of them stays one short transaction.
@@ -512,22 +452,6 @@ const DefaultMaxEndpointsPerAccount = 1000
 // publish writes one delivery per subscribed endpoint in one transaction,
 // so a publish to this many takes the database a good fraction of a second.
 const MaxEndpointsPerAccountLimit = 10000
-
-// trustedProxies parses --trusted-proxies.
-func (c *Config) trustedProxies() ([]netip.Prefix, error) {
-	var out []netip.Prefix
-	for _, part := range strings.Split(c.TrustedProxies, ",") {
-		if part = strings.TrimSpace(part); part == "" {
-			continue
-		}
-		p, err := netip.ParsePrefix(part)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p.Masked())
-	}
-	return out, nil
-}
 
 // DefaultClusterShards is the schedule's shard count on a Redis Cluster when
 // --schedule-shards is not given: enough hash slots to spread over the

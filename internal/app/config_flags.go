@@ -17,7 +17,7 @@ import (
 // environment twin.
 func printFlags(w io.Writer, fs *flag.FlagSet) {
 	fs.VisitAll(func(f *flag.Flag) {
-		typ, usage := flag.UnquoteUsage(f)
+		typ, usage := unquoteUsage(f)
 		line := "  --" + f.Name
 		if typ != "" {
 			line += " " + typ
@@ -35,6 +35,15 @@ func printFlags(w io.Writer, fs *flag.FlagSet) {
 		}
 		fmt.Fprintln(w)
 	})
+}
+
+// unquoteUsage is flag.UnquoteUsage, with the type a typedValue names.
+func unquoteUsage(f *flag.Flag) (typ, usage string) {
+	typ, usage = flag.UnquoteUsage(f)
+	if v, ok := f.Value.(typedValue); ok {
+		typ = v.Type()
+	}
+	return typ, usage
 }
 
 // recordingValue keeps the first value a flag refuses on the command line:
@@ -70,9 +79,10 @@ func recordValueErrors(fs *flag.FlagSet) (first *error, restore func()) {
 	return first, func() { fs.VisitAll(func(f *flag.Flag) { f.Value = originals[f.Name] }) }
 }
 
-// invalidValue says that raw is no value for f, and what would be.
+// invalidValue says that raw is no value for f, and what would be. The
+// value of a secretValue is not repeated.
 func invalidValue(f *flag.Flag, raw, where string, err error) error {
-	typ, _ := flag.UnquoteUsage(&flag.Flag{Value: f.Value})
+	typ, _ := unquoteUsage(&flag.Flag{Value: f.Value})
 	want := map[string]string{
 		"":         "true or false",
 		"int":      "a whole number",
@@ -86,6 +96,9 @@ func invalidValue(f *flag.Flag, raw, where string, err error) error {
 	}
 	if where != "" {
 		where = " " + where
+	}
+	if _, ok := f.Value.(secretValue); ok {
+		return fmt.Errorf("--%s (%s): invalid value%s: %s", f.Name, envName(f.Name), where, want)
 	}
 	return fmt.Errorf("--%s (%s): invalid value %q%s: %s", f.Name, envName(f.Name), raw, where, want)
 }

@@ -46,6 +46,20 @@ func TestConfigErrorsNameTheSetting(t *testing.T) {
 		{"bad duration", []string{"--lease", "soon"}, nil, `--lease (WEBHOOKD_LEASE): invalid value "soon": want a duration`},
 		{"bad boolean", []string{"--allow-http-endpoints=maybe"}, nil, `--allow-http-endpoints (WEBHOOKD_ALLOW_HTTP_ENDPOINTS): invalid value "maybe": want true or false`},
 		{"env value of the wrong type", nil, map[string]string{"WEBHOOKD_MAX_PAYLOAD_BYTES": "lots"}, `--max-payload-bytes (WEBHOOKD_MAX_PAYLOAD_BYTES): invalid value "lots" from the environment: want a whole number`},
+		// Settings parsed into typed fields when read: a bad value is refused
+		// then, by its flag, on the command line and from the environment.
+		{"unknown role", []string{"--roles=api,cron"}, nil, `--roles (WEBHOOKD_ROLES): invalid value "api,cron": unknown role "cron"`},
+		{"no role", nil, map[string]string{"WEBHOOKD_ROLES": ","}, `--roles (WEBHOOKD_ROLES): invalid value "," from the environment: unknown role ""`},
+		{"retry delay not a duration", []string{"--retry-schedule=5m,soon"}, nil, `--retry-schedule (WEBHOOKD_RETRY_SCHEDULE): invalid value "5m,soon": time: invalid duration "soon"`},
+		{"retry delay not positive", nil, map[string]string{"WEBHOOKD_RETRY_SCHEDULE": "5m,0s"}, `--retry-schedule (WEBHOOKD_RETRY_SCHEDULE): delay 0s must be positive`},
+		{"too many retries", []string{"--retry-schedule=" + strings.Repeat("1m,", 51)}, nil, `--retry-schedule (WEBHOOKD_RETRY_SCHEDULE): at most 50 retries, got 51`},
+		{"SSRF exception not a range", []string{"--allow-cidr=127.0.0.1"}, nil, `--allow-cidr (WEBHOOKD_ALLOW_CIDR): invalid value "127.0.0.1": netip.ParsePrefix`},
+		{"trusted proxy range too long", nil, map[string]string{"WEBHOOKD_TRUSTED_PROXIES": "10.0.0.0/8,::/129"}, `--trusted-proxies (WEBHOOKD_TRUSTED_PROXIES): invalid value "10.0.0.0/8,::/129" from the environment: netip.ParsePrefix`},
+		{"unknown log level", nil, map[string]string{"WEBHOOKD_LOG_LEVEL": "loud"}, `--log-level (WEBHOOKD_LOG_LEVEL): invalid value "loud" from the environment: slog: level string "loud"`},
+		{"dashboard URL relative", nil, map[string]string{"WEBHOOKD_DASHBOARD_URL": "/dashboard"}, `--dashboard-url (WEBHOOKD_DASHBOARD_URL): invalid value "/dashboard" from the environment:`},
+		// The refusal of a key does not repeat it: the error goes to logs.
+		{"encryption key too short", []string{"--encryption-keys=k1:hunter2hunter2"}, nil, `--encryption-keys (WEBHOOKD_ENCRYPTION_KEYS): invalid value: key "k1": want 32 bytes`},
+		{"encryption key without an id", nil, map[string]string{"WEBHOOKD_ENCRYPTION_KEYS": "hunter2hunter2"}, `--encryption-keys (WEBHOOKD_ENCRYPTION_KEYS): invalid value from the environment: entry 1: want id:base64key`},
 		{"flag without its value", []string{"--http-addr"}, nil, "--http-addr (WEBHOOKD_HTTP_ADDR): needs a value"},
 		{"misspelt flag", []string{"--http-adr=:8081"}, nil, "unknown flag --http-adr (did you mean --http-addr?)"},
 	}
@@ -100,6 +114,8 @@ func TestUnknownEnv(t *testing.T) {
 		"PATH=/usr/bin", "WEBHOOKD_HTTP_ADDR=:8081", "WEBHOOKD_ADMIN_TOKEN=a-long-enough-token",
 		"WEBHOOKD_LOG_LEVL=debug", "WEBHOOKD_DATABASE=postgres://db", "WEBHOOKD_FROBNICATE=1", "WEBHOOKD_VERSION=1",
 		"webhookd_http_addr=:1", // not ours: variables are case-sensitive
+		// Settings too, once warned about as unknown although read.
+		"WEBHOOKD_DASHBOARD_URL=https://webhooks.example.com/", "WEBHOOKD_PORTAL_SESSION_MAX_TTL=1h",
 	})
 	want := []UnknownVariable{
 		{Name: "WEBHOOKD_DATABASE", Suggestion: ""},

@@ -2,6 +2,8 @@ package app
 
 import (
 	"io"
+	"log/slog"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -16,15 +18,15 @@ func TestParseConfigDefaults(t *testing.T) {
 	want := Config{
 		HTTPAddr: "127.0.0.1:8080", GRPCAddr: "127.0.0.1:9090", DataDir: "webhookd-data", RedisPrefix: "webhookd",
 		MaxPayloadBytes: 256 << 10, DatabaseMaxConns: 32, SecretGracePeriod: 24 * time.Hour, ShutdownTimeout: 30 * time.Second,
-		LogLevel: "info", LogFormat: "text",
-		Roles: "api,worker", Workers: 32, EndpointConcurrency: 8, RequestTimeout: 5 * time.Second,
-		RetrySchedule: "5m,30m,2h,5h,10h", PollInterval: time.Second, ReconcileInterval: 30 * time.Second, Lease: time.Minute,
+		LogLevel: slog.LevelInfo, LogFormat: "text",
+		Roles: Roles{API: true, Worker: true}, Workers: 32, EndpointConcurrency: 8, RequestTimeout: 5 * time.Second,
+		RetrySchedule: []time.Duration{5 * time.Minute, 30 * time.Minute, 2 * time.Hour, 5 * time.Hour, 10 * time.Hour}, PollInterval: time.Second, ReconcileInterval: 30 * time.Second, Lease: time.Minute,
 		RateLimit: 50, RateBurst: 100, AutoDisableAfter: 5 * 24 * time.Hour, Retention: 30 * 24 * time.Hour,
 		DashboardFrameAncestors: "'none'", PortalSessionMaxTTL: 24 * time.Hour,
 		MaxEndpointsPerAccount: 1000,
 		HTTPMaxConns:           1024, AuthFailureRate: 1, AuthFailureBurst: 20,
 	}
-	if cfg != want {
+	if !reflect.DeepEqual(cfg, want) {
 		t.Fatalf("defaults = %+v, want %+v", cfg, want)
 	}
 	url, err := cfg.databaseURL()
@@ -57,7 +59,7 @@ func TestParseConfig(t *testing.T) {
 			check: func(t *testing.T, c Config) {
 				if c.HTTPAddr != ":8081" || c.DatabaseURL != "postgres://db/webhookd" || c.RedisURL != "redis://cache:6379/0" ||
 					!c.AllowHTTPEndpoints || c.MaxPayloadBytes != 65536 || c.AdminToken != "a-long-enough-admin-token" ||
-					c.EncryptionKeys == "" || c.RateLimit != 2.5 || c.RateBurst != 5 {
+					c.EncryptionKeys == nil || c.RateLimit != 2.5 || c.RateBurst != 5 {
 					t.Fatalf("got %+v", c)
 				}
 			},
@@ -90,9 +92,7 @@ func TestParseConfig(t *testing.T) {
 			name: "engine settings",
 			args: []string{"--roles=worker", "--retry-schedule=1s, 2s", "--allow-cidr=127.0.0.0/8,::1/128"},
 			check: func(t *testing.T, c Config) {
-				api, worker, _ := c.roles()
-				delays, _ := c.retrySchedule()
-				cidrs, _ := c.allowCIDRs()
+				api, worker, delays, cidrs := c.Roles.API, c.Roles.Worker, c.RetrySchedule, c.AllowCIDRs
 				if api || !worker || len(delays) != 2 || delays[1] != 2*time.Second || len(cidrs) != 2 {
 					t.Fatalf("roles api=%v worker=%v, delays %v, cidrs %v", api, worker, delays, cidrs)
 				}
@@ -142,7 +142,7 @@ func TestParseConfig(t *testing.T) {
 			name: "connection cap and failed-authentication limit",
 			env:  map[string]string{"WEBHOOKD_HTTP_MAX_CONNS": "64", "WEBHOOKD_AUTH_FAILURE_RATE": "0", "WEBHOOKD_TRUSTED_PROXIES": "10.0.0.0/8, fd00::/8"},
 			check: func(t *testing.T, c Config) {
-				proxies, _ := c.trustedProxies()
+				proxies := c.TrustedProxies
 				if c.HTTPMaxConns != 64 || c.AuthFailureRate != 0 || len(proxies) != 2 {
 					t.Fatalf("http-max-conns %d, auth-failure-rate %g, trusted proxies %v", c.HTTPMaxConns, c.AuthFailureRate, proxies)
 				}

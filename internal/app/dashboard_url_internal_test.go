@@ -2,6 +2,7 @@ package app
 
 import (
 	"net"
+	"net/url"
 	"testing"
 )
 
@@ -25,7 +26,13 @@ func TestDashboardURL(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := dashboardURL(tc.configured, addr); got != tc.want {
+			var configured *url.URL
+			if tc.configured != "" {
+				if configured, err = url.Parse(tc.configured); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got := dashboardURL(configured, addr); got != tc.want {
 				t.Errorf("dashboardURL(%q, %s) = %q, want %q", tc.configured, tc.addr, got, tc.want)
 			}
 		})

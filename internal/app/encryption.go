@@ -55,12 +55,8 @@ func sqliteDir(dbURL, dataDir string) string {
 
 // encryptionKeys returns the keyring of this process (see the file comment).
 func encryptionKeys(ctx context.Context, cfg Config, dbURL string, logger *slog.Logger) (*store.Keyring, error) {
-	if cfg.EncryptionKeys != "" {
-		keys, err := store.ParseKeyring(cfg.EncryptionKeys)
-		if err != nil {
-			return nil, fmt.Errorf("--encryption-keys (%s): %w", envName("encryption-keys"), err)
-		}
-		return keys, nil
+	if cfg.EncryptionKeys != nil {
+		return cfg.EncryptionKeys, nil
 	}
 	if isPostgres(dbURL) {
 		return nil, errors.New(missingKeysMessage)

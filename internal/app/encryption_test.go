@@ -56,11 +56,13 @@ func TestEncryptionKeyFile(t *testing.T) {
 	}
 
 	// Configured keys win; PostgreSQL has no file fallback.
-	cfg.EncryptionKeys = "op:" + strings.Repeat("A", 43) + "="
+	if cfg.EncryptionKeys, err = store.ParseKeyring("op:" + strings.Repeat("A", 43) + "="); err != nil {
+		t.Fatal(err)
+	}
 	if k, err := encryptionKeys(t.Context(), cfg, dbURL, logger); err != nil || k.PrimaryID() != "op" {
 		t.Fatalf("with --encryption-keys: %v, %v", k, err)
 	}
-	cfg.EncryptionKeys = ""
+	cfg.EncryptionKeys = nil
 	if _, err := encryptionKeys(t.Context(), cfg, "postgres://db/webhookd", logger); err == nil || !strings.Contains(err.Error(), "--encryption-keys") {
 		t.Fatalf("PostgreSQL without keys: %v", err)
 	}
@@ -94,7 +96,11 @@ func TestStartReencrypts(t *testing.T) {
 	k2, _ := store.GenerateKeyEntry("k2")
 	start := func(keys string) (store.Store, error) {
 		t.Helper()
-		keyring, err := encryptionKeys(ctx, Config{EncryptionKeys: keys}, dbURL, logger)
+		configured, err := store.ParseKeyring(keys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keyring, err := encryptionKeys(ctx, Config{EncryptionKeys: configured}, dbURL, logger)
 		if err != nil {
 			t.Fatal(err)
 		}

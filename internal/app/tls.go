@@ -6,8 +6,12 @@ import (
 	"fmt"
 )
 
+// errNotLoaded is Validate's word for a Config with TLS files whose TLS
+// configuration was never loaded from them (ParseConfig loads it).
+var errNotLoaded = errors.New("not loaded: ParseConfig reads the files")
+
 // validateTLS checks --tls-cert-file and --tls-key-file: both or neither,
-// and a pair that loads.
+// and, with both, a configuration loaded from them (loadTLS).
 func (c *Config) validateTLS() error {
 	switch {
 	case c.TLSCertFile == "" && c.TLSKeyFile == "":
@@ -16,20 +20,23 @@ func (c *Config) validateTLS() error {
 		return errors.New("--tls-cert-file (WEBHOOKD_TLS_CERT_FILE): required with --tls-key-file")
 	case c.TLSKeyFile == "":
 		return errors.New("--tls-key-file (WEBHOOKD_TLS_KEY_FILE): required with --tls-cert-file")
+	case c.TLS == nil:
+		return fmt.Errorf("--tls-cert-file, --tls-key-file: %w", errNotLoaded)
 	}
-	_, err := c.tlsConfig()
-	return err
+	return nil
 }
 
-// tlsConfig is the listeners' TLS configuration, nil for plaintext. The
-// files are read once, at start: a renewed certificate takes a restart.
-func (c *Config) tlsConfig() (*tls.Config, error) {
+// loadTLS reads the certificate and key files into c.TLS; without them it
+// leaves c.TLS nil (plaintext). The files are read once, at start: a
+// renewed certificate takes a restart.
+func (c *Config) loadTLS() error {
 	if c.TLSCertFile == "" || c.TLSKeyFile == "" {
-		return nil, nil
+		return nil
 	}
 	cert, err := tls.LoadX509KeyPair(c.TLSCertFile, c.TLSKeyFile)
 	if err != nil {
-		return nil, fmt.Errorf("--tls-cert-file, --tls-key-file: %w", err)
+		return fmt.Errorf("--tls-cert-file, --tls-key-file: %w", err)
 	}
-	return &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}, nil
+	c.TLS = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
+	return nil
 }

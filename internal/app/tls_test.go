@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -116,5 +117,57 @@ func TestTLSConfigValidation(t *testing.T) {
 				t.Fatalf("error = %v, want it to say %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestTLSFilesReadOnce: ParseConfig reads the certificate and key, and the
+// start uses what it read; files gone by then (or replaced) do not matter
+// until the next start.
+func TestTLSFilesReadOnce(t *testing.T) {
+	t.Parallel()
+	cert := testenv.SelfSignedCert(t)
+	cfg, err := app.ParseConfig([]string{
+		"--http-addr=127.0.0.1:0", "--grpc-addr=127.0.0.1:0", "--log-level=error",
+		"--database-url=sqlite://" + filepath.Join(t.TempDir(), "webhookd.db"),
+		"--tls-cert-file=" + cert.CertFile, "--tls-key-file=" + cert.KeyFile,
+	}, func(k string) string {
+		if k == "WEBHOOKD_ADMIN_TOKEN" {
+			return adminToken
+		}
+		return ""
+	}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{cert.CertFile, cert.KeyFile} {
+		if err := os.Remove(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a := runApp(t, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: cert.Pool}}}
+	resp, err := client.Get("https://" + a.HTTPAddr() + "/healthz")
+	if err != nil {
+		t.Fatalf("REST over TLS with the files removed after ParseConfig: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("/healthz over TLS: %s", resp.Status)
+	}
+}
+
+// TestTLSNotLoaded: a Config naming TLS files whose configuration was never
+// loaded (not made by ParseConfig) is refused, not served in plaintext.
+func TestTLSNotLoaded(t *testing.T) {
+	t.Parallel()
+	cert := testenv.SelfSignedCert(t)
+	cfg, err := app.ParseConfig([]string{"--database-url=sqlite://" + filepath.Join(t.TempDir(), "webhookd.db")},
+		func(string) string { return "" }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.TLSCertFile, cfg.TLSKeyFile = cert.CertFile, cert.KeyFile
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "--tls-cert-file, --tls-key-file: not loaded") {
+		t.Fatalf("Validate = %v, want the TLS files reported as not loaded", err)
 	}
 }

@@ -191,7 +191,7 @@ func TestRedisRestarted(t *testing.T) {
 	}
 	// Let the outage last until the worker has felt it.
 	waitFor(t, "the worker notices Redis is gone", 20*time.Second, func() (bool, string) {
-		return strings.Contains(worker.out.String(), "claiming from the schedule failed"), "no claim failure logged yet"
+		return strings.Contains(worker.Log(), "claiming from the schedule failed"), "no claim failure logged yet"
 	})
 	if resp, err := http.Get(s.api.base + "/readyz"); err == nil {
 		t.Logf("api /readyz during the outage: %s", resp.Status)
@@ -214,10 +214,10 @@ func TestRedisRestarted(t *testing.T) {
 
 	s.waitAllDelivered(60 * time.Second)
 	if worker.exited() {
-		t.Errorf("the worker exited during the Redis outage (%v)", worker.err)
+		t.Errorf("the worker exited during the Redis outage (%v)", worker.ExitErr())
 	}
 	if s.api.exited() {
-		t.Errorf("the api process exited during the Redis outage (%v)", s.api.err)
+		t.Errorf("the api process exited during the Redis outage (%v)", s.api.ExitErr())
 	}
 	s.report()
 }

@@ -3,8 +3,6 @@ package crashtest_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -25,8 +23,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/webhookd/webhookd/internal/daemon"
 	"github.com/webhookd/webhookd/internal/testenv"
-	"github.com/webhookd/webhookd/store"
 )
 
 // The engine settings of every webhookd the tests start: short enough that a
@@ -110,8 +108,9 @@ func freePort(t *testing.T) int {
 // ---------------------------------------------------------------------------
 // Processes
 
-// proc is a child process in a process group of its own, so that killing it
-// kills whatever it started too.
+// proc is a child process other than webhookd (a redis-server), in a
+// process group of its own, so that killing it kills whatever it started
+// too. webhookd processes are package daemon's (see cluster.start).
 type proc struct {
 	name string
 	cmd  *exec.Cmd
@@ -269,91 +268,88 @@ func (r *redisServer) do(args ...any) (any, error) {
 // ---------------------------------------------------------------------------
 // webhookd
 
-// webhookd is one running webhookd process.
+// webhookd is one running webhookd process, started by package daemon as
+// the chaos and bench commands start theirs.
 type webhookd struct {
-	*proc
+	*daemon.Process
+	t    *testing.T
+	name string
 	base string // http://127.0.0.1:PORT of its REST API and health checks
 }
 
-// cluster is what every webhookd process of one test shares.
+// cluster is what every webhookd process of one test shares: the
+// database and Redis (and the encryption keys, the same in every process
+// package daemon starts).
 type cluster struct {
-	t          *testing.T
-	bin        string
-	dbURL      string
-	redis      *redisServer
-	adminToken string
-	n          int
+	t     *testing.T
+	bin   string
+	dbURL string
+	redis *redisServer
+	n     int
 }
-
-// encryptionKeys encrypt endpoint secrets in every process (PostgreSQL
-// requires keys, and processes sharing a database share them).
-var encryptionKeys, _ = store.GenerateKeyEntry("crashtest")
 
 func newCluster(t *testing.T) *cluster {
 	t.Helper()
 	// Skip (or fail in CI) before building anything if a server is missing.
 	rs := startRedis(t)
 	dbURL := testenv.PostgresURL(t)
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	return &cluster{t: t, bin: webhookdBinary(t), dbURL: dbURL, redis: rs, adminToken: "crash-" + hex.EncodeToString(b[:])}
+	return &cluster{t: t, bin: webhookdBinary(t), dbURL: dbURL, redis: rs}
 }
 
 // start runs webhookd with role ("api" or "worker") and waits until /readyz
-// answers 200. Listen ports are picked free; a clash is retried.
+// answers 200. It is SIGKILLed when the test ends, and the end of its log
+// logged if the test failed.
 func (c *cluster) start(role string) *webhookd {
 	c.t.Helper()
-	for try := 1; ; try++ {
-		c.n++
-		httpPort, grpcPort := freePort(c.t), freePort(c.t)
-		args := append([]string{
+	c.n++
+	name := fmt.Sprintf("webhookd-%s#%d", role, c.n)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	p, err := daemon.Start(ctx, daemon.Config{
+		Binary: c.bin,
+		Args: append([]string{
 			"--roles=" + role,
 			"--database-url=" + c.dbURL,
 			"--redis-url=" + c.redis.url(),
-			fmt.Sprintf("--http-addr=127.0.0.1:%d", httpPort),
-			fmt.Sprintf("--grpc-addr=127.0.0.1:%d", grpcPort),
-		}, engineFlags...)
-		env := []string{
-			"PATH=" + os.Getenv("PATH"),
-			"HOME=" + os.Getenv("HOME"),
-			"WEBHOOKD_ADMIN_TOKEN=" + c.adminToken,
-			"WEBHOOKD_ENCRYPTION_KEYS=" + encryptionKeys,
-		}
-		w := &webhookd{
-			proc: startProc(c.t, fmt.Sprintf("webhookd-%s#%d", role, c.n), c.bin, args, env),
-			base: fmt.Sprintf("http://127.0.0.1:%d", httpPort),
-		}
-		err := w.waitReady(30 * time.Second)
-		if err == nil {
-			return w
-		}
+		}, engineFlags...),
+		LogPath:      filepath.Join(c.t.TempDir(), name+".log"),
+		ReadyTimeout: 30 * time.Second,
+	})
+	if err != nil {
+		c.t.Fatalf("%s: %v", name, err)
+	}
+	w := &webhookd{Process: p, t: c.t, name: name, base: "http://" + p.HTTPAddr}
+	c.t.Cleanup(func() {
 		w.kill()
-		if try < 4 && strings.Contains(w.out.String(), "address already in use") {
-			continue
+		_ = p.Conn.Close()
+		if c.t.Failed() || os.Getenv(logsVar) != "" {
+			c.t.Logf("--- output of %s (%v), last lines:\n%s", w.name, p.ExitErr(), p.LogTail(40))
 		}
-		c.t.Fatalf("%s: %v; output:\n%s", w.name, err, tail(w.out.String(), 40))
+	})
+	return w
+}
+
+// kill SIGKILLs the process and waits for it to be gone.
+func (w *webhookd) kill() {
+	if err := w.Kill(); err != nil {
+		w.t.Errorf("killing %s: %v", w.name, err)
 	}
 }
 
-func (w *webhookd) waitReady(timeout time.Duration) error {
-	client := &http.Client{Timeout: time.Second}
-	deadline := time.Now().Add(timeout)
-	for {
-		if w.exited() {
-			return fmt.Errorf("exited during start-up (%v)", w.err)
-		}
-		resp, err := client.Get(w.base + "/readyz")
-		if err == nil {
-			_ = resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("/readyz not 200 within %s (last: %v)", timeout, err)
-		}
-		time.Sleep(50 * time.Millisecond)
+func (w *webhookd) exited() bool {
+	select {
+	case <-w.Exited():
+		return true
+	default:
+		return false
 	}
+}
+
+// waitReady waits until /readyz answers 200 again, after an outage.
+func (w *webhookd) waitReady(timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	return w.WaitReady(ctx)
 }
 
 // ---------------------------------------------------------------------------
@@ -366,7 +362,7 @@ type apiClient struct {
 }
 
 func (c *cluster) client(api *webhookd) *apiClient {
-	return &apiClient{base: api.base, token: c.adminToken, http: &http.Client{Timeout: 15 * time.Second}}
+	return &apiClient{base: api.base, token: api.Token, http: &http.Client{Timeout: 15 * time.Second}}
 }
 
 // call sends body (JSON, if not nil) and decodes a 200 answer into out.

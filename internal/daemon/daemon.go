@@ -1,13 +1,11 @@
 // Package daemon runs the webhookd binary as a child process on loopback, for
-// the commands that measure or shake a real installation from outside:
-// webhookd-bench (make bench) and webhookd-chaos (make chaos). Both need the
-// same things of a process — free listen addresses, an admin token, a log
-// file, readiness, a gRPC connection — and chaos also needs to SIGKILL one
-// and start it again on the same addresses, so that clients reconnect to it
-// as they would to a restarted production process.
-//
-// The tests of package internal/crashtest do the same inside go test, with
-// testing.T plumbing this package does not have.
+// what measures or shakes a real installation from outside: webhookd-bench
+// (make bench), webhookd-chaos (make chaos), the crash tests of package
+// internal/crashtest and the end-to-end tests of the dashboard and the SDKs.
+// All need the same things of a process — free listen addresses, an admin
+// token, a log file, readiness, a gRPC connection — and chaos and the crash
+// tests also SIGKILL one and start it again on the same addresses, so that
+// clients reconnect to it as they would to a restarted production process.
 package daemon
 
 import (
@@ -81,7 +79,17 @@ type Process struct {
 	cmd     *exec.Cmd
 	exited  chan struct{}
 	exitErr error
+	// logStart is the size of the log when the current process started:
+	// what it wrote begins there.
+	logStart int64
 }
+
+// errAddrInUse is why a start failed when webhookd could not bind an address
+// FreeAddr found free: another process took it in between.
+var errAddrInUse = errors.New("a listen address was taken")
+
+// startTries bounds the starts on fresh addresses after errAddrInUse.
+const startTries = 4
 
 // encryptionKeys encrypt endpoint secrets at rest in every process started
 // here: PostgreSQL requires keys, and processes sharing a database must share
@@ -103,7 +111,8 @@ func FreeAddr() (string, error) {
 }
 
 // Start starts webhookd on free loopback addresses with a random admin
-// token, and waits until /readyz answers 200.
+// token, and waits until /readyz answers 200. An address taken by another
+// process between FreeAddr and webhookd's bind is retried on fresh ones.
 func Start(ctx context.Context, cfg Config) (*Process, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -111,26 +120,27 @@ func Start(ctx context.Context, cfg Config) (*Process, error) {
 	if cfg.ReadyTimeout == 0 {
 		cfg.ReadyTimeout = 60 * time.Second
 	}
-	httpAddr, err := FreeAddr()
-	if err != nil {
-		return nil, err
-	}
-	grpcAddr, err := FreeAddr()
-	if err != nil {
-		return nil, err
-	}
 	secret := make([]byte, 16)
 	_, _ = rand.Read(secret)
-	p := &Process{
-		cfg:      cfg,
-		HTTPAddr: httpAddr,
-		GRPCAddr: grpcAddr,
-		Token:    "whk_daemon_" + hex.EncodeToString(secret),
+	p := &Process{cfg: cfg, Token: "whk_daemon_" + hex.EncodeToString(secret)}
+	for try := 1; ; try++ {
+		var err error
+		if p.HTTPAddr, err = FreeAddr(); err != nil {
+			return nil, err
+		}
+		if p.GRPCAddr, err = FreeAddr(); err != nil {
+			return nil, err
+		}
+		err = p.Restart(ctx)
+		if err == nil {
+			break
+		}
+		if try == startTries || !errors.Is(err, errAddrInUse) {
+			return nil, err
+		}
 	}
-	if err := p.Restart(ctx); err != nil {
-		return nil, err
-	}
-	p.Conn, err = grpc.NewClient(grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	var err error
+	p.Conn, err = grpc.NewClient(p.GRPCAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		p.Stop()
 		return nil, err
@@ -159,6 +169,11 @@ func (p *Process) Restart(ctx context.Context) error {
 		return err
 	}
 	defer logFile.Close()
+	info, err := logFile.Stat()
+	if err != nil {
+		p.mu.Unlock()
+		return err
+	}
 	args := append([]string{"--http-addr=" + p.HTTPAddr, "--grpc-addr=" + p.GRPCAddr}, p.cfg.Args...)
 	cmd := exec.Command(p.cfg.Binary, args...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
@@ -168,7 +183,7 @@ func (p *Process) Restart(ctx context.Context) error {
 		return fmt.Errorf("starting %s: %w", p.cfg.Binary, err)
 	}
 	exited := make(chan struct{})
-	p.cmd, p.exited, p.exitErr = cmd, exited, nil
+	p.cmd, p.exited, p.exitErr, p.logStart = cmd, exited, nil, info.Size()
 	go func() {
 		err := cmd.Wait()
 		p.mu.Lock()
@@ -179,7 +194,9 @@ func (p *Process) Restart(ctx context.Context) error {
 		close(exited)
 	}()
 	p.mu.Unlock()
-	if err := p.waitReady(ctx, exited); err != nil {
+	readyCtx, cancel := context.WithTimeout(ctx, p.cfg.ReadyTimeout)
+	defer cancel()
+	if err := p.waitReady(readyCtx, exited); err != nil {
 		p.Stop()
 		return err
 	}
@@ -198,8 +215,13 @@ func cleanEnv() []string {
 	return env
 }
 
+// WaitReady waits until /readyz answers 200, as after a start; a process
+// that exits meanwhile, or ctx ending, fails it.
+func (p *Process) WaitReady(ctx context.Context) error {
+	return p.waitReady(ctx, p.Exited())
+}
+
 func (p *Process) waitReady(ctx context.Context, exited <-chan struct{}) error {
-	deadline := time.Now().Add(p.cfg.ReadyTimeout)
 	url := "http://" + p.HTTPAddr + "/readyz"
 	client := &http.Client{Timeout: 2 * time.Second}
 	for {
@@ -212,13 +234,13 @@ func (p *Process) waitReady(ctx context.Context, exited <-chan struct{}) error {
 		}
 		select {
 		case <-exited:
+			if strings.Contains(p.currentLog(), "address already in use") {
+				return fmt.Errorf("webhookd exited during start (%v): %w; its log:\n%s", p.ExitErr(), errAddrInUse, p.LogTail(40))
+			}
 			return fmt.Errorf("webhookd exited during start (%v); its log:\n%s", p.ExitErr(), p.LogTail(40))
 		case <-ctx.Done():
-			return ctx.Err()
+			return fmt.Errorf("webhookd not ready (%w); its log:\n%s", ctx.Err(), p.LogTail(40))
 		case <-time.After(100 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("webhookd not ready within %s; its log:\n%s", p.cfg.ReadyTimeout, p.LogTail(40))
 		}
 	}
 }
@@ -242,6 +264,24 @@ func (p *Process) PID() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.cmd.Process.Pid
+}
+
+// Log is what webhookd has written to its log, across restarts.
+func (p *Process) Log() string {
+	b, err := os.ReadFile(p.cfg.LogPath)
+	if err != nil {
+		return err.Error()
+	}
+	return string(b)
+}
+
+// currentLog is what the current process has written to the log.
+func (p *Process) currentLog() string {
+	p.mu.Lock()
+	start := p.logStart
+	p.mu.Unlock()
+	log := p.Log()
+	return log[min(start, int64(len(log))):]
 }
 
 // LogTail is the end of webhookd's log, for error messages.
