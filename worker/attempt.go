@@ -32,11 +32,7 @@ func (e *Engine) attempt(ctx context.Context, h *heldClaim, work *store.Delivery
 		return nil
 	}
 	if ep.Disabled {
-		// No request is made; the delivery fails with the reason, and
-		// RecoverEndpoint re-sends it once the endpoint is enabled again.
-		d.Status, d.NextAttemptTime = webhookd.DeliveryFailed, time.Time{}
-		d.LastError = "endpoint disabled: " + ep.DisabledReason
-		d.UpdateTime = now
+		concludeDisabled(d, ep.DisabledReason, now) // no request is made
 		return &outcome{held: h, log: log, delivery: d, event: ev, done: now}
 	}
 	if !e.mayHaveSent(ctx, log, h) {
@@ -54,10 +50,6 @@ func (e *Engine) attempt(ctx context.Context, h *heldClaim, work *store.Delivery
 		e.release(ctx, log, e.claims.done(h), now.Add(endpointBusyDelay))
 		return nil
 	}
-	trigger := d.NextTrigger
-	if trigger == "" {
-		trigger = webhookd.TriggerInitial
-	}
 	res := e.cfg.Sender.Send(ctx, Request{
 		URL:       ep.URL,
 		Body:      Envelope(ev),
@@ -69,11 +61,17 @@ func (e *Engine) attempt(ctx context.Context, h *heldClaim, work *store.Delivery
 	// A cancelled attempt (shutdown) says nothing about the endpoint.
 	e.limiter.release(ep.ID, !res.OK() && !res.Canceled)
 	done := e.now()
-	a := concludeAttempt(d, ev, e.cfg.IDs.New(webhookd.PrefixAttempt), trigger, now, done, res, e.cfg.Retry)
-	if res.Gone {
+	a, dec := concludeAttempt(d, ev, e.cfg.IDs.New(webhookd.PrefixAttempt), nextTrigger(d), now, done, res, e.policy())
+	if dec.disableEndpoint {
 		e.disableGone(ctx, log, ep, done)
 	}
-	return &outcome{held: h, log: log, attempt: a, delivery: d, event: ev, result: res, done: done}
+	return &outcome{held: h, log: log, attempt: a, decision: dec, delivery: d, event: ev, result: res, done: done}
+}
+
+// policy is what the engine weighs every attempt's result against (see
+// decide).
+func (e *Engine) policy() deliveryPolicy {
+	return deliveryPolicy{Retry: e.cfg.Retry, AutoDisableAfter: e.cfg.AutoDisableAfter}
 }
 
 // disableGone disables an endpoint whose receiver answered 410 Gone: it

@@ -419,7 +419,9 @@ func (l *Listeners) forward(ctx context.Context, ln *Listener, c Claim, work *st
 		res = Result{Err: "no result from the listener within " + l.cfg.AnswerTimeout.String(), Duration: l.cfg.AnswerTimeout}
 	}
 	done := l.cfg.Now().UTC()
-	a := concludeAttempt(d, ev, fw.AttemptID, nextTrigger(d), now, done, res, l.cfg.Retry)
+	// A listener's answer comes from a developer's local server: it neither
+	// disables the endpoint after 410 Gone nor counts towards auto-disable.
+	a, _ := concludeAttempt(d, ev, fw.AttemptID, nextTrigger(d), now, done, res, deliveryPolicy{Retry: l.cfg.Retry})
 	errs, err := l.cfg.Store.RecordAttempts(ctx, []store.AttemptRecord{{Attempt: a, Delivery: d}})
 	if err == nil {
 		err = errs[0]

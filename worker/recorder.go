@@ -15,6 +15,7 @@ type outcome struct {
 	held     *heldClaim
 	log      *slog.Logger
 	attempt  *webhookd.Attempt // nil when no request was made
+	decision decision          // the attempt's; zero without one
 	delivery *webhookd.Delivery
 	event    *webhookd.Event
 	result   Result
@@ -60,7 +61,7 @@ func (e *Engine) recordBatch(ctx context.Context, batch []*outcome) {
 	}()
 	records := make([]store.AttemptRecord, len(batch))
 	for i, o := range batch {
-		records[i] = store.AttemptRecord{Attempt: o.attempt, Delivery: o.delivery, AutoDisableAfter: e.cfg.AutoDisableAfter}
+		records[i] = store.AttemptRecord{Attempt: o.attempt, Delivery: o.delivery, AutoDisableAfter: o.decision.autoDisableAfter}
 	}
 	errs, err := e.recordAttempts(ctx, records)
 	if err != nil {
