@@ -277,7 +277,7 @@ func TestScheduleRenew(t *testing.T) {
 func claimed(due, lease time.Time) func(*testing.T, *worker.Schedule, string) worker.Claim {
 	return func(t *testing.T, s *worker.Schedule, id string) worker.Claim {
 		t.Helper()
-		if err := s.Dispatch(t.Context(), []*webhookd.Delivery{{ID: id, NextAttemptTime: due}}); err != nil {
+		if err := s.Add(t.Context(), []*webhookd.Delivery{{ID: id, NextAttemptTime: due}}); err != nil {
 			t.Fatal(err)
 		}
 		claims, err := s.Claim(t.Context(), due, lease, 1)

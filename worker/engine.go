@@ -51,7 +51,7 @@ type EngineConfig struct {
 	// failed for this long (--auto-disable-after); 0 never does.
 	AutoDisableAfter time.Duration
 	// HandOffQueue bounds the new deliveries waiting in memory for this
-	// process's workers (see Dispatch); beyond it they go to the schedule.
+	// process's workers (see Enqueue); beyond it they go to the schedule.
 	// Default: 512 per worker.
 	HandOffQueue int
 	// PrivateSchedule says the schedule is this engine's alone (the

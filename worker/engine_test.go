@@ -167,7 +167,7 @@ func (r *engineRig) publish(t *testing.T) *webhookd.Delivery {
 	if len(ds) != 1 {
 		t.Fatalf("%d deliveries, want 1", len(ds))
 	}
-	if err := r.schedule.Dispatch(t.Context(), ds); err != nil {
+	if err := r.schedule.Add(t.Context(), ds); err != nil {
 		t.Fatal(err)
 	}
 	return ds[0]
@@ -406,7 +406,7 @@ func TestDisabledEndpointIsNotAttempted(t *testing.T) {
 	if _, err := rig.store.DisableEndpoint(t.Context(), "", ep.ID, "maintenance", rig.clock.Now()); err != nil {
 		t.Fatal(err)
 	}
-	if err := rig.schedule.Dispatch(t.Context(), ds); err != nil {
+	if err := rig.schedule.Add(t.Context(), ds); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(10 * time.Second)
@@ -436,7 +436,7 @@ func TestDisabledEndpointIsNotAttempted(t *testing.T) {
 	if err != nil || len(recovered) != 1 {
 		t.Fatalf("recover: %v, %d deliveries", err, len(recovered))
 	}
-	if err := rig.schedule.Dispatch(t.Context(), recovered); err != nil {
+	if err := rig.schedule.Add(t.Context(), recovered); err != nil {
 		t.Fatal(err)
 	}
 	got := rig.waitAttempts(t, d.ID, 1)

@@ -51,13 +51,14 @@ const maxHandoffWait = 4 // Lease / maxHandoffWait
 // may wait in it is bounded by maxHandoffWait, not by its size.
 const handoffQueuePerWorker = 512
 
-// Dispatch hands deliveries just written to the database over for
-// attempts. ev is the event they were published for, or nil for deliveries
-// made pending again (retries, recoveries), which go to the schedule. New
-// deliveries of ev go to this process's workers while the local queue has
-// room and the engine runs; the rest go to the schedule, which wakes the
+// Enqueue takes deliveries just written to the database for their attempts
+// (the engine is the API's server.DeliveryQueue). ev is the event they were
+// published for, or nil for deliveries made pending again (retries,
+// recoveries), which go to the schedule. New deliveries of ev are handed
+// off to this process's workers while the local queue has room and the
+// engine runs; the rest go to the schedule (Schedule.Add), which wakes the
 // workers of every process.
-func (e *Engine) Dispatch(ctx context.Context, ev *webhookd.Event, deliveries []*webhookd.Delivery) error {
+func (e *Engine) Enqueue(ctx context.Context, ev *webhookd.Event, deliveries []*webhookd.Delivery) error {
 	rest := deliveries
 	if ev != nil {
 		rest = e.handOff(ctx, ev, deliveries)
@@ -66,7 +67,7 @@ func (e *Engine) Dispatch(ctx context.Context, ev *webhookd.Event, deliveries []
 	if len(rest) == 0 {
 		return nil
 	}
-	return e.cfg.Schedule.Dispatch(ctx, rest)
+	return e.cfg.Schedule.Add(ctx, rest)
 }
 
 // handOff queues what it can of deliveries for local workers and returns

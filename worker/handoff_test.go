@@ -16,7 +16,7 @@ import (
 
 // handOff publishes one event to the rig's account and hands its
 // deliveries to the engine as the API of a process with the worker role
-// does (Engine.Dispatch with the event).
+// does (Engine.Enqueue with the event).
 func (r *engineRig) handOff(t *testing.T) []*webhookd.Delivery {
 	t.Helper()
 	ev := &webhookd.Event{ID: r.ids.New(webhookd.PrefixEvent), AccountID: r.account, Type: "property.created",
@@ -25,7 +25,7 @@ func (r *engineRig) handOff(t *testing.T) []*webhookd.Delivery {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := r.engine.Dispatch(t.Context(), stored, ds); err != nil {
+	if err := r.engine.Enqueue(t.Context(), stored, ds); err != nil {
 		t.Fatal(err)
 	}
 	return ds

@@ -7,7 +7,7 @@ import (
 // Reconcile puts back into the schedule every pending delivery overdue by
 // more than a lease that it does not hold: one whose dispatch was lost
 // between commit and enqueue, a hand-off whose process died (see
-// Dispatch), or a schedule emptied by a Redis restart. Present ids keep
+// Enqueue), or a schedule emptied by a Redis restart. Present ids keep
 // their leases. The lease's wait leaves alone the hand-offs being attempted
 // right now, which the schedule does not hold either.
 func (e *Engine) Reconcile(ctx context.Context) { e.reconcile(ctx, false) }

@@ -137,12 +137,12 @@ func (s *Schedule) byShard(deliveries []*webhookd.Delivery, keep func(*webhookd.
 	return out
 }
 
-// Dispatch adds deliveries to the schedule, due at their next attempt time,
-// and wakes the workers. A new delivery (initial or test) is only added if
+// Add puts deliveries in the schedule, due at their next attempt time, and
+// wakes the workers. A new delivery (initial or test) is only added if
 // absent: the reconciler may have scheduled it already and a worker may hold
 // it leased, and overwriting that lease would send it twice. A manual retry
 // moves the delivery to its new time whatever the schedule held.
-func (s *Schedule) Dispatch(ctx context.Context, deliveries []*webhookd.Delivery) error {
+func (s *Schedule) Add(ctx context.Context, deliveries []*webhookd.Delivery) error {
 	if len(deliveries) == 0 {
 		return nil
 	}
@@ -332,7 +332,7 @@ func isNoScript(err error) bool {
 // retry dispatched meanwhile must not be undone).
 //
 // A claim that is not Leased (the zero value) is of a delivery the schedule
-// was never given, a hand-off (see Engine.Dispatch): releasing it adds it
+// was never given, a hand-off (see Engine.Enqueue): releasing it adds it
 // unless an entry exists, finishing it has nothing to remove, and renewing
 // it adds it leased unless an entry exists, which makes it Leased.
 type Claim struct {
