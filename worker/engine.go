@@ -14,7 +14,7 @@ import (
 // EngineConfig configures NewEngine. Zero durations and sizes take the
 // documented defaults.
 type EngineConfig struct {
-	Store    store.Store
+	Store    DeliveryStore
 	Schedule *Schedule
 	Sender   *Sender
 	Retry    RetryPolicy

@@ -22,7 +22,7 @@ import (
 // ListenersConfig configures NewListeners. Zero durations and sizes take the
 // documented defaults.
 type ListenersConfig struct {
-	Store    store.Store
+	Store    AttemptStore
 	Schedule *Schedule
 	// Retry is the engine's retry policy: a failed forward is retried on
 	// the same schedule as a failed request.
