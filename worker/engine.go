@@ -59,6 +59,21 @@ type EngineConfig struct {
 	// claims, so the reconcile at start puts back every due delivery at
 	// once instead of only those overdue by a lease.
 	PrivateSchedule bool
+
+	// hooks tell tests what the engine did, so that they wait for it
+	// instead of sleeping (set in export_test.go); unset in production.
+	hooks engineHooks
+}
+
+// engineHooks are called by the engine, when set, at the points tests
+// need to observe to check that something did not happen.
+type engineHooks struct {
+	// claimed is called after each claim from the schedule with the time
+	// it claimed at and how many deliveries it claimed.
+	claimed func(now time.Time, n int)
+	// reconciled is called after each reconcile pass that looked at every
+	// due delivery, with how many it put back into the schedule.
+	reconciled func(added int64)
 }
 
 func (c *EngineConfig) setDefaults() {
@@ -260,6 +275,9 @@ func (e *Engine) claimAndStart(ctx context.Context, slots chan struct{}) (claime
 			e.cfg.Logger.WarnContext(ctx, "claiming from the schedule failed", "error", err)
 		}
 		return 0, false, time.Time{}
+	}
+	if e.cfg.hooks.claimed != nil {
+		e.cfg.hooks.claimed(now, len(claims))
 	}
 	drained = len(claims) < free
 	if drained && !next.IsZero() && !next.After(now) {

@@ -17,6 +17,7 @@ func (e *Engine) reconcile(ctx context.Context, all bool) {
 	const batch = 500
 	after := ""
 	var added int64
+	complete := false // every due delivery was looked at
 	overdue := e.now().Add(-e.cfg.Lease)
 	if all {
 		overdue = e.now()
@@ -35,9 +36,13 @@ func (e *Engine) reconcile(ctx context.Context, all bool) {
 		}
 		added += n
 		if len(due) < batch {
+			complete = true
 			break
 		}
 		after = due[len(due)-1].ID
+	}
+	if complete && e.cfg.hooks.reconciled != nil {
+		e.cfg.hooks.reconciled(added)
 	}
 	if added > 0 {
 		e.cfg.Logger.InfoContext(ctx, "reconcile: rescheduled deliveries missing from the schedule", "count", added)
