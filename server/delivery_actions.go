@@ -27,10 +27,10 @@ const dispatchTimeout = time.Second
 // dispatch hands deliveries to the engine, logging (not returning) failures.
 // It runs even if the caller has gone: what it hands over is committed.
 func (s *WebhookService) dispatch(ctx context.Context, ev *webhookd.Event, deliveries []*webhookd.Delivery) {
-	if len(deliveries) == 0 || s.cfg.Dispatcher == nil {
+	if len(deliveries) == 0 || s.cfg.Queue == nil {
 		return
 	}
-	// The dispatcher gets copies: the engine's hand-off attempts them in
+	// The queue gets copies: the engine's hand-off attempts them in
 	// its own goroutines and records the outcome into them, while the
 	// caller still answers from its own (SendTestEvent, RetryDelivery).
 	owned := make([]*webhookd.Delivery, len(deliveries))
@@ -40,7 +40,7 @@ func (s *WebhookService) dispatch(ctx context.Context, ev *webhookd.Event, deliv
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), dispatchTimeout)
 	defer cancel()
-	if err := s.cfg.Dispatcher.Dispatch(ctx, ev, owned); err != nil {
+	if err := s.cfg.Queue.Enqueue(ctx, ev, owned); err != nil {
 		s.cfg.Logger.WarnContext(ctx, "dispatch failed; the reconciler will schedule the deliveries",
 			"deliveries", len(deliveries), "error", err)
 	}

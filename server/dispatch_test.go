@@ -18,11 +18,11 @@ import (
 	"github.com/webhookd/webhookd/store"
 )
 
-// attemptingDispatcher changes the deliveries it is given at once, as the
+// attemptingQueue changes the deliveries it is given at once, as the
 // engine's hand-off does from another goroutine while it attempts them.
-type attemptingDispatcher struct{}
+type attemptingQueue struct{}
 
-func (attemptingDispatcher) Dispatch(_ context.Context, _ *webhookd.Event, ds []*webhookd.Delivery) error {
+func (attemptingQueue) Enqueue(_ context.Context, _ *webhookd.Event, ds []*webhookd.Delivery) error {
 	for _, d := range ds {
 		d.AttemptCount = 99
 		d.LastResponseStatus = 599
@@ -53,7 +53,7 @@ func TestDispatchedDeliveriesAreTheEngines(t *testing.T) {
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	ws, err := server.NewWebhookService(server.WebhookServiceConfig{
 		Store: st, Logger: logger, IDs: ids, MaxPayloadBytes: 1 << 16, AllowHTTPEndpoints: true,
-		Dispatcher: attemptingDispatcher{}, TestEventWait: time.Second,
+		Queue: attemptingQueue{}, TestEventWait: time.Second,
 	})
 	if err != nil {
 		t.Fatal(err)

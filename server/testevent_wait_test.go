@@ -68,7 +68,7 @@ func TestSendTestEventWaitWakes(t *testing.T) {
 			}
 			wcfg := server.WebhookServiceConfig{
 				Store: st, Logger: logger, IDs: ids, MaxPayloadBytes: 4096, AllowHTTPEndpoints: true,
-				Dispatcher: engine, TestEventWait: time.Hour, TestEventPoll: tc.poll,
+				Queue: engine, TestEventWait: time.Hour, TestEventPoll: tc.poll,
 			}
 			if tc.watched {
 				wcfg.Attempts = engine

@@ -21,17 +21,19 @@ import (
 	"github.com/webhookd/webhookd/worker"
 )
 
-// Dispatcher hands freshly committed deliveries to the delivery engine so
-// they are attempted at once rather than on the next poll. It is called after
-// the publishing transaction committed; a failure is logged and not returned,
-// because the deliveries are safe in the database and the engine's reconciler
-// schedules any delivery the dispatcher missed.
+// DeliveryQueue takes freshly committed deliveries for their attempts, so
+// they are attempted at once rather than on the next poll: the delivery
+// engine of a process with the worker role (worker.Engine.Enqueue), or the
+// schedule alone. Enqueue is called after the publishing transaction
+// committed; a failure is logged and not returned, because the deliveries
+// are safe in the database and the engine's reconciler schedules any
+// delivery the queue missed.
 //
 // ev is the event the deliveries were just created for (a publish or a test
-// event), which a dispatcher may use to attempt them without reading them
-// back; it is nil for deliveries made pending again (retries, recoveries).
-type Dispatcher interface {
-	Dispatch(ctx context.Context, ev *webhookd.Event, deliveries []*webhookd.Delivery) error
+// event), which a queue may use to attempt them without reading them back;
+// it is nil for deliveries made pending again (retries, recoveries).
+type DeliveryQueue interface {
+	Enqueue(ctx context.Context, ev *webhookd.Event, deliveries []*webhookd.Delivery) error
 }
 
 // WebhookStore is what the webhook service reads and writes: an account's
@@ -55,8 +57,8 @@ type WebhookServiceConfig struct {
 	IDs *webhookd.IDGenerator
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
-	// Dispatcher receives new deliveries; nil when no worker is attached.
-	Dispatcher Dispatcher
+	// Queue receives new deliveries; nil when no worker is attached.
+	Queue DeliveryQueue
 	// AllowHTTPEndpoints accepts plain http:// endpoint URLs.
 	AllowHTTPEndpoints bool
 	// MaxPayloadBytes bounds an event's data as sent to receivers.

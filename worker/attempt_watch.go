@@ -8,7 +8,7 @@ import (
 // attemptWatchers lets callers in this process wait for a delivery's next
 // recorded attempt instead of polling the database for it: SendTestEvent
 // with wait, whose test delivery this process's own workers usually
-// attempt (see Dispatch). A delivery attempted by another process records
+// attempt (see Enqueue). A delivery attempted by another process records
 // nothing here, so a watcher must still look at the database now and then.
 type attemptWatchers struct {
 	n  atomic.Int64 // watchers registered, so that recording skips the lock when there are none

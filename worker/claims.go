@@ -93,7 +93,7 @@ func (s *heldClaims) len() int {
 // due for more than a quarter of a lease (the reconciler takes it over at a
 // whole lease).
 func (e *Engine) needsRenewal(c Claim, due, now time.Time) bool {
-	if c.LeaseUntil.IsZero() {
+	if !c.Leased { // a hand-off
 		return now.Sub(due) > e.cfg.Lease/4
 	}
 	return c.LeaseUntil.Sub(now) < e.cfg.Lease/2
@@ -128,7 +128,7 @@ func (e *Engine) mayHaveSent(ctx context.Context, log *slog.Logger, h *heldClaim
 	defer h.mu.Unlock()
 	switch {
 	case err == nil:
-		h.claim.LeaseUntil, h.sent = leaseUntil.Truncate(time.Millisecond), true
+		h.claim.Leased, h.claim.LeaseUntil, h.sent = true, leaseUntil.Truncate(time.Millisecond), true
 		return true
 	case errors.Is(err, ErrClaimLost):
 		h.lost = true
@@ -139,7 +139,7 @@ func (e *Engine) mayHaveSent(ctx context.Context, log *slog.Logger, h *heldClaim
 	// but once the lease (or the reconciler's wait) may end during the
 	// request, another might once it answers again.
 	left := c.LeaseUntil.Sub(now)
-	if c.LeaseUntil.IsZero() {
+	if !c.Leased {
 		left = due.Add(e.cfg.Lease).Sub(now)
 	}
 	if left > e.cfg.Sender.Timeout() {
@@ -190,7 +190,7 @@ func (e *Engine) renewLeases(ctx context.Context) {
 		h.mu.Lock()
 		switch err := errs[i]; {
 		case err == nil:
-			h.claim.LeaseUntil = leaseUntil.Truncate(time.Millisecond)
+			h.claim.Leased, h.claim.LeaseUntil = true, leaseUntil.Truncate(time.Millisecond)
 			renewed++
 		case errors.Is(err, ErrClaimLost):
 			h.lost = true

@@ -24,7 +24,7 @@ import (
 // pauses. This is the slowness of a loaded machine, put exactly where it
 // does harm instead of waited for.
 type pausingStore struct {
-	store.Store
+	worker.DeliveryStore
 	afterLoad, beforeRecord bool
 	paused                  chan struct{} // closed once the call is paused
 	resume                  chan struct{} // closed by release
@@ -34,8 +34,8 @@ type pausingStore struct {
 // newPausingStore wraps st. Tests release it in a cleanup registered after
 // the rig's, which therefore runs before the rig stops: a failed test does
 // not hang waiting for the paused call.
-func newPausingStore(st store.Store) *pausingStore {
-	return &pausingStore{Store: st, paused: make(chan struct{}), resume: make(chan struct{})}
+func newPausingStore(st worker.DeliveryStore) *pausingStore {
+	return &pausingStore{DeliveryStore: st, paused: make(chan struct{}), resume: make(chan struct{})}
 }
 
 // release lets the paused call go on.
@@ -49,7 +49,7 @@ func (s *pausingStore) pause() {
 }
 
 func (s *pausingStore) LoadDeliveryWorks(ctx context.Context, ids []string) (map[string]*store.DeliveryWork, error) {
-	works, err := s.Store.LoadDeliveryWorks(ctx, ids)
+	works, err := s.DeliveryStore.LoadDeliveryWorks(ctx, ids)
 	if s.afterLoad {
 		s.pause()
 	}
@@ -60,7 +60,7 @@ func (s *pausingStore) RecordAttempts(ctx context.Context, records []store.Attem
 	if s.beforeRecord {
 		s.pause()
 	}
-	return s.Store.RecordAttempts(ctx, records)
+	return s.DeliveryStore.RecordAttempts(ctx, records)
 }
 
 func (s *pausingStore) waitPaused(t *testing.T) {
@@ -277,7 +277,7 @@ func TestScheduleRenew(t *testing.T) {
 func claimed(due, lease time.Time) func(*testing.T, *worker.Schedule, string) worker.Claim {
 	return func(t *testing.T, s *worker.Schedule, id string) worker.Claim {
 		t.Helper()
-		if err := s.Dispatch(t.Context(), []*webhookd.Delivery{{ID: id, NextAttemptTime: due}}); err != nil {
+		if err := s.Add(t.Context(), []*webhookd.Delivery{{ID: id, NextAttemptTime: due}}); err != nil {
 			t.Fatal(err)
 		}
 		claims, err := s.Claim(t.Context(), due, lease, 1)
@@ -335,7 +335,7 @@ func handOff(reconciled *time.Time) func(*testing.T, *worker.Schedule, string) w
 // failingRecords is a real store whose RecordAttempts fails, as during a
 // database outage, for outage from its first call.
 type failingRecords struct {
-	store.Store
+	worker.DeliveryStore
 	outage time.Duration
 	mu     sync.Mutex
 	first  time.Time
@@ -355,7 +355,7 @@ func (s *failingRecords) RecordAttempts(ctx context.Context, records []store.Att
 	if down {
 		return nil, webhookd.Unavailable("database unavailable: cannot connect to it; retry shortly", errors.New("connection refused"))
 	}
-	return s.Store.RecordAttempts(ctx, records)
+	return s.DeliveryStore.RecordAttempts(ctx, records)
 }
 
 // TestAttemptIsRecordedAfterAnOutage sends an attempt just before the
@@ -368,7 +368,7 @@ func TestAttemptIsRecordedAfterAnOutage(t *testing.T) {
 	t.Parallel()
 	var failing *failingRecords
 	rig := startEngineWith(t, func(c *worker.EngineConfig) {
-		failing = &failingRecords{Store: c.Store, outage: 2500 * time.Millisecond}
+		failing = &failingRecords{DeliveryStore: c.Store, outage: 2500 * time.Millisecond}
 		c.Store = failing
 	})
 	srv, hits := countingReceiver(t)

@@ -14,7 +14,7 @@ import (
 // EngineConfig configures NewEngine. Zero durations and sizes take the
 // documented defaults.
 type EngineConfig struct {
-	Store    store.Store
+	Store    DeliveryStore
 	Schedule *Schedule
 	Sender   *Sender
 	Retry    RetryPolicy
@@ -51,7 +51,7 @@ type EngineConfig struct {
 	// failed for this long (--auto-disable-after); 0 never does.
 	AutoDisableAfter time.Duration
 	// HandOffQueue bounds the new deliveries waiting in memory for this
-	// process's workers (see Dispatch); beyond it they go to the schedule.
+	// process's workers (see Enqueue); beyond it they go to the schedule.
 	// Default: 512 per worker.
 	HandOffQueue int
 	// PrivateSchedule says the schedule is this engine's alone (the
@@ -59,6 +59,21 @@ type EngineConfig struct {
 	// claims, so the reconcile at start puts back every due delivery at
 	// once instead of only those overdue by a lease.
 	PrivateSchedule bool
+
+	// hooks tell tests what the engine did, so that they wait for it
+	// instead of sleeping (set in export_test.go); unset in production.
+	hooks engineHooks
+}
+
+// engineHooks are called by the engine, when set, at the points tests
+// need to observe to check that something did not happen.
+type engineHooks struct {
+	// claimed is called after each claim from the schedule with the time
+	// it claimed at and how many deliveries it claimed.
+	claimed func(now time.Time, n int)
+	// reconciled is called after each reconcile pass that looked at every
+	// due delivery, with how many it put back into the schedule.
+	reconciled func(added int64)
 }
 
 func (c *EngineConfig) setDefaults() {
@@ -131,24 +146,6 @@ type Engine struct {
 	endpoints endpointCache
 	watchers  attemptWatchers // see WatchAttempts
 }
-
-// outcome is an attempt (or a decision to fail without one) waiting for the
-// recorder, which writes many in one transaction.
-type outcome struct {
-	held     *heldClaim
-	log      *slog.Logger
-	attempt  *webhookd.Attempt // nil when no request was made
-	delivery *webhookd.Delivery
-	event    *webhookd.Event
-	result   Result
-	done     time.Time
-	// release is called once the outcome is recorded (or given up on), so
-	// that shutdown waits for every outcome to be written.
-	release func()
-}
-
-// maxRecordBatch bounds the outcomes written in one transaction.
-const maxRecordBatch = 128
 
 // NewEngine returns an engine for cfg.
 func NewEngine(cfg EngineConfig) (*Engine, error) {
@@ -279,6 +276,9 @@ func (e *Engine) claimAndStart(ctx context.Context, slots chan struct{}) (claime
 		}
 		return 0, false, time.Time{}
 	}
+	if e.cfg.hooks.claimed != nil {
+		e.cfg.hooks.claimed(now, len(claims))
+	}
 	drained = len(claims) < free
 	if drained && !next.IsZero() && !next.After(now) {
 		// Read before the claim's second pass, or an entry added since:
@@ -370,196 +370,6 @@ func (e *Engine) work(jobs <-chan job) {
 	}
 }
 
-// Reconcile puts back into the schedule every pending delivery overdue by
-// more than a lease that it does not hold: one whose dispatch was lost
-// between commit and enqueue, a hand-off whose process died (see
-// Dispatch), or a schedule emptied by a Redis restart. Present ids keep
-// their leases. The lease's wait leaves alone the hand-offs being attempted
-// right now, which the schedule does not hold either.
-func (e *Engine) Reconcile(ctx context.Context) { e.reconcile(ctx, false) }
-
-// reconcile is Reconcile; all puts back every due delivery, overdue or not.
-func (e *Engine) reconcile(ctx context.Context, all bool) {
-	const batch = 500
-	after := ""
-	var added int64
-	overdue := e.now().Add(-e.cfg.Lease)
-	if all {
-		overdue = e.now()
-	}
-	for ctx.Err() == nil && e.db.ready() {
-		due, err := e.cfg.Store.ListDueDeliveries(ctx, overdue, after, batch)
-		if err != nil {
-			e.storeFailed(ctx, "reconcile: listing due deliveries failed", err)
-			return
-		}
-		e.db.succeeded(ctx)
-		n, err := e.cfg.Schedule.AddMissing(ctx, due)
-		if err != nil {
-			e.cfg.Logger.WarnContext(ctx, "reconcile: scheduling failed", "error", err)
-			return
-		}
-		added += n
-		if len(due) < batch {
-			break
-		}
-		after = due[len(due)-1].ID
-	}
-	if added > 0 {
-		e.cfg.Logger.InfoContext(ctx, "reconcile: rescheduled deliveries missing from the schedule", "count", added)
-		e.cfg.Metrics.reconciled(added)
-	}
-}
-
-// attempt makes one attempt of a claimed delivery, if the stored delivery
-// (work, nil when it is gone) still wants one now and the claim is still
-// held. It returns the outcome to record, or nil when there is nothing to
-// record; the outcome's claim is followed until it is recorded.
-func (e *Engine) attempt(ctx context.Context, h *heldClaim, work *store.DeliveryWork) *outcome {
-	log := e.cfg.Logger.With("delivery", h.current().DeliveryID)
-	if work == nil {
-		e.finish(ctx, log, e.claims.done(h)) // deleted with its endpoint
-		return nil
-	}
-	d, ev, ep := work.Delivery, work.Event, work.Endpoint
-	now := e.now()
-	if d.Status != webhookd.DeliveryPending {
-		e.finish(ctx, log, e.claims.done(h))
-		return nil
-	}
-	if d.NextAttemptTime.After(now) {
-		// The schedule held an earlier time than the database (a lease ran
-		// out before its release, or a reconciled entry): the database wins.
-		e.release(ctx, log, e.claims.done(h), d.NextAttemptTime)
-		return nil
-	}
-	if ep.Disabled {
-		// No request is made; the delivery fails with the reason, and
-		// RecoverEndpoint re-sends it once the endpoint is enabled again.
-		d.Status, d.NextAttemptTime = webhookd.DeliveryFailed, time.Time{}
-		d.LastError = "endpoint disabled: " + ep.DisabledReason
-		d.UpdateTime = now
-		return &outcome{held: h, log: log, delivery: d, event: ev, done: now}
-	}
-	if !e.mayHaveSent(ctx, log, h) {
-		// Another worker holds the delivery now (or may, once Redis
-		// answers): sending it here would send it twice.
-		e.claims.done(h)
-		return nil
-	}
-	if ep.Development {
-		return e.attemptListened(ctx, log, h, work, now) // no URL: see listen.go
-	}
-	if !e.limiter.acquire(ep.ID, endpointBusyWait) {
-		// The endpoint is busy with as many attempts as it may have: come
-		// back shortly instead of holding a worker.
-		e.release(ctx, log, e.claims.done(h), now.Add(endpointBusyDelay))
-		return nil
-	}
-	trigger := d.NextTrigger
-	if trigger == "" {
-		trigger = webhookd.TriggerInitial
-	}
-	res := e.cfg.Sender.Send(ctx, Request{
-		URL:       ep.URL,
-		Body:      Envelope(ev),
-		Headers:   ep.Headers,
-		MessageID: ev.ID,
-		Timestamp: now,
-		Secrets:   signingSecrets(ep, now),
-	})
-	// A cancelled attempt (shutdown) says nothing about the endpoint.
-	e.limiter.release(ep.ID, !res.OK() && !res.Canceled)
-	done := e.now()
-	a := concludeAttempt(d, ev, e.cfg.IDs.New(webhookd.PrefixAttempt), trigger, now, done, res, e.cfg.Retry)
-	if res.Gone {
-		e.disableGone(ctx, log, ep, done)
-	}
-	return &outcome{held: h, log: log, attempt: a, delivery: d, event: ev, result: res, done: done}
-}
-
-// recordLoop writes outcomes until the channel closes. It takes whatever
-// has queued up while the previous batch was being written, so under load
-// one transaction records many attempts, and when idle an outcome is
-// written at once.
-func (e *Engine) recordLoop(ctx context.Context) {
-	batch := make([]*outcome, 0, maxRecordBatch)
-	for o := range e.outcomes {
-		batch = append(batch[:0], o)
-	drain:
-		for len(batch) < maxRecordBatch {
-			select {
-			case more, ok := <-e.outcomes:
-				if !ok {
-					break drain
-				}
-				batch = append(batch, more)
-			default:
-				break drain
-			}
-		}
-		e.recordBatch(ctx, batch)
-	}
-}
-
-// recordBatch stores outcomes, then brings the schedule in line with each.
-func (e *Engine) recordBatch(ctx context.Context, batch []*outcome) {
-	defer func() {
-		for _, o := range batch {
-			o.release()
-		}
-	}()
-	records := make([]store.AttemptRecord, len(batch))
-	for i, o := range batch {
-		records[i] = store.AttemptRecord{Attempt: o.attempt, Delivery: o.delivery, AutoDisableAfter: e.cfg.AutoDisableAfter}
-	}
-	errs, err := e.recordAttempts(ctx, records)
-	if err != nil {
-		for _, o := range batch {
-			e.claims.done(o.held) // their leases run out
-		}
-		e.cfg.Logger.WarnContext(ctx, "recording attempts failed; the deliveries come due again after their leases",
-			"count", len(batch), "error", err)
-		return
-	}
-	settlements := make([]Settlement, 0, len(batch))
-	recorded := make([]string, 0, len(batch))
-	for i, o := range batch {
-		claim := e.claims.done(o.held)
-		switch err := errs[i]; {
-		case err == nil:
-			recorded = append(recorded, o.delivery.ID)
-		case webhookd.KindOf(err) == webhookd.KindConflict:
-			// Another worker recorded this attempt first (its lease had run
-			// out); the receiver got the event twice, which at-least-once
-			// delivery allows and the event id lets it ignore.
-			o.log.InfoContext(ctx, "attempt already recorded by another worker")
-			recorded = append(recorded, o.delivery.ID)
-			continue
-		default:
-			o.log.WarnContext(ctx, "recording attempt failed; the delivery comes due again after its lease", "error", err)
-			continue
-		}
-		st := Settlement{Claim: claim} // finished …
-		if o.delivery.Status == webhookd.DeliveryPending {
-			st.Due = o.delivery.NextAttemptTime // … or due again
-		}
-		settlements = append(settlements, st)
-		if o.attempt != nil {
-			e.cfg.Metrics.attempt(o.attempt, o.result, o.event, o.done)
-		}
-	}
-	// The attempts are in the database: waiters may read them now, before
-	// the schedule round trip.
-	e.watchers.recorded(recorded)
-	if err := e.cfg.Schedule.Settle(ctx, settlements); err != nil {
-		// The database is right; a finished delivery left in the schedule
-		// is dropped when next claimed, a missing one is put back by the
-		// reconciler.
-		e.cfg.Logger.WarnContext(ctx, "updating the schedule after recording failed", "count", len(settlements), "error", err)
-	}
-}
-
 func (e *Engine) release(ctx context.Context, log *slog.Logger, c Claim, due time.Time) {
 	if err := e.cfg.Schedule.Release(ctx, c, due); err != nil {
 		// The reconciler puts it back once it is due.
@@ -572,125 +382,4 @@ func (e *Engine) finish(ctx context.Context, log *slog.Logger, c Claim) {
 	if err := e.cfg.Schedule.Finish(ctx, c); err != nil {
 		log.WarnContext(ctx, "removing finished delivery from the schedule failed", "error", err)
 	}
-}
-
-// disableGone disables an endpoint whose receiver answered 410 Gone: it
-// said it will never accept events again. Only the disabled state is
-// written: the copy of the endpoint the attempt was made with may be older
-// than the stored one (a secret rotated or settings changed during the
-// request), and writing it back would undo those changes.
-func (e *Engine) disableGone(ctx context.Context, log *slog.Logger, ep *webhookd.Endpoint, now time.Time) {
-	e.endpoints.forget(ep.ID)
-	if _, err := e.cfg.Store.DisableEndpoint(ctx, "", ep.ID, "the endpoint answered 410 Gone", now); err != nil {
-		log.WarnContext(ctx, "disabling endpoint after 410 Gone failed", "endpoint", ep.ID, "error", err)
-		return
-	}
-	log.InfoContext(ctx, "disabled endpoint after 410 Gone", "endpoint", ep.ID)
-}
-
-// signingSecrets are the secrets a request is signed with: the current one,
-// and the previous one while its rotation grace period lasts.
-func signingSecrets(ep *webhookd.Endpoint, now time.Time) []string {
-	secrets := []string{ep.Secret}
-	if ep.PreviousSecret != "" && ep.PreviousSecretExpireTime.After(now) {
-		secrets = append(secrets, ep.PreviousSecret)
-	}
-	return secrets
-}
-
-// endpointBusyDelay is how long a delivery to an endpoint already at its
-// concurrency limit waits before it is claimed again: short, because one of
-// the endpoint's attempts usually ends within milliseconds, and every wait
-// adds to the delivery's latency.
-const endpointBusyDelay = 100 * time.Millisecond
-
-// endpointBusyWait is how long a worker waits for a busy endpoint's slot
-// before rescheduling the delivery by endpointBusyDelay.
-const endpointBusyWait = 50 * time.Millisecond
-
-// failingEndpointAfter is how many attempts in a row an endpoint must fail
-// before it is limited to one attempt at a time.
-const failingEndpointAfter = 3
-
-// maxTrackedFailingEndpoints bounds the failure counts a limiter keeps; past
-// it the oldest knowledge is dropped wholesale, which only lets a failing
-// endpoint have its full concurrency back for a few attempts.
-const maxTrackedFailingEndpoints = 100_000
-
-// endpointLimiter counts attempts in flight per endpoint. An endpoint whose
-// last failingEndpointAfter attempts all failed (hanging, refusing, erring)
-// gets one attempt at a time until one succeeds: otherwise enough dead
-// endpoints, each using its full limit on requests that only time out,
-// would take every worker from the healthy ones.
-type endpointLimiter struct {
-	mu      sync.Mutex
-	limit   int
-	counts  map[string]int
-	failing map[string]int // consecutive failed attempts, for endpoints failing now
-	changed chan struct{}  // closed and replaced whenever an attempt ends
-}
-
-func newEndpointLimiter(limit int) *endpointLimiter {
-	return &endpointLimiter{limit: limit, counts: map[string]int{}, failing: map[string]int{}, changed: make(chan struct{})}
-}
-
-// limitOf is the concurrency endpointID may have now; l.mu is held.
-func (l *endpointLimiter) limitOf(endpointID string) int {
-	if l.failing[endpointID] >= failingEndpointAfter {
-		return 1
-	}
-	return l.limit
-}
-
-// acquire takes one of the endpoint's attempt slots, waiting up to wait for
-// one to free: a busy but healthy endpoint frees one within milliseconds,
-// and a short wait beats rescheduling. A slow endpoint keeps its slots, so
-// the wait ends and the worker moves on.
-func (l *endpointLimiter) acquire(endpointID string, wait time.Duration) bool {
-	var timer *time.Timer
-	for {
-		l.mu.Lock()
-		if l.counts[endpointID] < l.limitOf(endpointID) {
-			l.counts[endpointID]++
-			l.mu.Unlock()
-			if timer != nil {
-				timer.Stop()
-			}
-			return true
-		}
-		changed := l.changed
-		l.mu.Unlock()
-		if timer == nil {
-			if wait <= 0 {
-				return false
-			}
-			timer = time.NewTimer(wait)
-		}
-		select {
-		case <-changed:
-		case <-timer.C:
-			return false
-		}
-	}
-}
-
-// release returns a slot taken by acquire; failed says whether the attempt
-// made with it failed.
-func (l *endpointLimiter) release(endpointID string, failed bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.counts[endpointID]--; l.counts[endpointID] <= 0 {
-		delete(l.counts, endpointID)
-	}
-	switch {
-	case !failed:
-		delete(l.failing, endpointID)
-	case len(l.failing) >= maxTrackedFailingEndpoints && l.failing[endpointID] == 0:
-		clear(l.failing)
-		fallthrough
-	default:
-		l.failing[endpointID]++
-	}
-	close(l.changed)
-	l.changed = make(chan struct{})
 }

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -51,6 +52,74 @@ type engineRig struct {
 	engine   *worker.Engine
 	cfg      worker.EngineConfig // the engine's, for another engine on the same store and schedule
 	stop     func()              // stops the engine and waits for Run to return; idempotent
+	seen     *engineSeen         // what the rig's engines reported through their test hooks
+}
+
+// engineSeen is what an engine reported through its test hooks: the
+// observable events a check that something did not happen waits for.
+type engineSeen struct {
+	mu         sync.Mutex
+	lastClaim  time.Time // the latest clock time a claim from the schedule was made at
+	claimed    int       // deliveries claimed from the schedule so far
+	reconciles int       // complete reconcile passes so far
+	reconciled int64     // deliveries those passes put back into the schedule
+}
+
+func (s *engineSeen) claim(now time.Time, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if now.After(s.lastClaim) {
+		s.lastClaim = now
+	}
+	s.claimed += n
+}
+
+func (s *engineSeen) reconcile(added int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.reconciles++
+	s.reconciled += added
+}
+
+// claims returns the latest time a claim ended for and the deliveries
+// claimed so far.
+func (s *engineSeen) claims() (last time.Time, claimed int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lastClaim, s.claimed
+}
+
+// reconcilePasses returns the complete reconcile passes so far and how many
+// deliveries they put back.
+func (s *engineSeen) reconcilePasses() (passes int, added int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.reconciles, s.reconciled
+}
+
+// waitClaimAt waits until a claim the engine made at clock time at or later
+// has ended: one that began after the clock moved to at.
+func (r *engineRig) waitClaimAt(t *testing.T, at time.Time) {
+	t.Helper()
+	waitFor(t, "a claim at "+at.Format(time.RFC3339), func() bool {
+		last, _ := r.seen.claims()
+		return !last.Before(at)
+	})
+}
+
+// scheduledAt reports whether the schedule holds delivery id due at ms
+// (Unix milliseconds) exactly.
+func scheduledAt(t *testing.T, s *worker.Schedule, id string, ms int64) bool {
+	t.Helper()
+	due, err := s.Due(t.Context(), ms, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	early, err := s.Due(t.Context(), ms-1, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return slices.Contains(due, id) && !slices.Contains(early, id)
 }
 
 const rigTimeout = 300 * time.Millisecond
@@ -119,13 +188,14 @@ func newEngineRig(t *testing.T, configure func(*worker.EngineConfig)) *engineRig
 		t.Fatal(err)
 	}
 	clock := &fakeClock{now: time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)}
-	rig := &engineRig{store: st, schedule: schedule, redis: r, clock: clock, ids: webhookd.NewIDGenerator(clock.Now)}
+	rig := &engineRig{store: st, schedule: schedule, redis: r, clock: clock, ids: webhookd.NewIDGenerator(clock.Now), seen: &engineSeen{}}
 	cfg := worker.EngineConfig{
 		Store: st, Schedule: schedule, Sender: sender, Retry: worker.DefaultRetryPolicy(),
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), IDs: rig.ids, Now: clock.Now,
 		Workers: 8, PerEndpoint: 8, Lease: 6 * time.Second,
 		PollInterval: 10 * time.Millisecond, ReconcileInterval: time.Hour,
 	}
+	worker.SetEngineHooks(&cfg, rig.seen.claim, rig.seen.reconcile)
 	configure(&cfg)
 	engine, err := worker.NewEngine(cfg)
 	if err != nil {
@@ -167,7 +237,7 @@ func (r *engineRig) publish(t *testing.T) *webhookd.Delivery {
 	if len(ds) != 1 {
 		t.Fatalf("%d deliveries, want 1", len(ds))
 	}
-	if err := r.schedule.Dispatch(t.Context(), ds); err != nil {
+	if err := r.schedule.Add(t.Context(), ds); err != nil {
 		t.Fatal(err)
 	}
 	return ds[0]
@@ -233,9 +303,18 @@ func TestRetrySchedule(t *testing.T) {
 		if got.Status != webhookd.DeliveryPending || !got.NextAttemptTime.Equal(rig.clock.Now().Add(want[i])) {
 			t.Fatalf("after attempt %d: status %s, next attempt %v, want now+%v", i+1, got.Status, got.NextAttemptTime, want[i])
 		}
-		// Nothing happens before the retry is due …
+		// Nothing happens before the retry is due: once the schedule holds
+		// it at its time, a claim made a second before it claims nothing
+		// and no request goes out.
+		waitFor(t, "the retry to be scheduled", func() bool {
+			return scheduledAt(t, rig.schedule, d.ID, got.NextAttemptTime.UnixMilli())
+		})
+		_, claimedBefore := rig.seen.claims()
 		rig.clock.Advance(want[i] - time.Second)
-		time.Sleep(50 * time.Millisecond)
+		rig.waitClaimAt(t, rig.clock.Now())
+		if _, claimed := rig.seen.claims(); claimed != claimedBefore {
+			t.Fatalf("%d deliveries claimed a second before the retry was due, want none", claimed-claimedBefore)
+		}
 		if n := int(hits.Load()); n != i+1 {
 			t.Fatalf("%d requests before the retry was due, want %d", n, i+1)
 		}
@@ -406,7 +485,7 @@ func TestDisabledEndpointIsNotAttempted(t *testing.T) {
 	if _, err := rig.store.DisableEndpoint(t.Context(), "", ep.ID, "maintenance", rig.clock.Now()); err != nil {
 		t.Fatal(err)
 	}
-	if err := rig.schedule.Dispatch(t.Context(), ds); err != nil {
+	if err := rig.schedule.Add(t.Context(), ds); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(10 * time.Second)
@@ -436,7 +515,7 @@ func TestDisabledEndpointIsNotAttempted(t *testing.T) {
 	if err != nil || len(recovered) != 1 {
 		t.Fatalf("recover: %v, %d deliveries", err, len(recovered))
 	}
-	if err := rig.schedule.Dispatch(t.Context(), recovered); err != nil {
+	if err := rig.schedule.Add(t.Context(), recovered); err != nil {
 		t.Fatal(err)
 	}
 	got := rig.waitAttempts(t, d.ID, 1)
@@ -466,7 +545,16 @@ func TestReconcileRestoresLostSchedule(t *testing.T) {
 		}
 		ids = append(ids, ds[0].ID) // never dispatched
 	}
-	time.Sleep(300 * time.Millisecond) // several reconcile intervals
+	// The second pass from now began after the first ended, so after the
+	// deliveries were stored: it looked at them, and left them alone.
+	passes, _ := rig.seen.reconcilePasses()
+	waitFor(t, "two reconcile passes", func() bool {
+		p, _ := rig.seen.reconcilePasses()
+		return p >= passes+2
+	})
+	if _, added := rig.seen.reconcilePasses(); added != 0 {
+		t.Fatalf("the reconciler put back %d deliveries due for less than a lease, want 0", added)
+	}
 	if n := hits.Load(); n != 0 {
 		t.Fatalf("receiver got %d requests for deliveries due for less than a lease, want 0", n)
 	}

@@ -2,7 +2,6 @@ package worker
 
 import (
 	"context"
-	"sync"
 	"time"
 
 	"github.com/webhookd/webhookd"
@@ -52,13 +51,14 @@ const maxHandoffWait = 4 // Lease / maxHandoffWait
 // may wait in it is bounded by maxHandoffWait, not by its size.
 const handoffQueuePerWorker = 512
 
-// Dispatch hands deliveries just written to the database over for
-// attempts. ev is the event they were published for, or nil for deliveries
-// made pending again (retries, recoveries), which go to the schedule. New
-// deliveries of ev go to this process's workers while the local queue has
-// room and the engine runs; the rest go to the schedule, which wakes the
+// Enqueue takes deliveries just written to the database for their attempts
+// (the engine is the API's server.DeliveryQueue). ev is the event they were
+// published for, or nil for deliveries made pending again (retries,
+// recoveries), which go to the schedule. New deliveries of ev are handed
+// off to this process's workers while the local queue has room and the
+// engine runs; the rest go to the schedule (Schedule.Add), which wakes the
 // workers of every process.
-func (e *Engine) Dispatch(ctx context.Context, ev *webhookd.Event, deliveries []*webhookd.Delivery) error {
+func (e *Engine) Enqueue(ctx context.Context, ev *webhookd.Event, deliveries []*webhookd.Delivery) error {
 	rest := deliveries
 	if ev != nil {
 		rest = e.handOff(ctx, ev, deliveries)
@@ -67,7 +67,7 @@ func (e *Engine) Dispatch(ctx context.Context, ev *webhookd.Event, deliveries []
 	if len(rest) == 0 {
 		return nil
 	}
-	return e.cfg.Schedule.Dispatch(ctx, rest)
+	return e.cfg.Schedule.Add(ctx, rest)
 }
 
 // handOff queues what it can of deliveries for local workers and returns
@@ -156,63 +156,4 @@ drain:
 		e.cfg.Logger.WarnContext(ctx, "scheduling queued deliveries failed; the reconciler will",
 			"count", len(settlements), "error", err)
 	}
-}
-
-// endpoint returns the endpoint with id as it was at version (its
-// UpdateTime), from the cache when it holds that version and from the
-// database otherwise. A zero version always reads the database. It returns
-// nil, nil when the endpoint is gone.
-func (e *Engine) endpoint(ctx context.Context, id string, version time.Time) (*webhookd.Endpoint, error) {
-	if ep := e.endpoints.get(id, version); ep != nil {
-		return ep, nil
-	}
-	ep, err := e.cfg.Store.GetEndpoint(ctx, "", id)
-	switch {
-	case webhookd.KindOf(err) == webhookd.KindNotFound:
-		return nil, nil
-	case err != nil:
-		return nil, err
-	}
-	e.endpoints.put(ep)
-	return ep, nil
-}
-
-// maxCachedEndpoints bounds the endpoint cache; past it the cache starts
-// over, which costs one read per endpoint.
-const maxCachedEndpoints = 10_000
-
-// endpointCache keeps the endpoints the engine last read, each shared by
-// every attempt that uses it, which must not modify it. An entry is only
-// used for the version it was read at, so it can never be stale: an
-// endpoint changed since is read again.
-type endpointCache struct {
-	mu sync.Mutex
-	m  map[string]*webhookd.Endpoint
-}
-
-func (c *endpointCache) get(id string, version time.Time) *webhookd.Endpoint {
-	if version.IsZero() {
-		return nil
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if ep := c.m[id]; ep != nil && ep.UpdateTime.Equal(version) {
-		return ep
-	}
-	return nil
-}
-
-func (c *endpointCache) put(ep *webhookd.Endpoint) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.m == nil || len(c.m) >= maxCachedEndpoints {
-		c.m = make(map[string]*webhookd.Endpoint)
-	}
-	c.m[ep.ID] = ep
-}
-
-func (c *endpointCache) forget(id string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	delete(c.m, id)
 }

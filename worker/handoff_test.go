@@ -16,7 +16,7 @@ import (
 
 // handOff publishes one event to the rig's account and hands its
 // deliveries to the engine as the API of a process with the worker role
-// does (Engine.Dispatch with the event).
+// does (Engine.Enqueue with the event).
 func (r *engineRig) handOff(t *testing.T) []*webhookd.Delivery {
 	t.Helper()
 	ev := &webhookd.Event{ID: r.ids.New(webhookd.PrefixEvent), AccountID: r.account, Type: "property.created",
@@ -25,7 +25,7 @@ func (r *engineRig) handOff(t *testing.T) []*webhookd.Delivery {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := r.engine.Dispatch(t.Context(), stored, ds); err != nil {
+	if err := r.engine.Enqueue(t.Context(), stored, ds); err != nil {
 		t.Fatal(err)
 	}
 	return ds
@@ -59,14 +59,29 @@ func TestHandOffSkipsTheSchedule(t *testing.T) {
 			rig := startEngine(t)
 			var heldDuringAttempt atomic.Int64
 			heldDuringAttempt.Store(-1)
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-				heldDuringAttempt.Store(scheduleLen(t, rig.schedule))
+			// The handler runs on the server's goroutine, where t.Fatal
+			// must not be called: it reports a failed read here instead.
+			lenFailed := make(chan error, 1)
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if n, err := rig.schedule.Len(r.Context()); err != nil {
+					select {
+					case lenFailed <- err:
+					default:
+					}
+				} else {
+					heldDuringAttempt.Store(n)
+				}
 				w.WriteHeader(tc.status)
 			}))
 			defer srv.Close()
 			rig.endpoint(t, srv.URL)
 			d := rig.handOff(t)[0]
 			got := rig.waitAttempts(t, d.ID, 1)
+			select { // sent before the answer, so before the attempt was recorded
+			case err := <-lenFailed:
+				t.Fatalf("reading the schedule during the attempt: %v", err)
+			default:
+			}
 			if got.Status != tc.wantStatus {
 				t.Fatalf("status %s, want %s", got.Status, tc.wantStatus)
 			}

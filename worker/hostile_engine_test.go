@@ -109,7 +109,7 @@ func (r *hostileRig) publish(t *testing.T, eventType string) (eventID, deliveryI
 	if len(ds) != 1 {
 		t.Fatalf("%d deliveries, want 1", len(ds))
 	}
-	if err := r.schedule.Dispatch(t.Context(), ds); err != nil {
+	if err := r.schedule.Add(t.Context(), ds); err != nil {
 		t.Fatal(err)
 	}
 	return ev.ID, ds[0].ID

@@ -122,8 +122,8 @@ func (e *Engine) attemptListened(ctx context.Context, log *slog.Logger, h *heldC
 		return nil
 	}
 	res := Result{Err: NoListenerError}
-	a := concludeAttempt(d, ev, e.cfg.IDs.New(webhookd.PrefixAttempt), nextTrigger(d), now, now, res, e.cfg.Retry)
-	return &outcome{held: h, log: log, attempt: a, delivery: d, event: ev, result: res, done: now}
+	a, dec := concludeAttempt(d, ev, e.cfg.IDs.New(webhookd.PrefixAttempt), nextTrigger(d), now, now, res, e.policy())
+	return &outcome{held: h, log: log, attempt: a, decision: dec, delivery: d, event: ev, result: res, done: now}
 }
 
 // nextTrigger is what d's next attempt is recorded as.

@@ -22,7 +22,7 @@ import (
 // ListenersConfig configures NewListeners. Zero durations and sizes take the
 // documented defaults.
 type ListenersConfig struct {
-	Store    store.Store
+	Store    AttemptStore
 	Schedule *Schedule
 	// Retry is the engine's retry policy: a failed forward is retried on
 	// the same schedule as a failed request.
@@ -359,7 +359,7 @@ func (l *Listeners) feed(ctx context.Context, le *listenedEndpoint) (started, id
 	}
 	idleAgain(free[len(ids):])
 	for i, id := range ids {
-		ln, c := free[i], Claim{DeliveryID: id, LeaseUntil: leaseUntil}
+		ln, c := free[i], Claim{DeliveryID: id, Leased: true, LeaseUntil: leaseUntil}
 		l.work.Add(1)
 		go func() {
 			defer l.work.Done()
@@ -377,7 +377,7 @@ func (l *Listeners) forward(ctx context.Context, ln *Listener, c Claim, work *st
 	queue := []string{s.listenQueueKey(ln.le.id)}
 	log := l.cfg.Logger.With("delivery", c.DeliveryID, "endpoint", ln.le.id)
 	leave := func() { // the schedule holds the delivery, or it needs nothing more
-		if err := finishScript.Run(ctx, s.client, queue, c.DeliveryID, c.LeaseUntil.UnixMilli()).Err(); err != nil {
+		if err := finishScript.Run(ctx, s.client, queue, c.DeliveryID, leaseMillis(c)).Err(); err != nil {
 			log.WarnContext(ctx, "removing a delivery from the listened endpoint's queue failed", "error", err)
 		}
 	}
@@ -408,7 +408,7 @@ func (l *Listeners) forward(ctx context.Context, ln *Listener, c Claim, work *st
 	if !answered && !timedOut {
 		// The listener left before answering: another may take it now.
 		// The local server may have had it; at-least-once allows that.
-		if err := releaseScript.Run(ctx, s.client, queue, c.DeliveryID, c.LeaseUntil.UnixMilli(), now.UnixMilli()).Err(); err != nil {
+		if err := releaseScript.Run(ctx, s.client, queue, c.DeliveryID, leaseMillis(c), now.UnixMilli()).Err(); err != nil {
 			log.WarnContext(ctx, "putting back an unanswered delivery failed; it comes due after its lease", "error", err)
 		}
 		l.pokeEndpoint(ln.le.id)
@@ -419,7 +419,9 @@ func (l *Listeners) forward(ctx context.Context, ln *Listener, c Claim, work *st
 		res = Result{Err: "no result from the listener within " + l.cfg.AnswerTimeout.String(), Duration: l.cfg.AnswerTimeout}
 	}
 	done := l.cfg.Now().UTC()
-	a := concludeAttempt(d, ev, fw.AttemptID, nextTrigger(d), now, done, res, l.cfg.Retry)
+	// A listener's answer comes from a developer's local server: it neither
+	// disables the endpoint after 410 Gone nor counts towards auto-disable.
+	a, _ := concludeAttempt(d, ev, fw.AttemptID, nextTrigger(d), now, done, res, deliveryPolicy{Retry: l.cfg.Retry})
 	errs, err := l.cfg.Store.RecordAttempts(ctx, []store.AttemptRecord{{Attempt: a, Delivery: d}})
 	if err == nil {
 		err = errs[0]

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/webhookd/webhookd"
-	"github.com/webhookd/webhookd/store"
 )
 
 // The database may go away (a restart, a failover, a network cut) while
@@ -118,29 +117,4 @@ func (e *Engine) putBack(ctx context.Context, claims []Claim, err error) int {
 		e.cfg.Logger.WarnContext(ctx, "rescheduling claimed deliveries failed; they come due again after their leases", "error", err)
 	}
 	return 0
-}
-
-// recordAttempts is Store.RecordAttempts retried through a database outage
-// for up to a lease: attempts made just before the database went away are
-// then recorded, not sent again once their leases end. Their leases are
-// renewed meanwhile (renewLeases), so no other worker claims them while
-// they wait; a quarter of a lease, as before, gave up before PostgreSQL had
-// restarted and recovered, and every attempt of that batch was sent again.
-// The recorder waits meanwhile, and its full queue holds the workers back,
-// which have nothing to do without the database anyway.
-func (e *Engine) recordAttempts(ctx context.Context, records []store.AttemptRecord) ([]error, error) {
-	giveUp := time.Now().Add(e.cfg.Lease)
-	for {
-		errs, err := e.cfg.Store.RecordAttempts(ctx, records)
-		if err == nil {
-			e.db.succeeded(ctx)
-			return errs, nil
-		}
-		delay := e.storeFailed(ctx, "", err) // the caller logs giving up
-		left := time.Until(giveUp)
-		if delay == 0 || left <= 0 {
-			return nil, err
-		}
-		time.Sleep(min(delay, left)) // and a last try at the end
-	}
 }

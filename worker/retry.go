@@ -41,7 +41,8 @@ func DefaultRetryPolicy() RetryPolicy {
 
 // RetryPolicy decides when a failed delivery is attempted again, and when it
 // has failed for good. It is a pure function of its inputs (the engine passes
-// the clock in), so schedules of hours are tested without waiting.
+// the clock in), so schedules of hours are tested without waiting. decide
+// (decision.go) consults it for every failed attempt that may be retried.
 type RetryPolicy struct {
 	// Schedule[i] is the delay between attempt i+1 failing and attempt i+2:
 	// len(Schedule) retries follow the first attempt. Empty means no retries.

@@ -137,12 +137,12 @@ func (s *Schedule) byShard(deliveries []*webhookd.Delivery, keep func(*webhookd.
 	return out
 }
 
-// Dispatch adds deliveries to the schedule, due at their next attempt time,
-// and wakes the workers. A new delivery (initial or test) is only added if
+// Add puts deliveries in the schedule, due at their next attempt time, and
+// wakes the workers. A new delivery (initial or test) is only added if
 // absent: the reconciler may have scheduled it already and a worker may hold
 // it leased, and overwriting that lease would send it twice. A manual retry
 // moves the delivery to its new time whatever the schedule held.
-func (s *Schedule) Dispatch(ctx context.Context, deliveries []*webhookd.Delivery) error {
+func (s *Schedule) Add(ctx context.Context, deliveries []*webhookd.Delivery) error {
 	if len(deliveries) == 0 {
 		return nil
 	}
@@ -281,7 +281,7 @@ func (s *Schedule) ClaimNext(ctx context.Context, now, leaseUntil time.Time, lim
 	}
 	claims = make([]Claim, len(ids))
 	for i, id := range ids {
-		claims[i] = Claim{DeliveryID: id, LeaseUntil: leaseUntil}
+		claims[i] = Claim{DeliveryID: id, Leased: true, LeaseUntil: leaseUntil}
 	}
 	if firstErr == nil && firsts[0] != nil {
 		next, _ = earliest(firsts) // a shard that failed leaves next unknown
@@ -326,24 +326,31 @@ func isNoScript(err error) bool {
 	return err != nil && redis.HasErrorPrefix(err, "NOSCRIPT")
 }
 
-// Claim is a delivery a worker leased: the lease is how the worker proves,
-// when it reschedules or finishes the delivery, that nobody has touched the
-// entry since (a manual retry dispatched meanwhile must not be undone).
+// Claim is a delivery a worker works on. A claim taken from the schedule is
+// Leased: its lease is how the worker proves, when it reschedules or
+// finishes the delivery, that nobody has touched the entry since (a manual
+// retry dispatched meanwhile must not be undone).
 //
-// A zero LeaseUntil is a delivery the schedule was never given (a hand-off,
-// see Engine.Dispatch): releasing it adds it unless an entry exists, and
-// finishing it has nothing to remove.
+// A claim that is not Leased (the zero value) is of a delivery the schedule
+// was never given, a hand-off (see Engine.Enqueue): releasing it adds it
+// unless an entry exists, finishing it has nothing to remove, and renewing
+// it adds it leased unless an entry exists, which makes it Leased.
 type Claim struct {
 	DeliveryID string
-	LeaseUntil time.Time
+	// Leased says the claim holds the delivery's entry in the schedule,
+	// scored LeaseUntil.
+	Leased     bool
+	LeaseUntil time.Time // when Leased
 }
 
 // releaseScript moves a leased entry to a new due time, unless someone else
-// changed it since the lease (a new dispatch). An entry that vanished (a
-// flushed Redis) is added back.
+// changed it since the lease ARGV[2] (a new dispatch). An entry that
+// vanished (a flushed Redis) is added back. A claim never scheduled (ARGV[2]
+// = 0, see leaseMillis) only adds an entry that does not exist.
 var releaseScript = redis.NewScript(`
 local s = redis.call('ZSCORE', KEYS[1], ARGV[1])
-if (not s) or tonumber(s) == tonumber(ARGV[2]) then
+local old = tonumber(ARGV[2])
+if (not s) or (old ~= 0 and tonumber(s) == old) then
   redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
   return 1
 end
@@ -371,7 +378,7 @@ type Settlement struct {
 // would. Scripts missing from Redis (it restarted) are loaded on the way.
 func (s *Schedule) Settle(ctx context.Context, settlements []Settlement) error {
 	settlements = slices.DeleteFunc(slices.Clone(settlements), func(st Settlement) bool {
-		return st.Due.IsZero() && st.Claim.LeaseUntil.IsZero() // finished, and never scheduled
+		return st.Due.IsZero() && !st.Claim.Leased // finished, and never scheduled
 	})
 	if len(settlements) == 0 {
 		return nil
@@ -445,7 +452,7 @@ func (s *Schedule) wakeLocal() {
 
 func (s *Schedule) settleCmd(ctx context.Context, c redis.Scripter, st Settlement, shaOnly bool) *redis.Cmd {
 	keys := []string{s.keyOf(st.Claim.DeliveryID)}
-	lease := st.Claim.LeaseUntil.UnixMilli()
+	lease := leaseMillis(st.Claim)
 	script, args := finishScript, []any{st.Claim.DeliveryID, lease}
 	if !st.Due.IsZero() {
 		script, args = releaseScript, []any{st.Claim.DeliveryID, lease, st.Due.UnixMilli()}
@@ -512,7 +519,7 @@ var ErrClaimLost = errors.New("schedule: the claim is no longer held")
 // error per renewal: nil when the claim is held, now until leaseUntil;
 // ErrClaimLost when it is not (another worker has it, or it was finished),
 // and the delivery must then not be attempted; another error when Redis did
-// not answer. A hand-off (zero LeaseUntil) that is renewed becomes a
+// not answer. A hand-off (a claim not Leased) that is renewed becomes a
 // scheduled claim, which the reconciler then leaves alone.
 func (s *Schedule) Renew(ctx context.Context, now, leaseUntil time.Time, renewals []Renewal) []error {
 	leaseUntil = leaseUntil.Truncate(time.Millisecond)
@@ -553,10 +560,10 @@ func (s *Schedule) Renew(ctx context.Context, now, leaseUntil time.Time, renewal
 	return errs
 }
 
-// leaseMillis is a claim's lease as the schedule scores it, 0 for a claim
-// never scheduled.
+// leaseMillis is a claim's lease as the schedule scores it, and 0, which
+// the scripts read as "never scheduled", for a claim not Leased.
 func leaseMillis(c Claim) int64 {
-	if c.LeaseUntil.IsZero() {
+	if !c.Leased {
 		return 0
 	}
 	return c.LeaseUntil.UnixMilli()

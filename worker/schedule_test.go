@@ -35,11 +35,11 @@ func TestSchedule(t *testing.T) {
 				{ID: "dlv_a", NextAttemptTime: base},
 				{ID: "dlv_b", NextAttemptTime: base.Add(time.Minute)},
 			}
-			if err := s.Dispatch(ctx, deliveries); err != nil {
+			if err := s.Add(ctx, deliveries); err != nil {
 				t.Fatal(err)
 			}
-			// Dispatching a new delivery again neither moves nor duplicates it.
-			if err := s.Dispatch(ctx, []*webhookd.Delivery{{ID: "dlv_a", NextAttemptTime: base.Add(30 * time.Second)}}); err != nil {
+			// Adding a new delivery again neither moves nor duplicates it.
+			if err := s.Add(ctx, []*webhookd.Delivery{{ID: "dlv_a", NextAttemptTime: base.Add(30 * time.Second)}}); err != nil {
 				t.Fatal(err)
 			}
 			if n, err := s.Len(ctx); err != nil || n != 3 {
@@ -83,16 +83,16 @@ func TestSchedule(t *testing.T) {
 			if n, _ := s.Len(ctx); n != 3 {
 				t.Fatalf("a stale claim finished a re-claimed entry: Len = %d", n)
 			}
-			// Dispatching a new delivery does not break a lease (the
+			// Adding a new delivery does not break a lease (the
 			// reconciler may have scheduled it and a worker claimed it) …
-			if err := s.Dispatch(ctx, []*webhookd.Delivery{{ID: "dlv_b", NextAttemptTime: now, NextTrigger: webhookd.TriggerInitial}}); err != nil {
+			if err := s.Add(ctx, []*webhookd.Delivery{{ID: "dlv_b", NextAttemptTime: now, NextTrigger: webhookd.TriggerInitial}}); err != nil {
 				t.Fatal(err)
 			}
 			if due, _ := s.Due(ctx, now.UnixMilli(), 10); len(due) != 0 {
 				t.Fatalf("a fresh dispatch broke a lease: due %v", due)
 			}
 			// … but a manual retry during a claim wins over the claim's release.
-			if err := s.Dispatch(ctx, []*webhookd.Delivery{{ID: "dlv_b", NextAttemptTime: now, NextTrigger: webhookd.TriggerManual}}); err != nil {
+			if err := s.Add(ctx, []*webhookd.Delivery{{ID: "dlv_b", NextAttemptTime: now, NextTrigger: webhookd.TriggerManual}}); err != nil {
 				t.Fatal(err)
 			}
 			if err := s.Release(ctx, claims[1], now.Add(5*time.Minute)); err != nil {
@@ -169,7 +169,7 @@ func TestScheduleShards(t *testing.T) {
 			}
 			// One not yet due, which no claim may take.
 			deliveries = append(deliveries, &webhookd.Delivery{ID: "dlv_later", NextAttemptTime: now.Add(time.Hour)})
-			if err := s.Dispatch(ctx, deliveries); err != nil {
+			if err := s.Add(ctx, deliveries); err != nil {
 				t.Fatal(err)
 			}
 			if n, err := s.Len(ctx); err != nil || n != total+1 {

@@ -41,7 +41,7 @@ func TestScheduleClaimNext(t *testing.T) {
 			for i := range 20 { // over every shard
 				ds = append(ds, &webhookd.Delivery{ID: "dlv_next" + strings.Repeat("x", i), NextAttemptTime: base.Add(time.Duration(i+1) * time.Minute)})
 			}
-			if err := s.Dispatch(ctx, ds); err != nil {
+			if err := s.Add(ctx, ds); err != nil {
 				t.Fatal(err)
 			}
 			if next, err := s.Next(ctx); err != nil || !next.Equal(base.Add(time.Minute)) {
@@ -123,7 +123,7 @@ func TestEngineSleepsUntilEarliestDue(t *testing.T) {
 	later := *d
 	later.NextAttemptTime = time.Now().Add(300 * time.Millisecond)
 	// The dispatch wakes the engine, which finds nothing due yet.
-	if err := rig.schedule.Dispatch(t.Context(), []*webhookd.Delivery{&later}); err != nil {
+	if err := rig.schedule.Add(t.Context(), []*webhookd.Delivery{&later}); err != nil {
 		t.Fatal(err)
 	}
 	rig.waitAttempts(t, d.ID, 1)
@@ -172,7 +172,7 @@ func TestEngineIdleDoesNotSpin(t *testing.T) {
 	var rounds atomic.Int64
 	rig.redis.Client.AddHook(claimCounter{&rounds})
 	later := &webhookd.Delivery{ID: "dlv_later", NextAttemptTime: time.Now().Add(time.Hour)}
-	if err := rig.schedule.Dispatch(t.Context(), []*webhookd.Delivery{later}); err != nil {
+	if err := rig.schedule.Add(t.Context(), []*webhookd.Delivery{later}); err != nil {
 		t.Fatal(err)
 	}
 	rig.run(context.Background())

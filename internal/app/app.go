@@ -143,11 +143,11 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, notice io.Writer)
 	}
 	srvCfg.TLS = cfg.TLS
 	// With the worker role, the engine takes new deliveries itself (see
-	// worker.Engine.Dispatch); without it, they go to the schedule for
+	// worker.Engine.Enqueue); without it, they go to the schedule for
 	// the workers of other processes.
-	var dispatcher server.Dispatcher = scheduleDispatcher{schedule}
+	var queue server.DeliveryQueue = scheduleQueue{schedule}
 	if a.engine != nil {
-		dispatcher = a.engine
+		queue = a.engine
 	}
 	if cfg.Roles.API {
 		a.listeners, err = worker.NewListeners(worker.ListenersConfig{
@@ -167,7 +167,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, notice io.Writer)
 			Store:                  a.store,
 			Logger:                 logger,
 			IDs:                    ids,
-			Dispatcher:             dispatcher,
+			Queue:                  queue,
 			AllowHTTPEndpoints:     cfg.AllowHTTPEndpoints,
 			MaxPayloadBytes:        cfg.MaxPayloadBytes,
 			SecretGracePeriod:      cfg.SecretGracePeriod,
@@ -239,12 +239,12 @@ func attemptWatcher(e *worker.Engine) server.AttemptWatcher {
 	return e
 }
 
-// scheduleDispatcher dispatches through the schedule alone, for a process
+// scheduleQueue puts new deliveries in the schedule alone, for a process
 // without the worker role: it has no use for the event.
-type scheduleDispatcher struct{ schedule *worker.Schedule }
+type scheduleQueue struct{ schedule *worker.Schedule }
 
-func (d scheduleDispatcher) Dispatch(ctx context.Context, _ *webhookd.Event, deliveries []*webhookd.Delivery) error {
-	return d.schedule.Dispatch(ctx, deliveries)
+func (q scheduleQueue) Enqueue(ctx context.Context, _ *webhookd.Event, deliveries []*webhookd.Delivery) error {
+	return q.schedule.Add(ctx, deliveries)
 }
 
 // newEngine builds the delivery engine of the worker role.
