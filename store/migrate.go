@@ -176,6 +176,9 @@ func migrateStep(ctx context.Context, kind backend, db *sql.DB, dir atlasmigrate
 	pending, err := ex.Pending(ctx)
 	switch {
 	case errors.Is(err, atlasmigrate.ErrNoPendingFiles):
+		if err := warnIfNewer(ctx, dir, revisions, logger); err != nil {
+			return "", err
+		}
 		return "", tx.Commit() // a baseline revision may have been written
 	case err != nil:
 		return "", err
@@ -197,6 +200,25 @@ func migrateStep(ctx context.Context, kind backend, db *sql.DB, dir atlasmigrate
 	}
 	logger.InfoContext(ctx, "applied database migration", "version", next.Version(), "description", next.Desc())
 	return next.Version(), nil
+}
+
+// warnIfNewer logs when the database has migrations this webhookd does not
+// embed: a newer release migrated it. It still starts, as processes of the
+// old release do during a rolling upgrade, but an operator rolling back
+// should know that the schema is not the one this release was tested on.
+func warnIfNewer(ctx context.Context, dir atlasmigrate.Dir, revisions *revisionStore, logger *slog.Logger) error {
+	revs, err := revisions.ReadRevisions(ctx)
+	if err != nil || len(revs) == 0 {
+		return err
+	}
+	files, err := dir.Files()
+	if err != nil || len(files) == 0 {
+		return err
+	}
+	if last, known := revs[len(revs)-1].Version, files[len(files)-1].Version(); last > known {
+		logger.WarnContext(ctx, "the database was migrated by a newer webhookd", "database_version", last, "newest_known", known)
+	}
+	return nil
 }
 
 // checkForeignKeys fails when a row of the database refers to a row that

@@ -21,11 +21,8 @@ import (
 //go:embed sqlite/*.sql sqlite/atlas.sum postgres/*.sql postgres/atlas.sum
 var files embed.FS
 
-// Dialects are the directories of this package, named as Ent names its
-// dialects (entgo.io/ent/dialect.SQLite and dialect.Postgres).
-var Dialects = []string{"sqlite3", "postgres"}
-
-// dirName maps an Ent dialect name to its directory.
+// dirName maps an Ent dialect name (entgo.io/ent/dialect.SQLite,
+// dialect.Postgres) to its directory.
 func dirName(dialect string) (string, error) {
 	switch dialect {
 	case "sqlite3":
