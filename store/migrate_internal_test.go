@@ -42,13 +42,36 @@ func openRaw(t *testing.T, kind backend, databaseURL string) *sql.DB {
 	return db
 }
 
-// createLegacy makes the schema as webhookds before versioned migrations
-// did: Ent's Schema.Create, no revision table.
-func createLegacy(t *testing.T, kind backend, db *sql.DB) {
+// createWithSchemaCreate makes the schema of ent/schema with Ent's
+// Schema.Create, as webhookds before versioned migrations did.
+func createWithSchemaCreate(t *testing.T, kind backend, db *sql.DB) {
 	t.Helper()
 	client := ent.NewClient(ent.Driver(entsql.OpenDB(kind.entDialect(), db)))
 	if err := client.Schema.Create(t.Context()); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// createLegacy makes the database the last webhookd before versioned
+// migrations left: the first migration's schema, which is what its
+// Schema.Create made (TestMigrationsMatchSchemaCreate showed it while the
+// two were one schema), without a revision table. Schema.Create of today's
+// ent/schema would make the newest schema instead, once there is more than
+// one migration.
+func createLegacy(t *testing.T, kind backend, db *sql.DB) {
+	t.Helper()
+	first, err := firstMigration(embeddedDir(t, kind))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stmts, err := first.Stmts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range stmts {
+		if _, err := db.ExecContext(t.Context(), s); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
@@ -119,9 +142,10 @@ func fileVersions(t *testing.T, dir atlasmigrate.Dir) []string {
 }
 
 // TestMigrationsMatchSchemaCreate checks that the migrations build the same
-// schema that Ent's Schema.Create builds from ent/schema: the property that
-// lets a database made by a webhookd before versioned migrations be
-// recorded at the first migration and upgraded from there.
+// schema that Ent's Schema.Create builds from ent/schema. While there was one
+// migration, that showed that a database made by a webhookd before
+// versioned migrations is at the first one; since, it shows that the files
+// say what ent/schema says, as Schema.Create understood it.
 func TestMigrationsMatchSchemaCreate(t *testing.T) {
 	t.Parallel()
 	for _, b := range migrationBackends {
@@ -132,7 +156,7 @@ func TestMigrationsMatchSchemaCreate(t *testing.T) {
 				t.Fatal(err)
 			}
 			created := openRaw(t, b.kind, b.url(t))
-			createLegacy(t, b.kind, created)
+			createWithSchemaCreate(t, b.kind, created)
 			drv, want := inspect(t, b.kind, created)
 			_, got := inspect(t, b.kind, migrated)
 			if len(got.Tables) == 0 {
@@ -240,13 +264,13 @@ func rebindFor(kind backend, query string) string {
 var laterMigration = map[backend]string{
 	backendSQLite: "-- Modify \"accounts\" table\n" +
 		"PRAGMA foreign_keys = off;\n" +
-		"CREATE TABLE `new_accounts` (`id` text NOT NULL, `display_name` text NOT NULL DEFAULT (''), `note` text NOT NULL DEFAULT (''), `create_time` datetime NOT NULL, `update_time` datetime NOT NULL, PRIMARY KEY (`id`));\n" +
+		"CREATE TABLE `new_accounts` (`id` text NOT NULL, `display_name` text NOT NULL DEFAULT (''), `test_only_note` text NOT NULL DEFAULT (''), `create_time` datetime NOT NULL, `update_time` datetime NOT NULL, PRIMARY KEY (`id`));\n" +
 		"INSERT INTO `new_accounts` (`id`, `display_name`, `create_time`, `update_time`) SELECT `id`, `display_name`, `create_time`, `update_time` FROM `accounts`;\n" +
 		"DROP TABLE `accounts`;\n" +
 		"ALTER TABLE `new_accounts` RENAME TO `accounts`;\n" +
 		"PRAGMA foreign_keys = on;\n",
 	backendPostgres: "-- Modify \"accounts\" table\n" +
-		"ALTER TABLE \"accounts\" ADD COLUMN \"note\" character varying NOT NULL DEFAULT '';\n",
+		"ALTER TABLE \"accounts\" ADD COLUMN \"test_only_note\" character varying NOT NULL DEFAULT '';\n",
 }
 
 // withLaterMigration returns the embedded migrations plus laterMigration,
@@ -336,7 +360,7 @@ func TestMigrateLaterMigrationKeepsData(t *testing.T) {
 				}
 			}
 			var note string
-			if err := db.QueryRowContext(t.Context(), "SELECT note FROM accounts").Scan(&note); err != nil {
+			if err := db.QueryRowContext(t.Context(), "SELECT test_only_note FROM accounts").Scan(&note); err != nil {
 				t.Fatalf("the later migration's column: %v", err)
 			}
 			// Foreign keys are enforced again afterwards.
