@@ -371,10 +371,13 @@ func replayFirst(ctx context.Context, kind backend, tx *sql.Tx, first atlasmigra
 			return nil, err
 		}
 		defer func() { _, _ = tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT baseline_check") }()
-		for _, s := range []string{"CREATE SCHEMA " + scratch, "SET LOCAL search_path TO " + scratch} {
-			if _, err := tx.ExecContext(ctx, s); err != nil {
-				return nil, err
-			}
+		if _, err := tx.ExecContext(ctx, "CREATE SCHEMA "+scratch); err != nil {
+			// Atlas does not inspect temporary tables, so there is no way
+			// around the privilege; it is needed once, for this upgrade.
+			return nil, fmt.Errorf("creating the scratch schema %s (this needs the CREATE privilege on the database, once): %w", scratch, err)
+		}
+		if _, err := tx.ExecContext(ctx, "SET LOCAL search_path TO "+scratch); err != nil {
+			return nil, err
 		}
 		for _, s := range stmts {
 			if _, err := tx.ExecContext(ctx, s); err != nil {
