@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 
 	atlasmigrate "ariga.io/atlas/sql/migrate"
@@ -14,6 +15,7 @@ import (
 	"ariga.io/atlas/sql/sqlite"
 	"entgo.io/ent/dialect"
 
+	"github.com/webhookd/webhookd"
 	"github.com/webhookd/webhookd/ent/migrate/migrations"
 	"github.com/webhookd/webhookd/internal/version"
 )
@@ -83,6 +85,15 @@ func migrate(ctx context.Context, kind backend, db *sql.DB, logger *slog.Logger,
 			return fmt.Errorf("migrating database: %w", err)
 		}
 		dir = d
+	}
+	if opts.toVersion != "" {
+		files, err := dir.Files()
+		if err != nil {
+			return fmt.Errorf("migrating database: %w", err)
+		}
+		if !slices.ContainsFunc(files, func(f atlasmigrate.File) bool { return f.Version() == opts.toVersion }) {
+			return webhookd.Invalid("version", "no migration has version %q", opts.toVersion)
+		}
 	}
 	for {
 		applied, err := migrateStep(ctx, kind, db, dir, logger, opts.toVersion)

@@ -15,6 +15,7 @@ import (
 	atlasschema "ariga.io/atlas/sql/schema"
 	entsql "entgo.io/ent/dialect/sql"
 
+	"github.com/webhookd/webhookd"
 	"github.com/webhookd/webhookd/ent"
 	"github.com/webhookd/webhookd/ent/migrate/migrations"
 	"github.com/webhookd/webhookd/internal/testenv"
@@ -424,5 +425,20 @@ func TestMigrateRefusesEditedMigration(t *testing.T) {
 	err = migrate(t.Context(), backendSQLite, db, discardLogger, migrateOptions{dir: dir})
 	if !errors.Is(err, atlasmigrate.ErrChecksumMismatch) {
 		t.Fatalf("migrate = %v, want %v", err, atlasmigrate.ErrChecksumMismatch)
+	}
+}
+
+// TestMigrateToUnknownVersion: a version no file has is refused before
+// anything is applied, rather than taken as "all".
+func TestMigrateToUnknownVersion(t *testing.T) {
+	t.Parallel()
+	db := openRaw(t, backendSQLite, "sqlite://"+filepath.Join(t.TempDir(), "w.db"))
+	err := migrate(t.Context(), backendSQLite, db, discardLogger, migrateOptions{toVersion: "20000101000000"})
+	var invalid *webhookd.Error
+	if !errors.As(err, &invalid) || invalid.Kind != webhookd.KindInvalid {
+		t.Fatalf("migrate = %v, want Invalid", err)
+	}
+	if has, _ := tableExistsDB(t, backendSQLite, db, legacyProbeTable); has {
+		t.Fatal("tables were created for an unknown version")
 	}
 }
