@@ -12,13 +12,21 @@ BUF := go tool -modfile=tools/go.mod buf
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
+# MIGRATION names the migration file that `make generate` writes when ent/schema
+# changed: make generate MIGRATION=add_endpoint_labels.
+MIGRATION ?= schema_change
+
 .PHONY: generate
-generate: web/node_modules/.package-lock.json ## Regenerate gen/ from proto/ (buf), ent/ from ent/schema (entc), the dashboard's API types and the CLI reference in docs/cli
+generate: web/node_modules/.package-lock.json ## Regenerate gen/ from proto/ (buf), ent/ from ent/schema (entc) with its migrations (MIGRATION=name), the dashboard's API types and the CLI reference in docs/cli
 	@# buf.gen.yaml cannot use "clean" (gen/openapiv2/openapiv2.go is hand-written),
 	@# so generated files are removed here: a deleted proto leaves nothing stale.
 	find gen server/gateway -type f \( -name '*.pb.go' -o -name '*.pb.gw.go' -o -name '*.swagger.json' -o -name '*.openapi.json' \) -delete
 	$(BUF) generate
 	go generate ./ent/...
+	@# A new versioned migration when ent/schema differs from what the files
+	@# in ent/migrate/migrations make (none when it does not); it replays them
+	@# on an in-memory SQLite and on a throwaway PostgreSQL cluster.
+	go run ./ent/migrate/gen -name $(MIGRATION)
 	go generate ./internal/cli/...
 	@# The dashboard's typed client: openapi-typescript over the OpenAPI 3.1 document.
 	cd web && npm run --silent generate

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"entgo.io/ent/dialect"
@@ -104,37 +103,22 @@ func Open(ctx context.Context, cfg Config) (Store, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	logger := cfg.Logger
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
+	logger := loggerOf(cfg)
 	kind, _ := backendOf(cfg.DatabaseURL)
-
-	var (
-		db            *sql.DB
-		driverDialect string
-		err           error
-	)
-	switch kind {
-	case backendSQLite:
-		db, err = openSQLite(cfg.DatabaseURL)
-		driverDialect = dialect.SQLite
-	case backendPostgres:
-		db, err = openPostgres(cfg.DatabaseURL, cmp.Or(cfg.MaxConns, DefaultMaxConns))
-		driverDialect = dialect.Postgres
-	}
+	db, err := openDB(kind, cfg)
 	if err != nil {
 		return nil, err
 	}
 	if err := db.PingContext(ctx); err != nil {
 		_ = db.Close()
-		return nil, webhookd.Unavailable("database unreachable", err)
+		return nil, classifyUnreachable(err)
 	}
-	client := ent.NewClient(ent.Driver(entsql.OpenDB(driverDialect, db)))
-	if err := migrate(ctx, kind, db, client); err != nil {
-		_ = client.Close()
+	if err := migrate(ctx, kind, db, logger, migrateOptions{}); err != nil {
+		_ = db.Close()
 		return nil, err
 	}
+	driverDialect := kind.entDialect()
+	client := ent.NewClient(ent.Driver(entsql.OpenDB(driverDialect, db)))
 	logger.InfoContext(ctx, "database ready", "backend", driverDialect)
 	secrets := cfg.Secrets
 	if secrets == nil {
@@ -150,6 +134,25 @@ func Open(ctx context.Context, cfg Config) (Store, error) {
 		s.paths = &postgresPaths{client: client, db: db, subscribers: counts, publisher: newPublishBatcher(db, counts)}
 	}
 	return s, nil
+}
+
+func loggerOf(cfg Config) *slog.Logger {
+	if cfg.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return cfg.Logger
+}
+
+// openDB opens the database of cfg, without connecting yet.
+func openDB(kind backend, cfg Config) (*sql.DB, error) {
+	if kind == backendPostgres {
+		return openPostgres(cfg.DatabaseURL, cmp.Or(cfg.MaxConns, DefaultMaxConns))
+	}
+	return openSQLite(cfg.DatabaseURL)
+}
+
+func classifyUnreachable(err error) error {
+	return webhookd.Unavailable("database unreachable", err)
 }
 
 // openSQLite opens a SQLite file through modernc.org/sqlite, which needs no
@@ -225,44 +228,6 @@ func openPostgres(databaseURL string, maxConns int) (*sql.DB, error) {
 	db.SetMaxIdleConns(maxConns)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	return db, nil
-}
-
-// migrationLockKey is the PostgreSQL advisory lock that serialises schema
-// migration between webhookd processes starting at once ("whook" in ASCII).
-const migrationLockKey = 0x77686f6f6b
-
-// schemaMigrationMu serialises migrations within this process. Ent's migration
-// writes into the table definitions of package ent/migrate, which are package
-// variables shared by every client, so two stores opened at once (tests, or a
-// process opening one per role) would race on them.
-var schemaMigrationMu sync.Mutex
-
-// migrate creates or alters tables to match package ent's schema. Ent's
-// migration does not lock, and several webhookd processes sharing one
-// PostgreSQL may start together: each would compute the same CREATE TABLE and
-// all but one would fail. A session advisory lock, held on a connection of its
-// own while the migration runs on others, makes them take turns.
-func migrate(ctx context.Context, kind backend, db *sql.DB, client *ent.Client) error {
-	if kind == backendPostgres {
-		conn, err := db.Conn(ctx)
-		if err != nil {
-			return classify(err, "migrating database")
-		}
-		defer conn.Close()
-		if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", migrationLockKey); err != nil {
-			return classify(err, "migrating database")
-		}
-		defer func() {
-			// A fresh context: the lock must be released even when ctx is done.
-			_, _ = conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", migrationLockKey)
-		}()
-	}
-	schemaMigrationMu.Lock()
-	defer schemaMigrationMu.Unlock()
-	if err := client.Schema.Create(ctx); err != nil {
-		return classify(err, "migrating database")
-	}
-	return nil
 }
 
 // defaultConnectTimeout bounds a new PostgreSQL connection (connect_timeout

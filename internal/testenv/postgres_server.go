@@ -3,6 +3,7 @@ package testenv
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -33,12 +34,16 @@ type PostgresServer struct {
 	asPostgres     bool // running as root: the tools run as the postgres user
 }
 
+// ErrNoPostgresBinaries is returned by NewPostgresServer where PostgreSQL's
+// initdb and pg_ctl cannot be found.
+var ErrNoPostgresBinaries = errors.New("no PostgreSQL binaries (initdb, pg_ctl): install PostgreSQL or set " + PostgresBinVar)
+
 // StartPostgresServer initialises and starts a private cluster. Without
 // PostgreSQL's binaries it skips t, or fails it in CI.
 func StartPostgresServer(t testing.TB) *PostgresServer {
 	t.Helper()
-	bin := postgresBin()
-	if bin == "" {
+	s, err := NewPostgresServer()
+	if errors.Is(err, ErrNoPostgresBinaries) {
 		msg := "no PostgreSQL binaries (initdb, pg_ctl): this test runs a PostgreSQL cluster of its own; " +
 			"install PostgreSQL or set " + PostgresBinVar + " (make test does both)"
 		if os.Getenv("CI") != "" {
@@ -46,67 +51,98 @@ func StartPostgresServer(t testing.TB) *PostgresServer {
 		}
 		t.Skip(msg)
 	}
-	s := &PostgresServer{bin: bin, asPostgres: os.Geteuid() == 0}
-	dir, err := os.MkdirTemp("", "webhookd-pg-")
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+// NewPostgresServer initialises and starts a private cluster outside a test,
+// for tools that need a throwaway database (the migration generator's dev
+// database). Close stops it and removes its files.
+func NewPostgresServer() (_ *PostgresServer, err error) {
+	bin := postgresBin()
+	if bin == "" {
+		return nil, ErrNoPostgresBinaries
+	}
+	s := &PostgresServer{bin: bin, asPostgres: os.Geteuid() == 0}
+	dir, err := os.MkdirTemp("", "webhookd-pg-")
+	if err != nil {
+		return nil, err
+	}
 	s.dir, s.data = dir, filepath.Join(dir, "data")
-	t.Cleanup(func() {
-		if _, err := os.Stat(filepath.Join(s.data, "postmaster.pid")); err == nil {
-			_ = s.pgCtl("-m", "immediate", "stop")
+	defer func() {
+		if err != nil {
+			s.Close()
 		}
-		_ = os.RemoveAll(dir)
-	})
+	}()
 	if s.asPostgres {
 		// initdb and postgres refuse to run as root.
 		u, err := user.Lookup("postgres")
 		if err != nil {
-			t.Fatalf("running as root, but there is no postgres user to run PostgreSQL as: %v", err)
+			return nil, fmt.Errorf("running as root, but there is no postgres user to run PostgreSQL as: %w", err)
 		}
 		uid, _ := strconv.Atoi(u.Uid)
 		gid, _ := strconv.Atoi(u.Gid)
 		if err := os.Chown(dir, uid, gid); err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
 	}
 	if out, err := s.run(filepath.Join(bin, "initdb"), "-D", s.data, "-A", "trust", "-U", "postgres",
 		"-E", "UTF8", "--locale=C", "--no-sync"); err != nil {
-		t.Fatalf("initdb: %v\n%s", err, out)
+		return nil, fmt.Errorf("initdb: %w\n%s", err, out)
 	}
 	if s.Port, err = freePort(); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	conf := fmt.Sprintf("port = %d\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '%s'\n"+
 		"max_connections = 100\nfsync = off\nsynchronous_commit = off\nfull_page_writes = off\n", s.Port, dir)
 	if err := appendFile(filepath.Join(s.data, "postgresql.conf"), conf); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	s.URL = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", s.Port)
-	s.Start(t)
-	return s
+	if err := s.start(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close stops the cluster, if it runs, and removes its files.
+func (s *PostgresServer) Close() {
+	if _, err := os.Stat(filepath.Join(s.data, "postmaster.pid")); err == nil {
+		_ = s.pgCtl("-m", "immediate", "stop")
+	}
+	_ = os.RemoveAll(s.dir)
 }
 
 // Start starts the stopped cluster and waits until it accepts connections.
 func (s *PostgresServer) Start(t testing.TB) {
 	t.Helper()
+	if err := s.start(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (s *PostgresServer) start() error {
 	if err := s.pgCtl("-l", filepath.Join(s.dir, "server.log"), "-t", "60", "start"); err != nil {
 		log, _ := os.ReadFile(filepath.Join(s.dir, "server.log"))
-		t.Fatalf("pg_ctl start: %v\n%s", err, log)
+		return fmt.Errorf("pg_ctl start: %w\n%s", err, log)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	db, err := sql.Open("pgx", s.URL)
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	defer db.Close()
 	for db.PingContext(ctx) != nil {
 		if ctx.Err() != nil {
-			t.Fatalf("PostgreSQL on port %d did not answer within 30s", s.Port)
+			return fmt.Errorf("PostgreSQL on port %d did not answer within 30s", s.Port)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	return nil
 }
 
 // Stop shuts the cluster down the way an operator's restart does: "fast"
