@@ -37,8 +37,15 @@ var (
 	_ webhooksv1.AdminServiceClient   = (*restClient)(nil)
 )
 
-// httpStatusOf is the mapping customers rely on (DESIGN: 400/401/403/404/409/429).
+// httpStatusOf is the mapping customers rely on (DESIGN: 400/401/403/404/409/429),
+// for every code but OK: an error whose code is missing here fails the call,
+// so a new code cannot slip through unchecked.
 var httpStatusOf = map[codes.Code]int{
+	codes.Canceled:           499,
+	codes.Unknown:            http.StatusInternalServerError,
+	codes.DeadlineExceeded:   http.StatusGatewayTimeout,
+	codes.OutOfRange:         http.StatusBadRequest,
+	codes.DataLoss:           http.StatusInternalServerError,
 	codes.InvalidArgument:    http.StatusBadRequest,
 	codes.Unauthenticated:    http.StatusUnauthorized,
 	codes.PermissionDenied:   http.StatusForbidden,
@@ -104,7 +111,11 @@ func (c *restClient) send(ctx context.Context, method, pathAndQuery string, body
 			return fmt.Errorf("HTTP %d with a body that is not a status: %s", resp.StatusCode, raw)
 		}
 		code := codes.Code(st.GetCode())
-		if want, ok := httpStatusOf[code]; ok && want != resp.StatusCode {
+		want, ok := httpStatusOf[code]
+		if !ok {
+			return fmt.Errorf("HTTP %d carries gRPC code %v, which has no HTTP status in httpStatusOf: %s", resp.StatusCode, code, raw)
+		}
+		if want != resp.StatusCode {
 			return fmt.Errorf("gRPC code %v came with HTTP %d, want %d", code, resp.StatusCode, want)
 		}
 		return status.ErrorProto(&st)
