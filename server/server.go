@@ -295,7 +295,7 @@ func (s *Server) newGateway(ctx context.Context, chain grpcChain) (http.Handler,
 	if err := webhooksv1gw.RegisterAdminServiceHandlerClient(ctx, mux, webhooksv1.NewAdminServiceClient(conn)); err != nil {
 		return nil, err
 	}
-	return mux, nil
+	return &restPublish{gateway: mux, conn: conn, svc: s.cfg.Webhooks}, nil
 }
 
 func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) {
