@@ -419,6 +419,46 @@ func (s *entStore) PublishEvent(ctx context.Context, ev *webhookd.Event, newID f
 	return stored, deliveries, true, nil
 }
 
+func (s *entStore) PublishEvents(ctx context.Context, evs []*webhookd.Event, newID func(prefix string) string) ([]PublishResult, error) {
+	results := make([]PublishResult, len(evs))
+	if s.dialect == dialect.Postgres {
+		for i, r := range s.publisher.publishAll(ctx, evs, newID) {
+			results[i] = PublishResult{Stored: r.stored, Deliveries: r.deliveries, Created: r.err == nil, Err: r.err}
+			if r.err == errIdempotentHit {
+				results[i].Stored, results[i].Err = s.eventByIdempotencyKey(ctx, evs[i].AccountID, evs[i].IdempotencyKey)
+				results[i].Created = false
+			}
+		}
+		return results, nil
+	}
+	err := s.withTx(ctx, "publishing events", func(tx *ent.Tx) error {
+		for i, ev := range evs {
+			if ev.IdempotencyKey != "" {
+				original, err := tx.Event.Query().
+					Where(event.AccountID(ev.AccountID), event.IdempotencyKey(ev.IdempotencyKey)).
+					Only(ctx)
+				switch {
+				case err == nil:
+					results[i] = PublishResult{Stored: toEvent(original)}
+					continue
+				case !ent.IsNotFound(err):
+					return classify(err, "publishing events")
+				}
+			}
+			stored, deliveries, err := insertEventAndDeliveries(ctx, tx, ev, newID)
+			if err != nil {
+				return err
+			}
+			results[i] = PublishResult{Stored: stored, Deliveries: deliveries, Created: true}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return results, nil
+}
+
 func (s *entStore) eventByIdempotencyKey(ctx context.Context, accountID, key string) (*webhookd.Event, error) {
 	r, err := s.client.Event.Query().
 		Where(event.AccountID(accountID), event.IdempotencyKey(key)).
