@@ -642,41 +642,9 @@ func (s *WebhookService) PublishEvent(ctx context.Context, req *webhooksv1.Publi
 // otherwise req's data is encoded. created is false when the idempotency
 // key names an earlier event, which is returned.
 func (s *WebhookService) publish(ctx context.Context, req *webhooksv1.PublishEventRequest, data []byte) (stored *webhookd.Event, created bool, err error) {
-	in := req.GetEvent()
-	if in == nil {
-		return nil, false, webhookd.Invalid("event", "required")
-	}
-	accountID, err := s.writeAccount(ctx, "account", req.GetAccount())
+	ev, err := s.newEvent(ctx, req, data)
 	if err != nil {
 		return nil, false, err
-	}
-	if in.GetType() == "" {
-		return nil, false, webhookd.Invalid("event.type", "required")
-	}
-	if _, err := s.catalog.get(ctx, in.GetType()); err != nil {
-		if webhookd.KindOf(err) == webhookd.KindNotFound {
-			return nil, false, webhookd.Invalid("event.type", "unknown event type %q (see ListEventTypes)", in.GetType())
-		}
-		return nil, false, err
-	}
-	if err := validateLength("idempotency_key", req.GetIdempotencyKey(), maxIdempotencyKey); err != nil {
-		return nil, false, err
-	}
-	if data == nil {
-		data, err = s.encodeData("event.data", in.GetData())
-	} else {
-		err = s.checkDataSize("event.data", data)
-	}
-	if err != nil {
-		return nil, false, err
-	}
-	ev := &webhookd.Event{
-		ID:             s.cfg.IDs.New(webhookd.PrefixEvent),
-		AccountID:      accountID,
-		Type:           in.GetType(),
-		Data:           data,
-		IdempotencyKey: req.GetIdempotencyKey(),
-		CreateTime:     s.now(),
 	}
 	stored, deliveries, created, err := s.cfg.Store.PublishEvent(ctx, ev, s.cfg.IDs.New)
 	if err != nil {
@@ -686,6 +654,47 @@ func (s *WebhookService) publish(ctx context.Context, req *webhooksv1.PublishEve
 		s.dispatch(ctx, stored, deliveries)
 	}
 	return stored, created, nil
+}
+
+// newEvent validates a publish request and returns the event it
+// publishes; data is as for publish. Errors name the request's fields.
+func (s *WebhookService) newEvent(ctx context.Context, req *webhooksv1.PublishEventRequest, data []byte) (*webhookd.Event, error) {
+	in := req.GetEvent()
+	if in == nil {
+		return nil, webhookd.Invalid("event", "required")
+	}
+	accountID, err := s.writeAccount(ctx, "account", req.GetAccount())
+	if err != nil {
+		return nil, err
+	}
+	if in.GetType() == "" {
+		return nil, webhookd.Invalid("event.type", "required")
+	}
+	if _, err := s.catalog.get(ctx, in.GetType()); err != nil {
+		if webhookd.KindOf(err) == webhookd.KindNotFound {
+			return nil, webhookd.Invalid("event.type", "unknown event type %q (see ListEventTypes)", in.GetType())
+		}
+		return nil, err
+	}
+	if err := validateLength("idempotency_key", req.GetIdempotencyKey(), maxIdempotencyKey); err != nil {
+		return nil, err
+	}
+	if data == nil {
+		data, err = s.encodeData("event.data", in.GetData())
+	} else {
+		err = s.checkDataSize("event.data", data)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &webhookd.Event{
+		ID:             s.cfg.IDs.New(webhookd.PrefixEvent),
+		AccountID:      accountID,
+		Type:           in.GetType(),
+		Data:           data,
+		IdempotencyKey: req.GetIdempotencyKey(),
+		CreateTime:     s.now(),
+	}, nil
 }
 
 // GetEvent gets an event.
