@@ -27,11 +27,42 @@ func CanonicalizeObject(raw []byte) ([]byte, error) {
 	return canonicalize(raw, true)
 }
 
+// CanonicalizeObjectSorted is CanonicalizeObject with the members of every
+// object in the order a google.protobuf.Struct is written in: array-index
+// keys first, ascending (as JavaScript orders them), then the other keys in
+// ascending byte order. For input it returns with ok true, its output is
+// exactly CanonicalizeObject's output for the input decoded into a Struct and
+// written out by protojson, which is how webhookd stores event data that
+// arrives as a Struct; a server can so store JSON it received as text the
+// same way without the detour.
+//
+// ok is false, with no output and no error, for input that the detour would
+// refuse or change and this function cannot be sure to treat alike: a
+// duplicate key, a key whose canonical form has an escape (a quote,
+// backslash or control character, whose escaped bytes sort differently from
+// the string), a number beyond a double's range. The caller takes the
+// detour then. Input with invalid UTF-8 or \u escapes of UTF-16 surrogates
+// is the caller's to keep away: the detour refuses it, and this function
+// treats it as CanonicalizeObject does.
+func CanonicalizeObjectSorted(raw []byte) (out []byte, ok bool, err error) {
+	c := canonicalizer{in: raw, sorted: true}
+	out, err = c.canonicalize(true)
+	if err != nil || c.unsorted {
+		return nil, false, err
+	}
+	return out, true, nil
+}
+
 func canonicalize(raw []byte, requireObject bool) ([]byte, error) {
+	c := canonicalizer{in: raw}
+	return c.canonicalize(requireObject)
+}
+
+func (c *canonicalizer) canonicalize(requireObject bool) ([]byte, error) {
+	raw := c.in
 	// The output is rarely longer than the input (only when numbers expand,
 	// e.g. 1e9, or invalid bytes become 3-byte U+FFFD), so one allocation
 	// usually suffices.
-	c := canonicalizer{in: raw}
 	c.skipSpace()
 	top := c.pos
 	out, err := c.value(make([]byte, 0, len(raw)+8))
@@ -84,6 +115,11 @@ type canonicalizer struct {
 	order   []int32
 	entries []entry
 	scratch []byte
+
+	// sorted orders named keys by their bytes (CanonicalizeObjectSorted);
+	// unsorted records input that ordering cannot promise to treat as a
+	// google.protobuf.Struct would be.
+	sorted, unsorted bool
 }
 
 func (c *canonicalizer) skipSpace() {

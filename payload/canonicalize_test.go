@@ -156,3 +156,40 @@ func TestCanonicalizeObject(t *testing.T) {
 		})
 	}
 }
+
+func TestCanonicalizeObjectSorted(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in, want string // want "" means ok is false
+	}{
+		{`{"b":1,"a":2,"10":3,"2":4}`, `{"2":4,"10":3,"a":2,"b":1}`},
+		// Bytes of the key, not of its quoted form: "ab" < "ab!".
+		{`{"ab!":1,"ab":2}`, `{"ab":2,"ab!":1}`},
+		{`{"z":1,"é":2}`, `{"z":1,"é":2}`},
+		{`{"x":[{"d":1,"c":[{"f":1,"e":2}]}]}`, `{"x":[{"c":[{"e":2,"f":1}],"d":1}]}`},
+		{`{"a":1e-400,"b":-0,"c":1e21}`, `{"a":0,"b":0,"c":1e+21}`},
+		{`{"a":1,"a":2}`, ""},
+		{`{"1":1,"1":2}`, ""},
+		{`{"b":{"a":1,"a":2}}`, ""},
+		{`{"a\"b":1}`, ""},
+		{`{"\n":1}`, ""},
+		{`{"a":1e400}`, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			t.Parallel()
+			got, ok, err := payload.CanonicalizeObjectSorted([]byte(tt.in))
+			switch {
+			case err != nil:
+				t.Fatalf("CanonicalizeObjectSorted(%q): %v", tt.in, err)
+			case tt.want == "" && (ok || got != nil):
+				t.Fatalf("CanonicalizeObjectSorted(%q) = %q, %v; want not ok", tt.in, got, ok)
+			case tt.want != "" && (!ok || string(got) != tt.want):
+				t.Fatalf("CanonicalizeObjectSorted(%q) = %q, %v; want %q", tt.in, got, ok, tt.want)
+			}
+		})
+	}
+	if _, _, err := payload.CanonicalizeObjectSorted([]byte(`[1]`)); err == nil {
+		t.Fatal("CanonicalizeObjectSorted accepted an array")
+	}
+}

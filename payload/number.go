@@ -71,7 +71,10 @@ func (c *canonicalizer) number(out []byte) ([]byte, error) {
 	if len(tok) > longNumber {
 		tok = shortenNumber(tok)
 	}
-	f, _ := strconv.ParseFloat(string(tok), 64)
+	f, err := strconv.ParseFloat(string(tok), 64)
+	if err != nil && c.sorted {
+		c.unsorted = true // protojson refuses what overflows a double
+	}
 	return appendJSNumber(out, f), nil
 }
 

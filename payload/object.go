@@ -57,6 +57,7 @@ func (c *canonicalizer) object(out []byte) ([]byte, error) {
 	inOrder := true
 	sawNamed := false
 	lastIndex := int64(-1)
+	var lastNamed []byte // with c.sorted: the previous named key
 	for {
 		c.skipSpace()
 		if c.pos >= len(c.in) || c.in[c.pos] != '"' {
@@ -85,6 +86,16 @@ func (c *canonicalizer) object(out []byte) ([]byte, error) {
 			lastIndex = index
 		} else {
 			sawNamed = true
+			if c.sorted {
+				k := out[start+1 : keyEnd-1] // unquoted: '"' sorts after ' ' and '!'
+				if bytes.IndexByte(k, '\\') >= 0 {
+					c.unsorted = true
+				}
+				if lastNamed != nil && bytes.Compare(k, lastNamed) <= 0 {
+					inOrder = false
+				}
+				lastNamed = k
+			}
 		}
 		c.members = append(c.members, member{start: start, keyEnd: keyEnd, end: len(out), index: index})
 		c.skipSpace()
@@ -105,7 +116,16 @@ func (c *canonicalizer) object(out []byte) ([]byte, error) {
 	}
 	// Duplicate array-index keys already broke inOrder; duplicate named keys
 	// must be looked for.
-	if !inOrder || c.hasDuplicateKey(out, c.members[base:]) {
+	switch {
+	case c.sorted && !inOrder:
+		// In sorted order named keys ascend strictly, so only an object out
+		// of order can have a duplicate.
+		if c.hasDuplicateKey(out, c.members[base:]) {
+			c.unsorted = true
+		}
+		out = c.reorder(out, objStart, c.members[base:])
+	case c.sorted:
+	case !inOrder || c.hasDuplicateKey(out, c.members[base:]):
 		out = c.reorder(out, objStart, c.members[base:])
 	}
 	c.members = c.members[:base]
@@ -197,6 +217,9 @@ func (c *canonicalizer) reorder(out []byte, objStart int, ms []member) []byte {
 			return -1
 		case ib >= 0:
 			return 1
+		case c.sorted:
+			ka, kb := key(out, ms[a.first]), key(out, ms[b.first])
+			return bytes.Compare(ka[1:len(ka)-1], kb[1:len(kb)-1])
 		default:
 			return cmp.Compare(a.first, b.first)
 		}

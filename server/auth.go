@@ -189,9 +189,13 @@ func (a *Authenticator) authorize(ctx context.Context, method string) (context.C
 	if !strings.HasPrefix(method, apiPrefix) {
 		return ctx, nil
 	}
-	p, err := a.Authenticate(ctx, bearerToken(ctx))
-	if err != nil {
-		return nil, err
+	token := bearerToken(ctx)
+	p, ok := authenticatedBefore(ctx, token)
+	if !ok {
+		var err error
+		if p, err = a.Authenticate(ctx, token); err != nil {
+			return nil, err
+		}
 	}
 	if err := permitted(p, method); err != nil {
 		return nil, err

@@ -41,6 +41,7 @@ func TestPermittedByMethod(t *testing.T) {
 		ws + "RetryDelivery":            all,
 		ws + "RevokeCurrentSession":     all,
 		ws + "PublishEvent":             keys,
+		ws + "BatchPublishEvents":       keys,
 		ws + "ListenEndpoint":           keys,
 		ws + "ListenEndpointDeliveries": keys,
 		admin + "CreateAccount":         internal,

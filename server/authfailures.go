@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"math"
@@ -243,26 +242,16 @@ func (l *AuthFailureLimiter) httpMiddleware(next http.Handler) http.Handler {
 	})
 }
 
-// gatewayMarkKey is the metadata the gateway's own connection adds to each
-// call, holding a per-process random value: those calls were counted by
-// httpMiddleware against the REST client's address, and their gRPC peer is
-// webhookd itself.
-const gatewayMarkKey = "x-webhookd-gateway"
-
 // interceptors count gRPC calls by their peer's address, except the
-// gateway's (marked with gatewayMark). They run after error mapping and
-// before authentication.
-func (l *AuthFailureLimiter) interceptors(gatewayMark string) (grpc.UnaryServerInterceptor, grpc.StreamServerInterceptor) {
+// gateway's (calledInProcess): those were counted by httpMiddleware against
+// the REST client's address. They run after error mapping and before
+// authentication.
+func (l *AuthFailureLimiter) interceptors() (grpc.UnaryServerInterceptor, grpc.StreamServerInterceptor) {
 	client := func(ctx context.Context, method string) (netip.Addr, bool) {
-		if !strings.HasPrefix(method, apiPrefix) {
+		if !strings.HasPrefix(method, apiPrefix) || calledInProcess(ctx) {
 			return netip.Addr{}, false // health and reflection need no key
 		}
 		md, _ := metadata.FromIncomingContext(ctx)
-		for _, v := range md.Get(gatewayMarkKey) {
-			if subtle.ConstantTimeCompare([]byte(v), []byte(gatewayMark)) == 1 {
-				return netip.Addr{}, false
-			}
-		}
 		p, ok := peer.FromContext(ctx)
 		if !ok {
 			return netip.Addr{}, false

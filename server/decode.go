@@ -36,9 +36,9 @@ import (
 //     webhookd's services itself, so that a failure (invalid UTF-8, nesting
 //     past protobuf's limit, a malformed encoding) names the field instead
 //     of becoming gRPC's bare INTERNAL; checkStrings then refuses NUL.
-//   - REST: the gateway's own client runs checkStrings before encoding a
-//     request for gRPC (an invalid UTF-8 path or query value cannot be
-//     encoded at all, which gRPC reports as INTERNAL), and the gateway's
+//   - REST: the gateway's in-process connection (inprocess.go) runs
+//     checkStrings on the request the gateway built (an invalid UTF-8 path
+//     or query value, such as /v1/endpoints/ep_%ff), and the gateway's
 //     JSON and query decoding errors get their field violation in
 //     gatewayDecodeError.
 
@@ -273,45 +273,6 @@ func decodeRequest(recv func(any) error, v any) error {
 type decodeCheckedStream struct{ grpc.ServerStream }
 
 func (s decodeCheckedStream) RecvMsg(m any) error { return decodeRequest(s.ServerStream.RecvMsg, m) }
-
-// gatewayClientInterceptors check a REST request's strings before the
-// gateway encodes it for the gRPC server: a string that is not UTF-8 (a
-// path such as /v1/endpoints/ep_%ff, a query value) cannot be encoded, and
-// gRPC's client would fail the call with INTERNAL.
-func gatewayClientInterceptors(logger *slog.Logger) (grpc.UnaryClientInterceptor, grpc.StreamClientInterceptor) {
-	unary := func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
-		if m, ok := req.(proto.Message); ok {
-			if err := checkStrings(m); err != nil {
-				return toStatus(ctx, logger, method, err)
-			}
-		}
-		return invoker(ctx, method, req, reply, cc, opts...)
-	}
-	stream := func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
-		cs, err := streamer(ctx, desc, cc, method, opts...)
-		if err != nil {
-			return nil, err
-		}
-		return checkedClientStream{ClientStream: cs, ctx: ctx, logger: logger, method: method}, nil
-	}
-	return unary, stream
-}
-
-type checkedClientStream struct {
-	grpc.ClientStream
-	ctx    context.Context
-	logger *slog.Logger
-	method string
-}
-
-func (s checkedClientStream) SendMsg(m any) error {
-	if pm, ok := m.(proto.Message); ok {
-		if err := checkStrings(pm); err != nil {
-			return toStatus(s.ctx, s.logger, s.method, err)
-		}
-	}
-	return s.ClientStream.SendMsg(m)
-}
 
 // bodyDecoding is the gateway's JSON marshaler, whose decoding errors say
 // they are about the body: the gateway reports every decoding failure,

@@ -112,6 +112,20 @@ var isolationRows = []isolationRow{
 		return one(ignore(f.c.ws.PublishEvent(f.intruder.ctx, &webhooksv1.PublishEventRequest{Account: f.owner.account,
 			Event: &webhooksv1.Event{Type: propertyCreated, Data: d}})))
 	}, notFound},
+	// The owner's account, named by the batch or by one of its requests.
+	{"WebhookService/BatchPublishEvents", func(t *testing.T, f *isolationFixture) []error {
+		d, _ := structpb.NewStruct(map[string]any{"x": 1})
+		ev := &webhooksv1.Event{Type: propertyCreated, Data: d}
+		_, whole := f.c.ws.BatchPublishEvents(f.intruder.ctx, &webhooksv1.BatchPublishEventsRequest{Account: f.owner.account,
+			Requests: []*webhooksv1.PublishEventRequest{{Event: ev}}})
+		resp, err := f.c.ws.BatchPublishEvents(f.intruder.ctx, &webhooksv1.BatchPublishEventsRequest{
+			Requests: []*webhooksv1.PublishEventRequest{{Account: f.owner.account, Event: ev}}})
+		if err == nil {
+			failure := resp.GetResults()[0].GetError()
+			err = status.Error(codes.Code(failure.GetCode()), failure.GetMessage()) // nil when it was published
+		}
+		return []error{whole, err}
+	}, notFound},
 	{"WebhookService/GetEvent", func(t *testing.T, f *isolationFixture) []error {
 		return one(ignore(f.c.ws.GetEvent(f.intruder.ctx, &webhooksv1.GetEventRequest{Name: f.event})))
 	}, notFound},

@@ -35,7 +35,7 @@ func limitRequestBody(next http.Handler, max int) http.Handler {
 			writeBodyTooLarge(w, max)
 			return
 		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
+		r.Body = &bufferedBody{Reader: bytes.NewReader(body), bytes: body}
 		r.ContentLength = int64(len(body))
 		next.ServeHTTP(w, r)
 	})
@@ -50,3 +50,12 @@ func writeBodyTooLarge(w http.ResponseWriter, max int) {
 	w.WriteHeader(http.StatusRequestEntityTooLarge)
 	_, _ = w.Write(body)
 }
+
+// bufferedBody is a request body read whole by limitRequestBody, whose
+// bytes a handler may take without reading them again (publish_rest.go).
+type bufferedBody struct {
+	*bytes.Reader
+	bytes []byte
+}
+
+func (*bufferedBody) Close() error { return nil }

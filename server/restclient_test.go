@@ -233,6 +233,11 @@ func (c *restClient) PublishEvent(ctx context.Context, in *webhooksv1.PublishEve
 	return out, c.do(ctx, http.MethodPost, "/v1/events", q, in.GetEvent(), out)
 }
 
+func (c *restClient) BatchPublishEvents(ctx context.Context, in *webhooksv1.BatchPublishEventsRequest, _ ...grpc.CallOption) (*webhooksv1.BatchPublishEventsResponse, error) {
+	out := &webhooksv1.BatchPublishEventsResponse{}
+	return out, c.do(ctx, http.MethodPost, "/v1/events:batchPublish", nil, in, out)
+}
+
 func (c *restClient) GetEvent(ctx context.Context, in *webhooksv1.GetEventRequest, _ ...grpc.CallOption) (*webhooksv1.Event, error) {
 	out := &webhooksv1.Event{}
 	return out, c.do(ctx, http.MethodGet, "/v1/"+in.GetName(), nil, nil, out)

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -20,10 +19,8 @@ import (
 	"golang.org/x/net/netutil"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
-	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/reflection"
 	"google.golang.org/protobuf/encoding/protojson"
 
@@ -139,10 +136,6 @@ type Server struct {
 	grpcServer *grpc.Server
 	httpServer *http.Server
 	health     *health.Server
-	gatewayCC  *grpc.ClientConn
-	// gatewayMark is a random value the gateway's calls carry, so that the
-	// gRPC server tells them from other clients (see AuthFailureLimiter).
-	gatewayMark string
 }
 
 // New binds both listeners (so their addresses are known before Serve) and
@@ -166,7 +159,6 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	cfg.setTransportDefaults()
 	s.cfg = cfg
-	s.gatewayMark = rand.Text()
 	var err error
 	if s.grpcLis == nil {
 		if s.grpcLis, err = net.Listen("tcp", cfg.GRPCAddr); err != nil {
@@ -213,7 +205,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		stream = append(stream, errStream)
 		if cfg.AuthFailures != nil {
 			// Around authentication: it sees whether authentication failed.
-			failUnary, failStream := cfg.AuthFailures.interceptors(s.gatewayMark)
+			failUnary, failStream := cfg.AuthFailures.interceptors()
 			unary, stream = append(unary, failUnary), append(stream, failStream)
 		}
 		authUnary, authStream := cfg.Auth.interceptors()
@@ -225,8 +217,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		}
 	}
 	// Panics are recovered outermost, whichever interceptor or handler
-	// panicked.
-	opts = append(opts, grpc.ChainUnaryInterceptor(unary...), grpc.ChainStreamInterceptor(stream...))
+	// panicked. The same chain serves the gateway's calls (inprocess.go).
+	chain := grpcChain{unary: chainUnary(unary), stream: chainStream(stream)}
+	opts = append(opts, grpc.UnaryInterceptor(chain.unary), grpc.StreamInterceptor(chain.stream))
 	s.grpcServer = grpc.NewServer(opts...)
 	healthpb.RegisterHealthServer(s.grpcServer, s.health)
 	reflection.Register(s.grpcServer)
@@ -238,7 +231,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		// decoded and its strings checked before interceptors and handlers.
 		s.grpcServer.RegisterService(decodeCheckedService(&webhooksv1.WebhookService_ServiceDesc, cfg.Logger), cfg.Webhooks)
 		s.grpcServer.RegisterService(decodeCheckedService(&webhooksv1.AdminService_ServiceDesc, cfg.Logger), cfg.Admin)
-		gateway, err := s.newGateway(ctx)
+		gateway, err := s.newGateway(ctx, chain)
 		if err != nil {
 			_ = s.grpcLis.Close()
 			_ = s.httpLis.Close()
@@ -279,35 +272,12 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// newGateway builds the REST gateway on a client connection to this
-// server's own gRPC listener, so REST calls pass the same interceptors.
-func (s *Server) newGateway(ctx context.Context) (http.Handler, error) {
-	target := s.grpcLis.Addr().(*net.TCPAddr)
-	dial := &net.TCPAddr{IP: target.IP, Port: target.Port}
-	if dial.IP == nil || dial.IP.IsUnspecified() {
-		dial.IP = net.IPv4(127, 0, 0, 1)
-	}
-	creds := insecure.NewCredentials()
-	if s.cfg.TLS != nil {
-		creds = credentials.NewTLS(pinnedTLS(s.cfg.TLS.Certificates))
-	}
-	checkUnary, checkStream := gatewayClientInterceptors(s.cfg.Logger)
-	cc, err := grpc.NewClient(dial.String(),
-		grpc.WithTransportCredentials(creds),
-		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64<<20), grpc.MaxCallSendMsgSize(s.cfg.MaxRequestBytes)),
-		grpc.WithUnaryInterceptor(checkUnary),
-		grpc.WithStreamInterceptor(checkStream),
-		grpc.WithChainUnaryInterceptor(func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
-			return invoker(metadata.AppendToOutgoingContext(ctx, gatewayMarkKey, s.gatewayMark), method, req, reply, cc, opts...)
-		}),
-		grpc.WithChainStreamInterceptor(func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
-			return streamer(metadata.AppendToOutgoingContext(ctx, gatewayMarkKey, s.gatewayMark), desc, cc, method, opts...)
-		}),
-	)
-	if err != nil {
-		return nil, fmt.Errorf("gateway connection: %w", err)
-	}
-	s.gatewayCC = cc
+// newGateway builds the REST gateway on an in-process connection to the
+// API's handlers, so REST calls pass the same interceptors as gRPC calls.
+func (s *Server) newGateway(ctx context.Context, chain grpcChain) (http.Handler, error) {
+	conn := newInProcessConn(chain, s.cfg.Logger)
+	conn.register(&webhooksv1.WebhookService_ServiceDesc, s.cfg.Webhooks)
+	conn.register(&webhooksv1.AdminService_ServiceDesc, s.cfg.Admin)
 	mux := runtime.NewServeMux(
 		runtime.WithErrorHandler(gatewayErrorHandler),
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.HTTPBodyMarshaler{
@@ -319,13 +289,13 @@ func (s *Server) newGateway(ctx context.Context) (http.Handler, error) {
 			}},
 		}),
 	)
-	if err := webhooksv1gw.RegisterWebhookServiceHandler(ctx, mux, cc); err != nil {
+	if err := webhooksv1gw.RegisterWebhookServiceHandlerClient(ctx, mux, webhooksv1.NewWebhookServiceClient(conn)); err != nil {
 		return nil, err
 	}
-	if err := webhooksv1gw.RegisterAdminServiceHandler(ctx, mux, cc); err != nil {
+	if err := webhooksv1gw.RegisterAdminServiceHandlerClient(ctx, mux, webhooksv1.NewAdminServiceClient(conn)); err != nil {
 		return nil, err
 	}
-	return mux, nil
+	return &restPublish{gateway: mux, conn: conn, svc: s.cfg.Webhooks}, nil
 }
 
 func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) {
@@ -415,8 +385,8 @@ func (s *Server) Serve(ctx context.Context, shutdownTimeout time.Duration) error
 }
 
 // shutdown stops in an order that loses no accepted request: health goes
-// NOT_SERVING first so balancers stop sending; HTTP drains before gRPC
-// because REST calls travel through the gRPC server; gRPC then finishes its
+// NOT_SERVING first so balancers stop sending; HTTP drains (REST calls run
+// the API's handlers in process, see inprocess.go); gRPC then finishes its
 // in-flight calls (or is stopped hard when the deadline passes).
 func (s *Server) shutdown(ctx context.Context) {
 	s.health.Shutdown()
@@ -430,8 +400,5 @@ func (s *Server) shutdown(ctx context.Context) {
 	case <-ctx.Done():
 		s.grpcServer.Stop()
 		<-done
-	}
-	if s.gatewayCC != nil {
-		_ = s.gatewayCC.Close()
 	}
 }

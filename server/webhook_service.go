@@ -575,10 +575,18 @@ func (s *WebhookService) encodeData(field string, data *structpb.Struct) ([]byte
 	if err != nil {
 		return nil, err
 	}
-	if len(body) > s.cfg.MaxPayloadBytes {
-		return nil, webhookd.Invalid(field, "is %d bytes; at most %d are allowed", len(body), s.cfg.MaxPayloadBytes)
+	if err := s.checkDataSize(field, body); err != nil {
+		return nil, err
 	}
 	return body, nil
+}
+
+// checkDataSize enforces the size limit on a payload's stored bytes.
+func (s *WebhookService) checkDataSize(field string, body []byte) error {
+	if len(body) > s.cfg.MaxPayloadBytes {
+		return webhookd.Invalid(field, "is %d bytes; at most %d are allowed", len(body), s.cfg.MaxPayloadBytes)
+	}
+	return nil
 }
 
 // canonicalData is the one route from a payload to its stored bytes, so
@@ -626,6 +634,46 @@ func asStoredValue(v *structpb.Value) {
 
 // PublishEvent stores an event and its deliveries, then dispatches them.
 func (s *WebhookService) PublishEvent(ctx context.Context, req *webhooksv1.PublishEventRequest) (*webhooksv1.Event, error) {
+	stored, created, err := s.publish(ctx, req, nil)
+	if err != nil {
+		return nil, err
+	}
+	if !created {
+		return eventToProto(stored) // the first event of this idempotency key
+	}
+	// The request's data is what was stored (canonical JSON of the same
+	// values) but for its negative zeros, so the response reuses it, made
+	// to match, instead of decoding the stored bytes: it shows what a
+	// receiver and GetEvent will see.
+	asStored(req.GetEvent().GetData())
+	pb := eventMetaToProto(stored)
+	pb.Data = req.GetEvent().GetData()
+	return pb, nil
+}
+
+// publish validates a publish request, stores its event and deliveries
+// and dispatches them. data, when not nil, is the event's data as stored
+// bytes already, req's event carrying none (REST, publish_rest.go);
+// otherwise req's data is encoded. created is false when the idempotency
+// key names an earlier event, which is returned.
+func (s *WebhookService) publish(ctx context.Context, req *webhooksv1.PublishEventRequest, data []byte) (stored *webhookd.Event, created bool, err error) {
+	ev, err := s.newEvent(ctx, req, data)
+	if err != nil {
+		return nil, false, err
+	}
+	stored, deliveries, created, err := s.cfg.Store.PublishEvent(ctx, ev, s.cfg.IDs.New)
+	if err != nil {
+		return nil, false, err
+	}
+	if created {
+		s.dispatch(ctx, stored, deliveries)
+	}
+	return stored, created, nil
+}
+
+// newEvent validates a publish request and returns the event it
+// publishes; data is as for publish. Errors name the request's fields.
+func (s *WebhookService) newEvent(ctx context.Context, req *webhooksv1.PublishEventRequest, data []byte) (*webhookd.Event, error) {
 	in := req.GetEvent()
 	if in == nil {
 		return nil, webhookd.Invalid("event", "required")
@@ -646,34 +694,22 @@ func (s *WebhookService) PublishEvent(ctx context.Context, req *webhooksv1.Publi
 	if err := validateLength("idempotency_key", req.GetIdempotencyKey(), maxIdempotencyKey); err != nil {
 		return nil, err
 	}
-	data, err := s.encodeData("event.data", in.GetData())
+	if data == nil {
+		data, err = s.encodeData("event.data", in.GetData())
+	} else {
+		err = s.checkDataSize("event.data", data)
+	}
 	if err != nil {
 		return nil, err
 	}
-	ev := &webhookd.Event{
+	return &webhookd.Event{
 		ID:             s.cfg.IDs.New(webhookd.PrefixEvent),
 		AccountID:      accountID,
 		Type:           in.GetType(),
 		Data:           data,
 		IdempotencyKey: req.GetIdempotencyKey(),
 		CreateTime:     s.now(),
-	}
-	stored, deliveries, created, err := s.cfg.Store.PublishEvent(ctx, ev, s.cfg.IDs.New)
-	if err != nil {
-		return nil, err
-	}
-	if !created {
-		return eventToProto(stored) // the first event of this idempotency key
-	}
-	s.dispatch(ctx, stored, deliveries)
-	// The request's data is what was stored (canonical JSON of the same
-	// values) but for its negative zeros, so the response reuses it, made
-	// to match, instead of decoding the stored bytes: it shows what a
-	// receiver and GetEvent will see.
-	asStored(in.GetData())
-	pb := eventMetaToProto(stored)
-	pb.Data = in.GetData()
-	return pb, nil
+	}, nil
 }
 
 // GetEvent gets an event.

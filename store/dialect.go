@@ -26,6 +26,8 @@ import (
 type sqlPaths interface {
 	// publishEvent is Store.PublishEvent.
 	publishEvent(ctx context.Context, ev *webhookd.Event, newID func(prefix string) string) (stored *webhookd.Event, deliveries []*webhookd.Delivery, created bool, err error)
+	// publishEvents is Store.PublishEvents.
+	publishEvents(ctx context.Context, evs []*webhookd.Event, newID func(prefix string) string) ([]PublishResult, error)
 	// loadDeliveryWorks is LoadDeliveryWorks before the endpoints' secrets
 	// are opened.
 	loadDeliveryWorks(ctx context.Context, deliveryIDs []string) (map[string]*DeliveryWork, error)

@@ -411,6 +411,40 @@ func (p portablePaths) publishEvent(ctx context.Context, ev *webhookd.Event, new
 	return stored, deliveries, true, nil
 }
 
+func (s *entStore) PublishEvents(ctx context.Context, evs []*webhookd.Event, newID func(prefix string) string) ([]PublishResult, error) {
+	return s.paths.publishEvents(ctx, evs, newID)
+}
+
+func (p portablePaths) publishEvents(ctx context.Context, evs []*webhookd.Event, newID func(prefix string) string) ([]PublishResult, error) {
+	results := make([]PublishResult, len(evs))
+	err := withTx(ctx, p.client, "publishing events", func(tx *ent.Tx) error {
+		for i, ev := range evs {
+			if ev.IdempotencyKey != "" {
+				original, err := tx.Event.Query().
+					Where(event.AccountID(ev.AccountID), event.IdempotencyKey(ev.IdempotencyKey)).
+					Only(ctx)
+				switch {
+				case err == nil:
+					results[i] = PublishResult{Stored: toEvent(original)}
+					continue
+				case !ent.IsNotFound(err):
+					return classify(err, "publishing events")
+				}
+			}
+			stored, deliveries, err := insertEventAndDeliveries(ctx, tx, ev, newID)
+			if err != nil {
+				return err
+			}
+			results[i] = PublishResult{Stored: stored, Deliveries: deliveries, Created: true}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return results, nil
+}
+
 func eventByIdempotencyKey(ctx context.Context, client *ent.Client, accountID, key string) (*webhookd.Event, error) {
 	r, err := client.Event.Query().
 		Where(event.AccountID(accountID), event.IdempotencyKey(key)).

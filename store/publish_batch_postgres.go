@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"slices"
 	"sync"
 	"time"
 
@@ -86,6 +87,32 @@ func (b *publishBatcher) publish(ctx context.Context, ev *webhookd.Event, newID 
 	// in fact stored would be worse than a late answer.
 	r := <-c.done
 	return r.stored, r.deliveries, r.err
+}
+
+// publishAll writes evs and their deliveries in one statement of their
+// own (more only for events whose subscribers outnumber the guess), not
+// mixed into the queue's batches: a caller's batch is written together.
+// results[i] is evs[i]'s.
+func (b *publishBatcher) publishAll(ctx context.Context, evs []*webhookd.Event, newID func(prefix string) string) []publishResult {
+	results := make([]publishResult, len(evs))
+	b.mu.RLock()
+	closed := b.closed
+	b.mu.RUnlock()
+	if closed {
+		for i := range results {
+			results[i].err = webhookd.Unavailable("the store is closed", nil)
+		}
+		return results
+	}
+	calls := make([]*publishCall, len(evs))
+	for i, ev := range evs {
+		calls[i] = &publishCall{ctx: ctx, ev: ev, newID: newID, done: make(chan publishResult, 1)}
+	}
+	b.flush(slices.Clone(calls)) // flush reuses its slice
+	for i, c := range calls {
+		results[i] = <-c.done
+	}
+	return results
 }
 
 // close stops the flushers once the queue is empty.

@@ -68,6 +68,20 @@ func (p *postgresPaths) publishEvent(ctx context.Context, ev *webhookd.Event, ne
 	return stored, deliveries, true, nil
 }
 
+// publishEvents hands the events to the batcher as one group of their own,
+// written by one statement.
+func (p *postgresPaths) publishEvents(ctx context.Context, evs []*webhookd.Event, newID func(prefix string) string) ([]PublishResult, error) {
+	results := make([]PublishResult, len(evs))
+	for i, r := range p.publisher.publishAll(ctx, evs, newID) {
+		results[i] = PublishResult{Stored: r.stored, Deliveries: r.deliveries, Created: r.err == nil, Err: r.err}
+		if r.err == errIdempotentHit {
+			results[i].Stored, results[i].Err = eventByIdempotencyKey(ctx, p.client, evs[i].AccountID, evs[i].IdempotencyKey)
+			results[i].Created = false
+		}
+	}
+	return results, nil
+}
+
 // publishPostgres is PublishEvent on PostgreSQL: one statement, atomic, so
 // the event and its deliveries are written together or not at all.
 // errIdempotentHit reports that the idempotency key names an earlier event.

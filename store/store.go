@@ -72,6 +72,15 @@ type Purged struct {
 	Events, Deliveries, Attempts int64
 }
 
+// PublishResult is one event's outcome of PublishEvents, as PublishEvent
+// returns it.
+type PublishResult struct {
+	Stored     *webhookd.Event
+	Deliveries []*webhookd.Delivery
+	Created    bool
+	Err        error
+}
+
 // The persistence contract comes in one interface per resource, and Store
 // composes them. Every method taking an accountID scopes its work to that
 // account; "" means any account and is passed only for internal callers. A
@@ -185,6 +194,14 @@ type Events interface {
 	// original event is returned with created false. Each delivery's
 	// EndpointUpdateTime is its endpoint's UpdateTime as the event was written.
 	PublishEvent(ctx context.Context, ev *webhookd.Event, newID func(prefix string) string) (stored *webhookd.Event, deliveries []*webhookd.Delivery, created bool, err error)
+	// PublishEvents is PublishEvent for many events at once, written
+	// together: one statement on PostgreSQL (while the subscriber counts it
+	// guesses hold), one transaction on SQLite. results[i] is evs[i]'s
+	// outcome, its Err set when that event alone failed (on PostgreSQL,
+	// KindNotFound for an account that does not exist); err, when set,
+	// fails them all and nothing was written. Idempotency keys hold within
+	// the batch too: a key's second event is answered with its first.
+	PublishEvents(ctx context.Context, evs []*webhookd.Event, newID func(prefix string) string) (results []PublishResult, err error)
 	GetEvent(ctx context.Context, accountID, id string) (*webhookd.Event, error)
 	// ListEvents excludes test events.
 	ListEvents(ctx context.Context, f EventFilter, p Page) ([]*webhookd.Event, error)

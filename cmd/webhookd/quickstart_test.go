@@ -198,6 +198,11 @@ func TestQuickstart(t *testing.T) {
 			"X-Webhook-Id: " + eventID + "\n", "X-Webhook-Signature: ", "Webhook-Signature: v1,",
 			`{"id":"` + eventID + `","type":"property.created"`,
 		} {
+			// The receiver prints before it answers, but its output reaches
+			// the buffer through os/exec's copying goroutine, which may lag.
+			for deadline := time.Now().Add(5 * time.Second); !strings.Contains(received.String(), want) && time.Now().Before(deadline); {
+				time.Sleep(20 * time.Millisecond)
+			}
 			if !strings.Contains(received.String(), want) {
 				t.Errorf("the README's receiver did not print %q; it printed:\n%s", want, received.String())
 			}

@@ -1271,6 +1271,110 @@ func (x *PublishEventRequest) GetIdempotencyKey() string {
 	return ""
 }
 
+// Request of BatchPublishEvents.
+type BatchPublishEventsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The account of every request that names none, `accounts/{account_id}`;
+	// see CreateEndpointRequest.account. A request that names one must name
+	// this one when it is set.
+	Account string `protobuf:"bytes,1,opt,name=account,proto3" json:"account,omitempty"`
+	// The events to publish, each as a PublishEvent request: at least 1, at
+	// most 100.
+	Requests      []*PublishEventRequest `protobuf:"bytes,2,rep,name=requests,proto3" json:"requests,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BatchPublishEventsRequest) Reset() {
+	*x = BatchPublishEventsRequest{}
+	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BatchPublishEventsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BatchPublishEventsRequest) ProtoMessage() {}
+
+func (x *BatchPublishEventsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BatchPublishEventsRequest.ProtoReflect.Descriptor instead.
+func (*BatchPublishEventsRequest) Descriptor() ([]byte, []int) {
+	return file_webhooks_v1_webhook_service_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *BatchPublishEventsRequest) GetAccount() string {
+	if x != nil {
+		return x.Account
+	}
+	return ""
+}
+
+func (x *BatchPublishEventsRequest) GetRequests() []*PublishEventRequest {
+	if x != nil {
+		return x.Requests
+	}
+	return nil
+}
+
+// Response of BatchPublishEvents.
+type BatchPublishEventsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// One result per request, in the order of the requests.
+	Results       []*BatchPublishEventsResponse_Result `protobuf:"bytes,1,rep,name=results,proto3" json:"results,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BatchPublishEventsResponse) Reset() {
+	*x = BatchPublishEventsResponse{}
+	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BatchPublishEventsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BatchPublishEventsResponse) ProtoMessage() {}
+
+func (x *BatchPublishEventsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BatchPublishEventsResponse.ProtoReflect.Descriptor instead.
+func (*BatchPublishEventsResponse) Descriptor() ([]byte, []int) {
+	return file_webhooks_v1_webhook_service_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *BatchPublishEventsResponse) GetResults() []*BatchPublishEventsResponse_Result {
+	if x != nil {
+		return x.Results
+	}
+	return nil
+}
+
 // Request of GetEvent.
 type GetEventRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1282,7 +1386,7 @@ type GetEventRequest struct {
 
 func (x *GetEventRequest) Reset() {
 	*x = GetEventRequest{}
-	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[22]
+	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1294,7 +1398,7 @@ func (x *GetEventRequest) String() string {
 func (*GetEventRequest) ProtoMessage() {}
 
 func (x *GetEventRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[22]
+	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1307,7 +1411,7 @@ func (x *GetEventRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetEventRequest.ProtoReflect.Descriptor instead.
 func (*GetEventRequest) Descriptor() ([]byte, []int) {
-	return file_webhooks_v1_webhook_service_proto_rawDescGZIP(), []int{22}
+	return file_webhooks_v1_webhook_service_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *GetEventRequest) GetName() string {
@@ -1344,7 +1448,7 @@ type ListEventsRequest struct {
 
 func (x *ListEventsRequest) Reset() {
 	*x = ListEventsRequest{}
-	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[23]
+	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1356,7 +1460,7 @@ func (x *ListEventsRequest) String() string {
 func (*ListEventsRequest) ProtoMessage() {}
 
 func (x *ListEventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[23]
+	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1369,7 +1473,7 @@ func (x *ListEventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListEventsRequest.ProtoReflect.Descriptor instead.
 func (*ListEventsRequest) Descriptor() ([]byte, []int) {
-	return file_webhooks_v1_webhook_service_proto_rawDescGZIP(), []int{23}
+	return file_webhooks_v1_webhook_service_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ListEventsRequest) GetAccount() string {
@@ -1434,7 +1538,7 @@ type ListEventsResponse struct {
 
 func (x *ListEventsResponse) Reset() {
 	*x = ListEventsResponse{}
-	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[24]
+	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1446,7 +1550,7 @@ func (x *ListEventsResponse) String() string {
 func (*ListEventsResponse) ProtoMessage() {}
 
 func (x *ListEventsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[24]
+	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1459,7 +1563,7 @@ func (x *ListEventsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListEventsResponse.ProtoReflect.Descriptor instead.
 func (*ListEventsResponse) Descriptor() ([]byte, []int) {
-	return file_webhooks_v1_webhook_service_proto_rawDescGZIP(), []int{24}
+	return file_webhooks_v1_webhook_service_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ListEventsResponse) GetEvents() []*Event {
@@ -1487,7 +1591,7 @@ type GetDeliveryRequest struct {
 
 func (x *GetDeliveryRequest) Reset() {
 	*x = GetDeliveryRequest{}
-	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[25]
+	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1499,7 +1603,7 @@ func (x *GetDeliveryRequest) String() string {
 func (*GetDeliveryRequest) ProtoMessage() {}
 
 func (x *GetDeliveryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[25]
+	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1512,7 +1616,7 @@ func (x *GetDeliveryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDeliveryRequest.ProtoReflect.Descriptor instead.
 func (*GetDeliveryRequest) Descriptor() ([]byte, []int) {
-	return file_webhooks_v1_webhook_service_proto_rawDescGZIP(), []int{25}
+	return file_webhooks_v1_webhook_service_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *GetDeliveryRequest) GetName() string {
@@ -1545,7 +1649,7 @@ type ListDeliveriesRequest struct {
 
 func (x *ListDeliveriesRequest) Reset() {
 	*x = ListDeliveriesRequest{}
-	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[26]
+	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1557,7 +1661,7 @@ func (x *ListDeliveriesRequest) String() string {
 func (*ListDeliveriesRequest) ProtoMessage() {}
 
 func (x *ListDeliveriesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[26]
+	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1570,7 +1674,7 @@ func (x *ListDeliveriesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDeliveriesRequest.ProtoReflect.Descriptor instead.
 func (*ListDeliveriesRequest) Descriptor() ([]byte, []int) {
-	return file_webhooks_v1_webhook_service_proto_rawDescGZIP(), []int{26}
+	return file_webhooks_v1_webhook_service_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ListDeliveriesRequest) GetParent() string {
@@ -1635,7 +1739,7 @@ type ListDeliveriesResponse struct {
 
 func (x *ListDeliveriesResponse) Reset() {
 	*x = ListDeliveriesResponse{}
-	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[27]
+	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1647,7 +1751,7 @@ func (x *ListDeliveriesResponse) String() string {
 func (*ListDeliveriesResponse) ProtoMessage() {}
 
 func (x *ListDeliveriesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[27]
+	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1660,7 +1764,7 @@ func (x *ListDeliveriesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDeliveriesResponse.ProtoReflect.Descriptor instead.
 func (*ListDeliveriesResponse) Descriptor() ([]byte, []int) {
-	return file_webhooks_v1_webhook_service_proto_rawDescGZIP(), []int{27}
+	return file_webhooks_v1_webhook_service_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ListDeliveriesResponse) GetDeliveries() []*Delivery {
@@ -1688,7 +1792,7 @@ type RetryDeliveryRequest struct {
 
 func (x *RetryDeliveryRequest) Reset() {
 	*x = RetryDeliveryRequest{}
-	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[28]
+	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1700,7 +1804,7 @@ func (x *RetryDeliveryRequest) String() string {
 func (*RetryDeliveryRequest) ProtoMessage() {}
 
 func (x *RetryDeliveryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[28]
+	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1713,7 +1817,7 @@ func (x *RetryDeliveryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetryDeliveryRequest.ProtoReflect.Descriptor instead.
 func (*RetryDeliveryRequest) Descriptor() ([]byte, []int) {
-	return file_webhooks_v1_webhook_service_proto_rawDescGZIP(), []int{28}
+	return file_webhooks_v1_webhook_service_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *RetryDeliveryRequest) GetName() string {
@@ -1732,7 +1836,7 @@ type RevokeCurrentSessionRequest struct {
 
 func (x *RevokeCurrentSessionRequest) Reset() {
 	*x = RevokeCurrentSessionRequest{}
-	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[29]
+	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1744,7 +1848,7 @@ func (x *RevokeCurrentSessionRequest) String() string {
 func (*RevokeCurrentSessionRequest) ProtoMessage() {}
 
 func (x *RevokeCurrentSessionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[29]
+	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1757,7 +1861,7 @@ func (x *RevokeCurrentSessionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeCurrentSessionRequest.ProtoReflect.Descriptor instead.
 func (*RevokeCurrentSessionRequest) Descriptor() ([]byte, []int) {
-	return file_webhooks_v1_webhook_service_proto_rawDescGZIP(), []int{29}
+	return file_webhooks_v1_webhook_service_proto_rawDescGZIP(), []int{31}
 }
 
 // Opens the stream: which endpoint to listen to.
@@ -1780,7 +1884,7 @@ type ListenEndpointDeliveriesRequest_Start struct {
 
 func (x *ListenEndpointDeliveriesRequest_Start) Reset() {
 	*x = ListenEndpointDeliveriesRequest_Start{}
-	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[31]
+	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1792,7 +1896,7 @@ func (x *ListenEndpointDeliveriesRequest_Start) String() string {
 func (*ListenEndpointDeliveriesRequest_Start) ProtoMessage() {}
 
 func (x *ListenEndpointDeliveriesRequest_Start) ProtoReflect() protoreflect.Message {
-	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[31]
+	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1842,7 +1946,7 @@ type ListenEndpointDeliveriesRequest_Result struct {
 
 func (x *ListenEndpointDeliveriesRequest_Result) Reset() {
 	*x = ListenEndpointDeliveriesRequest_Result{}
-	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[32]
+	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1854,7 +1958,7 @@ func (x *ListenEndpointDeliveriesRequest_Result) String() string {
 func (*ListenEndpointDeliveriesRequest_Result) ProtoMessage() {}
 
 func (x *ListenEndpointDeliveriesRequest_Result) ProtoReflect() protoreflect.Message {
-	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[32]
+	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1916,7 +2020,7 @@ type ListenEndpointDeliveriesResponse_Ready struct {
 
 func (x *ListenEndpointDeliveriesResponse_Ready) Reset() {
 	*x = ListenEndpointDeliveriesResponse_Ready{}
-	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[33]
+	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1928,7 +2032,7 @@ func (x *ListenEndpointDeliveriesResponse_Ready) String() string {
 func (*ListenEndpointDeliveriesResponse_Ready) ProtoMessage() {}
 
 func (x *ListenEndpointDeliveriesResponse_Ready) ProtoReflect() protoreflect.Message {
-	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[33]
+	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1976,7 +2080,7 @@ type ListenEndpointDeliveriesResponse_Forward struct {
 
 func (x *ListenEndpointDeliveriesResponse_Forward) Reset() {
 	*x = ListenEndpointDeliveriesResponse_Forward{}
-	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[34]
+	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1988,7 +2092,7 @@ func (x *ListenEndpointDeliveriesResponse_Forward) String() string {
 func (*ListenEndpointDeliveriesResponse_Forward) ProtoMessage() {}
 
 func (x *ListenEndpointDeliveriesResponse_Forward) ProtoReflect() protoreflect.Message {
-	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[34]
+	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2051,6 +2155,126 @@ func (x *ListenEndpointDeliveriesResponse_Forward) GetBody() []byte {
 		return x.Body
 	}
 	return nil
+}
+
+// The outcome of one request.
+type BatchPublishEventsResponse_Result struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The event published or, when its idempotency key was used before,
+	// the event published then. Unset when error is set.
+	Event *Event `protobuf:"bytes,1,opt,name=event,proto3" json:"event,omitempty"`
+	// Why the request failed; unset when it succeeded.
+	Error         *BatchPublishEventsResponse_Error `protobuf:"bytes,2,opt,name=error,proto3" json:"error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BatchPublishEventsResponse_Result) Reset() {
+	*x = BatchPublishEventsResponse_Result{}
+	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BatchPublishEventsResponse_Result) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BatchPublishEventsResponse_Result) ProtoMessage() {}
+
+func (x *BatchPublishEventsResponse_Result) ProtoReflect() protoreflect.Message {
+	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BatchPublishEventsResponse_Result.ProtoReflect.Descriptor instead.
+func (*BatchPublishEventsResponse_Result) Descriptor() ([]byte, []int) {
+	return file_webhooks_v1_webhook_service_proto_rawDescGZIP(), []int{23, 0}
+}
+
+func (x *BatchPublishEventsResponse_Result) GetEvent() *Event {
+	if x != nil {
+		return x.Event
+	}
+	return nil
+}
+
+func (x *BatchPublishEventsResponse_Result) GetError() *BatchPublishEventsResponse_Error {
+	if x != nil {
+		return x.Error
+	}
+	return nil
+}
+
+// Why one request failed: what PublishEvent would have answered it.
+type BatchPublishEventsResponse_Error struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The gRPC status code (google.rpc.Code), such as 3 (INVALID_ARGUMENT).
+	Code int32 `protobuf:"varint,1,opt,name=code,proto3" json:"code,omitempty"`
+	// What was wrong, naming the field: `requests[3].event.type: required`.
+	Message string `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
+	// The field at fault, `requests[3].event.type`, when there is one.
+	Field         string `protobuf:"bytes,3,opt,name=field,proto3" json:"field,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BatchPublishEventsResponse_Error) Reset() {
+	*x = BatchPublishEventsResponse_Error{}
+	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BatchPublishEventsResponse_Error) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BatchPublishEventsResponse_Error) ProtoMessage() {}
+
+func (x *BatchPublishEventsResponse_Error) ProtoReflect() protoreflect.Message {
+	mi := &file_webhooks_v1_webhook_service_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BatchPublishEventsResponse_Error.ProtoReflect.Descriptor instead.
+func (*BatchPublishEventsResponse_Error) Descriptor() ([]byte, []int) {
+	return file_webhooks_v1_webhook_service_proto_rawDescGZIP(), []int{23, 1}
+}
+
+func (x *BatchPublishEventsResponse_Error) GetCode() int32 {
+	if x != nil {
+		return x.Code
+	}
+	return 0
+}
+
+func (x *BatchPublishEventsResponse_Error) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+func (x *BatchPublishEventsResponse_Error) GetField() string {
+	if x != nil {
+		return x.Field
+	}
+	return ""
 }
 
 var File_webhooks_v1_webhook_service_proto protoreflect.FileDescriptor
@@ -2163,7 +2387,19 @@ const file_webhooks_v1_webhook_service_proto_rawDesc = "" +
 	"\x13PublishEventRequest\x12\x1d\n" +
 	"\aaccount\x18\x01 \x01(\tB\x03\xe0A\x01R\aaccount\x12-\n" +
 	"\x05event\x18\x02 \x01(\v2\x12.webhooks.v1.EventB\x03\xe0A\x02R\x05event\x12,\n" +
-	"\x0fidempotency_key\x18\x03 \x01(\tB\x03\xe0A\x01R\x0eidempotencyKey\"A\n" +
+	"\x0fidempotency_key\x18\x03 \x01(\tB\x03\xe0A\x01R\x0eidempotencyKey\"}\n" +
+	"\x19BatchPublishEventsRequest\x12\x1d\n" +
+	"\aaccount\x18\x01 \x01(\tB\x03\xe0A\x01R\aaccount\x12A\n" +
+	"\brequests\x18\x02 \x03(\v2 .webhooks.v1.PublishEventRequestB\x03\xe0A\x02R\brequests\"\xac\x02\n" +
+	"\x1aBatchPublishEventsResponse\x12H\n" +
+	"\aresults\x18\x01 \x03(\v2..webhooks.v1.BatchPublishEventsResponse.ResultR\aresults\x1aw\n" +
+	"\x06Result\x12(\n" +
+	"\x05event\x18\x01 \x01(\v2\x12.webhooks.v1.EventR\x05event\x12C\n" +
+	"\x05error\x18\x02 \x01(\v2-.webhooks.v1.BatchPublishEventsResponse.ErrorR\x05error\x1aK\n" +
+	"\x05Error\x12\x12\n" +
+	"\x04code\x18\x01 \x01(\x05R\x04code\x12\x18\n" +
+	"\amessage\x18\x02 \x01(\tR\amessage\x12\x14\n" +
+	"\x05field\x18\x03 \x01(\tR\x05field\"A\n" +
 	"\x0fGetEventRequest\x12.\n" +
 	"\x04name\x18\x01 \x01(\tB\x1a\xe0A\x02\xfaA\x14\n" +
 	"\x12webhookd.dev/EventR\x04name\"\xf7\x02\n" +
@@ -2203,7 +2439,7 @@ const file_webhooks_v1_webhook_service_proto_rawDesc = "" +
 	"\x14RetryDeliveryRequest\x121\n" +
 	"\x04name\x18\x01 \x01(\tB\x1d\xe0A\x02\xfaA\x17\n" +
 	"\x15webhookd.dev/DeliveryR\x04name\"\x1d\n" +
-	"\x1bRevokeCurrentSessionRequest2\xe3\x14\n" +
+	"\x1bRevokeCurrentSessionRequest2\xef\x15\n" +
 	"\x0eWebhookService\x12q\n" +
 	"\x0eListEventTypes\x12\".webhooks.v1.ListEventTypesRequest\x1a#.webhooks.v1.ListEventTypesResponse\"\x16\x82\xd3\xe4\x93\x02\x10\x12\x0e/v1/eventTypes\x12i\n" +
 	"\fGetEventType\x12 .webhooks.v1.GetEventTypeRequest\x1a\x16.webhooks.v1.EventType\"\x1f\x82\xd3\xe4\x93\x02\x19\x12\x17/v1/{name=eventTypes/*}\x12l\n" +
@@ -2221,7 +2457,8 @@ const file_webhooks_v1_webhook_service_proto_rawDesc = "" +
 	"\x0eListenEndpoint\x12\".webhooks.v1.ListenEndpointRequest\x1a#.webhooks.v1.ListenEndpointResponse\"(\x82\xd3\xe4\x93\x02\x1f\x12\x1d/v1/{name=endpoints/*}:listen\x88\x02\x010\x01\x12}\n" +
 	"\x18ListenEndpointDeliveries\x12,.webhooks.v1.ListenEndpointDeliveriesRequest\x1a-.webhooks.v1.ListenEndpointDeliveriesResponse\"\x00(\x010\x01\x12_\n" +
 	"\fPublishEvent\x12 .webhooks.v1.PublishEventRequest\x1a\x12.webhooks.v1.Event\"\x19\x82\xd3\xe4\x93\x02\x13:\x05event\"\n" +
-	"/v1/events\x12Y\n" +
+	"/v1/events\x12\x89\x01\n" +
+	"\x12BatchPublishEvents\x12&.webhooks.v1.BatchPublishEventsRequest\x1a'.webhooks.v1.BatchPublishEventsResponse\"\"\x82\xd3\xe4\x93\x02\x1c:\x01*\"\x17/v1/events:batchPublish\x12Y\n" +
 	"\bGetEvent\x12\x1c.webhooks.v1.GetEventRequest\x1a\x12.webhooks.v1.Event\"\x1b\x82\xd3\xe4\x93\x02\x15\x12\x13/v1/{name=events/*}\x12a\n" +
 	"\n" +
 	"ListEvents\x12\x1e.webhooks.v1.ListEventsRequest\x1a\x1f.webhooks.v1.ListEventsResponse\"\x12\x82\xd3\xe4\x93\x02\f\x12\n" +
@@ -2249,7 +2486,7 @@ func file_webhooks_v1_webhook_service_proto_rawDescGZIP() []byte {
 	return file_webhooks_v1_webhook_service_proto_rawDescData
 }
 
-var file_webhooks_v1_webhook_service_proto_msgTypes = make([]protoimpl.MessageInfo, 36)
+var file_webhooks_v1_webhook_service_proto_msgTypes = make([]protoimpl.MessageInfo, 40)
 var file_webhooks_v1_webhook_service_proto_goTypes = []any{
 	(*ListEventTypesRequest)(nil),                    // 0: webhooks.v1.ListEventTypesRequest
 	(*ListEventTypesResponse)(nil),                   // 1: webhooks.v1.ListEventTypesResponse
@@ -2273,109 +2510,119 @@ var file_webhooks_v1_webhook_service_proto_goTypes = []any{
 	(*ListenEndpointDeliveriesRequest)(nil),          // 19: webhooks.v1.ListenEndpointDeliveriesRequest
 	(*ListenEndpointDeliveriesResponse)(nil),         // 20: webhooks.v1.ListenEndpointDeliveriesResponse
 	(*PublishEventRequest)(nil),                      // 21: webhooks.v1.PublishEventRequest
-	(*GetEventRequest)(nil),                          // 22: webhooks.v1.GetEventRequest
-	(*ListEventsRequest)(nil),                        // 23: webhooks.v1.ListEventsRequest
-	(*ListEventsResponse)(nil),                       // 24: webhooks.v1.ListEventsResponse
-	(*GetDeliveryRequest)(nil),                       // 25: webhooks.v1.GetDeliveryRequest
-	(*ListDeliveriesRequest)(nil),                    // 26: webhooks.v1.ListDeliveriesRequest
-	(*ListDeliveriesResponse)(nil),                   // 27: webhooks.v1.ListDeliveriesResponse
-	(*RetryDeliveryRequest)(nil),                     // 28: webhooks.v1.RetryDeliveryRequest
-	(*RevokeCurrentSessionRequest)(nil),              // 29: webhooks.v1.RevokeCurrentSessionRequest
-	nil,                                              // 30: webhooks.v1.ListenEndpointResponse.HeadersEntry
-	(*ListenEndpointDeliveriesRequest_Start)(nil),    // 31: webhooks.v1.ListenEndpointDeliveriesRequest.Start
-	(*ListenEndpointDeliveriesRequest_Result)(nil),   // 32: webhooks.v1.ListenEndpointDeliveriesRequest.Result
-	(*ListenEndpointDeliveriesResponse_Ready)(nil),   // 33: webhooks.v1.ListenEndpointDeliveriesResponse.Ready
-	(*ListenEndpointDeliveriesResponse_Forward)(nil), // 34: webhooks.v1.ListenEndpointDeliveriesResponse.Forward
-	nil,                           // 35: webhooks.v1.ListenEndpointDeliveriesResponse.Forward.HeadersEntry
-	(*EventType)(nil),             // 36: webhooks.v1.EventType
-	(*Endpoint)(nil),              // 37: webhooks.v1.Endpoint
-	(*fieldmaskpb.FieldMask)(nil), // 38: google.protobuf.FieldMask
-	(*structpb.Struct)(nil),       // 39: google.protobuf.Struct
-	(*Event)(nil),                 // 40: webhooks.v1.Event
-	(*Delivery)(nil),              // 41: webhooks.v1.Delivery
-	(*Attempt)(nil),               // 42: webhooks.v1.Attempt
-	(*timestamppb.Timestamp)(nil), // 43: google.protobuf.Timestamp
-	(Delivery_Status)(0),          // 44: webhooks.v1.Delivery.Status
-	(*durationpb.Duration)(nil),   // 45: google.protobuf.Duration
-	(*emptypb.Empty)(nil),         // 46: google.protobuf.Empty
-	(*EndpointSecret)(nil),        // 47: webhooks.v1.EndpointSecret
+	(*BatchPublishEventsRequest)(nil),                // 22: webhooks.v1.BatchPublishEventsRequest
+	(*BatchPublishEventsResponse)(nil),               // 23: webhooks.v1.BatchPublishEventsResponse
+	(*GetEventRequest)(nil),                          // 24: webhooks.v1.GetEventRequest
+	(*ListEventsRequest)(nil),                        // 25: webhooks.v1.ListEventsRequest
+	(*ListEventsResponse)(nil),                       // 26: webhooks.v1.ListEventsResponse
+	(*GetDeliveryRequest)(nil),                       // 27: webhooks.v1.GetDeliveryRequest
+	(*ListDeliveriesRequest)(nil),                    // 28: webhooks.v1.ListDeliveriesRequest
+	(*ListDeliveriesResponse)(nil),                   // 29: webhooks.v1.ListDeliveriesResponse
+	(*RetryDeliveryRequest)(nil),                     // 30: webhooks.v1.RetryDeliveryRequest
+	(*RevokeCurrentSessionRequest)(nil),              // 31: webhooks.v1.RevokeCurrentSessionRequest
+	nil,                                              // 32: webhooks.v1.ListenEndpointResponse.HeadersEntry
+	(*ListenEndpointDeliveriesRequest_Start)(nil),    // 33: webhooks.v1.ListenEndpointDeliveriesRequest.Start
+	(*ListenEndpointDeliveriesRequest_Result)(nil),   // 34: webhooks.v1.ListenEndpointDeliveriesRequest.Result
+	(*ListenEndpointDeliveriesResponse_Ready)(nil),   // 35: webhooks.v1.ListenEndpointDeliveriesResponse.Ready
+	(*ListenEndpointDeliveriesResponse_Forward)(nil), // 36: webhooks.v1.ListenEndpointDeliveriesResponse.Forward
+	nil, // 37: webhooks.v1.ListenEndpointDeliveriesResponse.Forward.HeadersEntry
+	(*BatchPublishEventsResponse_Result)(nil), // 38: webhooks.v1.BatchPublishEventsResponse.Result
+	(*BatchPublishEventsResponse_Error)(nil),  // 39: webhooks.v1.BatchPublishEventsResponse.Error
+	(*EventType)(nil),                         // 40: webhooks.v1.EventType
+	(*Endpoint)(nil),                          // 41: webhooks.v1.Endpoint
+	(*fieldmaskpb.FieldMask)(nil),             // 42: google.protobuf.FieldMask
+	(*structpb.Struct)(nil),                   // 43: google.protobuf.Struct
+	(*Event)(nil),                             // 44: webhooks.v1.Event
+	(*Delivery)(nil),                          // 45: webhooks.v1.Delivery
+	(*Attempt)(nil),                           // 46: webhooks.v1.Attempt
+	(*timestamppb.Timestamp)(nil),             // 47: google.protobuf.Timestamp
+	(Delivery_Status)(0),                      // 48: webhooks.v1.Delivery.Status
+	(*durationpb.Duration)(nil),               // 49: google.protobuf.Duration
+	(*emptypb.Empty)(nil),                     // 50: google.protobuf.Empty
+	(*EndpointSecret)(nil),                    // 51: webhooks.v1.EndpointSecret
 }
 var file_webhooks_v1_webhook_service_proto_depIdxs = []int32{
-	36, // 0: webhooks.v1.ListEventTypesResponse.event_types:type_name -> webhooks.v1.EventType
-	37, // 1: webhooks.v1.CreateEndpointRequest.endpoint:type_name -> webhooks.v1.Endpoint
-	37, // 2: webhooks.v1.ListEndpointsResponse.endpoints:type_name -> webhooks.v1.Endpoint
-	37, // 3: webhooks.v1.UpdateEndpointRequest.endpoint:type_name -> webhooks.v1.Endpoint
-	38, // 4: webhooks.v1.UpdateEndpointRequest.update_mask:type_name -> google.protobuf.FieldMask
-	39, // 5: webhooks.v1.SendTestEventRequest.data:type_name -> google.protobuf.Struct
-	40, // 6: webhooks.v1.SendTestEventResponse.event:type_name -> webhooks.v1.Event
-	41, // 7: webhooks.v1.SendTestEventResponse.delivery:type_name -> webhooks.v1.Delivery
-	42, // 8: webhooks.v1.SendTestEventResponse.attempt:type_name -> webhooks.v1.Attempt
-	43, // 9: webhooks.v1.RecoverEndpointRequest.since:type_name -> google.protobuf.Timestamp
-	30, // 10: webhooks.v1.ListenEndpointResponse.headers:type_name -> webhooks.v1.ListenEndpointResponse.HeadersEntry
-	31, // 11: webhooks.v1.ListenEndpointDeliveriesRequest.start:type_name -> webhooks.v1.ListenEndpointDeliveriesRequest.Start
-	32, // 12: webhooks.v1.ListenEndpointDeliveriesRequest.result:type_name -> webhooks.v1.ListenEndpointDeliveriesRequest.Result
-	33, // 13: webhooks.v1.ListenEndpointDeliveriesResponse.ready:type_name -> webhooks.v1.ListenEndpointDeliveriesResponse.Ready
-	34, // 14: webhooks.v1.ListenEndpointDeliveriesResponse.forward:type_name -> webhooks.v1.ListenEndpointDeliveriesResponse.Forward
-	40, // 15: webhooks.v1.PublishEventRequest.event:type_name -> webhooks.v1.Event
-	43, // 16: webhooks.v1.ListEventsRequest.create_time_after:type_name -> google.protobuf.Timestamp
-	43, // 17: webhooks.v1.ListEventsRequest.create_time_before:type_name -> google.protobuf.Timestamp
-	40, // 18: webhooks.v1.ListEventsResponse.events:type_name -> webhooks.v1.Event
-	44, // 19: webhooks.v1.ListDeliveriesRequest.statuses:type_name -> webhooks.v1.Delivery.Status
-	43, // 20: webhooks.v1.ListDeliveriesRequest.create_time_after:type_name -> google.protobuf.Timestamp
-	43, // 21: webhooks.v1.ListDeliveriesRequest.create_time_before:type_name -> google.protobuf.Timestamp
-	41, // 22: webhooks.v1.ListDeliveriesResponse.deliveries:type_name -> webhooks.v1.Delivery
-	45, // 23: webhooks.v1.ListenEndpointDeliveriesRequest.Result.duration:type_name -> google.protobuf.Duration
-	37, // 24: webhooks.v1.ListenEndpointDeliveriesResponse.Ready.endpoint:type_name -> webhooks.v1.Endpoint
-	35, // 25: webhooks.v1.ListenEndpointDeliveriesResponse.Forward.headers:type_name -> webhooks.v1.ListenEndpointDeliveriesResponse.Forward.HeadersEntry
-	0,  // 26: webhooks.v1.WebhookService.ListEventTypes:input_type -> webhooks.v1.ListEventTypesRequest
-	2,  // 27: webhooks.v1.WebhookService.GetEventType:input_type -> webhooks.v1.GetEventTypeRequest
-	3,  // 28: webhooks.v1.WebhookService.CreateEndpoint:input_type -> webhooks.v1.CreateEndpointRequest
-	4,  // 29: webhooks.v1.WebhookService.GetEndpoint:input_type -> webhooks.v1.GetEndpointRequest
-	5,  // 30: webhooks.v1.WebhookService.ListEndpoints:input_type -> webhooks.v1.ListEndpointsRequest
-	7,  // 31: webhooks.v1.WebhookService.UpdateEndpoint:input_type -> webhooks.v1.UpdateEndpointRequest
-	8,  // 32: webhooks.v1.WebhookService.DeleteEndpoint:input_type -> webhooks.v1.DeleteEndpointRequest
-	9,  // 33: webhooks.v1.WebhookService.EnableEndpoint:input_type -> webhooks.v1.EnableEndpointRequest
-	10, // 34: webhooks.v1.WebhookService.DisableEndpoint:input_type -> webhooks.v1.DisableEndpointRequest
-	11, // 35: webhooks.v1.WebhookService.GetEndpointSecret:input_type -> webhooks.v1.GetEndpointSecretRequest
-	12, // 36: webhooks.v1.WebhookService.RotateEndpointSecret:input_type -> webhooks.v1.RotateEndpointSecretRequest
-	13, // 37: webhooks.v1.WebhookService.SendTestEvent:input_type -> webhooks.v1.SendTestEventRequest
-	15, // 38: webhooks.v1.WebhookService.RecoverEndpoint:input_type -> webhooks.v1.RecoverEndpointRequest
-	17, // 39: webhooks.v1.WebhookService.ListenEndpoint:input_type -> webhooks.v1.ListenEndpointRequest
-	19, // 40: webhooks.v1.WebhookService.ListenEndpointDeliveries:input_type -> webhooks.v1.ListenEndpointDeliveriesRequest
-	21, // 41: webhooks.v1.WebhookService.PublishEvent:input_type -> webhooks.v1.PublishEventRequest
-	22, // 42: webhooks.v1.WebhookService.GetEvent:input_type -> webhooks.v1.GetEventRequest
-	23, // 43: webhooks.v1.WebhookService.ListEvents:input_type -> webhooks.v1.ListEventsRequest
-	25, // 44: webhooks.v1.WebhookService.GetDelivery:input_type -> webhooks.v1.GetDeliveryRequest
-	26, // 45: webhooks.v1.WebhookService.ListDeliveries:input_type -> webhooks.v1.ListDeliveriesRequest
-	28, // 46: webhooks.v1.WebhookService.RetryDelivery:input_type -> webhooks.v1.RetryDeliveryRequest
-	29, // 47: webhooks.v1.WebhookService.RevokeCurrentSession:input_type -> webhooks.v1.RevokeCurrentSessionRequest
-	1,  // 48: webhooks.v1.WebhookService.ListEventTypes:output_type -> webhooks.v1.ListEventTypesResponse
-	36, // 49: webhooks.v1.WebhookService.GetEventType:output_type -> webhooks.v1.EventType
-	37, // 50: webhooks.v1.WebhookService.CreateEndpoint:output_type -> webhooks.v1.Endpoint
-	37, // 51: webhooks.v1.WebhookService.GetEndpoint:output_type -> webhooks.v1.Endpoint
-	6,  // 52: webhooks.v1.WebhookService.ListEndpoints:output_type -> webhooks.v1.ListEndpointsResponse
-	37, // 53: webhooks.v1.WebhookService.UpdateEndpoint:output_type -> webhooks.v1.Endpoint
-	46, // 54: webhooks.v1.WebhookService.DeleteEndpoint:output_type -> google.protobuf.Empty
-	37, // 55: webhooks.v1.WebhookService.EnableEndpoint:output_type -> webhooks.v1.Endpoint
-	37, // 56: webhooks.v1.WebhookService.DisableEndpoint:output_type -> webhooks.v1.Endpoint
-	47, // 57: webhooks.v1.WebhookService.GetEndpointSecret:output_type -> webhooks.v1.EndpointSecret
-	47, // 58: webhooks.v1.WebhookService.RotateEndpointSecret:output_type -> webhooks.v1.EndpointSecret
-	14, // 59: webhooks.v1.WebhookService.SendTestEvent:output_type -> webhooks.v1.SendTestEventResponse
-	16, // 60: webhooks.v1.WebhookService.RecoverEndpoint:output_type -> webhooks.v1.RecoverEndpointResponse
-	18, // 61: webhooks.v1.WebhookService.ListenEndpoint:output_type -> webhooks.v1.ListenEndpointResponse
-	20, // 62: webhooks.v1.WebhookService.ListenEndpointDeliveries:output_type -> webhooks.v1.ListenEndpointDeliveriesResponse
-	40, // 63: webhooks.v1.WebhookService.PublishEvent:output_type -> webhooks.v1.Event
-	40, // 64: webhooks.v1.WebhookService.GetEvent:output_type -> webhooks.v1.Event
-	24, // 65: webhooks.v1.WebhookService.ListEvents:output_type -> webhooks.v1.ListEventsResponse
-	41, // 66: webhooks.v1.WebhookService.GetDelivery:output_type -> webhooks.v1.Delivery
-	27, // 67: webhooks.v1.WebhookService.ListDeliveries:output_type -> webhooks.v1.ListDeliveriesResponse
-	41, // 68: webhooks.v1.WebhookService.RetryDelivery:output_type -> webhooks.v1.Delivery
-	46, // 69: webhooks.v1.WebhookService.RevokeCurrentSession:output_type -> google.protobuf.Empty
-	48, // [48:70] is the sub-list for method output_type
-	26, // [26:48] is the sub-list for method input_type
-	26, // [26:26] is the sub-list for extension type_name
-	26, // [26:26] is the sub-list for extension extendee
-	0,  // [0:26] is the sub-list for field type_name
+	40, // 0: webhooks.v1.ListEventTypesResponse.event_types:type_name -> webhooks.v1.EventType
+	41, // 1: webhooks.v1.CreateEndpointRequest.endpoint:type_name -> webhooks.v1.Endpoint
+	41, // 2: webhooks.v1.ListEndpointsResponse.endpoints:type_name -> webhooks.v1.Endpoint
+	41, // 3: webhooks.v1.UpdateEndpointRequest.endpoint:type_name -> webhooks.v1.Endpoint
+	42, // 4: webhooks.v1.UpdateEndpointRequest.update_mask:type_name -> google.protobuf.FieldMask
+	43, // 5: webhooks.v1.SendTestEventRequest.data:type_name -> google.protobuf.Struct
+	44, // 6: webhooks.v1.SendTestEventResponse.event:type_name -> webhooks.v1.Event
+	45, // 7: webhooks.v1.SendTestEventResponse.delivery:type_name -> webhooks.v1.Delivery
+	46, // 8: webhooks.v1.SendTestEventResponse.attempt:type_name -> webhooks.v1.Attempt
+	47, // 9: webhooks.v1.RecoverEndpointRequest.since:type_name -> google.protobuf.Timestamp
+	32, // 10: webhooks.v1.ListenEndpointResponse.headers:type_name -> webhooks.v1.ListenEndpointResponse.HeadersEntry
+	33, // 11: webhooks.v1.ListenEndpointDeliveriesRequest.start:type_name -> webhooks.v1.ListenEndpointDeliveriesRequest.Start
+	34, // 12: webhooks.v1.ListenEndpointDeliveriesRequest.result:type_name -> webhooks.v1.ListenEndpointDeliveriesRequest.Result
+	35, // 13: webhooks.v1.ListenEndpointDeliveriesResponse.ready:type_name -> webhooks.v1.ListenEndpointDeliveriesResponse.Ready
+	36, // 14: webhooks.v1.ListenEndpointDeliveriesResponse.forward:type_name -> webhooks.v1.ListenEndpointDeliveriesResponse.Forward
+	44, // 15: webhooks.v1.PublishEventRequest.event:type_name -> webhooks.v1.Event
+	21, // 16: webhooks.v1.BatchPublishEventsRequest.requests:type_name -> webhooks.v1.PublishEventRequest
+	38, // 17: webhooks.v1.BatchPublishEventsResponse.results:type_name -> webhooks.v1.BatchPublishEventsResponse.Result
+	47, // 18: webhooks.v1.ListEventsRequest.create_time_after:type_name -> google.protobuf.Timestamp
+	47, // 19: webhooks.v1.ListEventsRequest.create_time_before:type_name -> google.protobuf.Timestamp
+	44, // 20: webhooks.v1.ListEventsResponse.events:type_name -> webhooks.v1.Event
+	48, // 21: webhooks.v1.ListDeliveriesRequest.statuses:type_name -> webhooks.v1.Delivery.Status
+	47, // 22: webhooks.v1.ListDeliveriesRequest.create_time_after:type_name -> google.protobuf.Timestamp
+	47, // 23: webhooks.v1.ListDeliveriesRequest.create_time_before:type_name -> google.protobuf.Timestamp
+	45, // 24: webhooks.v1.ListDeliveriesResponse.deliveries:type_name -> webhooks.v1.Delivery
+	49, // 25: webhooks.v1.ListenEndpointDeliveriesRequest.Result.duration:type_name -> google.protobuf.Duration
+	41, // 26: webhooks.v1.ListenEndpointDeliveriesResponse.Ready.endpoint:type_name -> webhooks.v1.Endpoint
+	37, // 27: webhooks.v1.ListenEndpointDeliveriesResponse.Forward.headers:type_name -> webhooks.v1.ListenEndpointDeliveriesResponse.Forward.HeadersEntry
+	44, // 28: webhooks.v1.BatchPublishEventsResponse.Result.event:type_name -> webhooks.v1.Event
+	39, // 29: webhooks.v1.BatchPublishEventsResponse.Result.error:type_name -> webhooks.v1.BatchPublishEventsResponse.Error
+	0,  // 30: webhooks.v1.WebhookService.ListEventTypes:input_type -> webhooks.v1.ListEventTypesRequest
+	2,  // 31: webhooks.v1.WebhookService.GetEventType:input_type -> webhooks.v1.GetEventTypeRequest
+	3,  // 32: webhooks.v1.WebhookService.CreateEndpoint:input_type -> webhooks.v1.CreateEndpointRequest
+	4,  // 33: webhooks.v1.WebhookService.GetEndpoint:input_type -> webhooks.v1.GetEndpointRequest
+	5,  // 34: webhooks.v1.WebhookService.ListEndpoints:input_type -> webhooks.v1.ListEndpointsRequest
+	7,  // 35: webhooks.v1.WebhookService.UpdateEndpoint:input_type -> webhooks.v1.UpdateEndpointRequest
+	8,  // 36: webhooks.v1.WebhookService.DeleteEndpoint:input_type -> webhooks.v1.DeleteEndpointRequest
+	9,  // 37: webhooks.v1.WebhookService.EnableEndpoint:input_type -> webhooks.v1.EnableEndpointRequest
+	10, // 38: webhooks.v1.WebhookService.DisableEndpoint:input_type -> webhooks.v1.DisableEndpointRequest
+	11, // 39: webhooks.v1.WebhookService.GetEndpointSecret:input_type -> webhooks.v1.GetEndpointSecretRequest
+	12, // 40: webhooks.v1.WebhookService.RotateEndpointSecret:input_type -> webhooks.v1.RotateEndpointSecretRequest
+	13, // 41: webhooks.v1.WebhookService.SendTestEvent:input_type -> webhooks.v1.SendTestEventRequest
+	15, // 42: webhooks.v1.WebhookService.RecoverEndpoint:input_type -> webhooks.v1.RecoverEndpointRequest
+	17, // 43: webhooks.v1.WebhookService.ListenEndpoint:input_type -> webhooks.v1.ListenEndpointRequest
+	19, // 44: webhooks.v1.WebhookService.ListenEndpointDeliveries:input_type -> webhooks.v1.ListenEndpointDeliveriesRequest
+	21, // 45: webhooks.v1.WebhookService.PublishEvent:input_type -> webhooks.v1.PublishEventRequest
+	22, // 46: webhooks.v1.WebhookService.BatchPublishEvents:input_type -> webhooks.v1.BatchPublishEventsRequest
+	24, // 47: webhooks.v1.WebhookService.GetEvent:input_type -> webhooks.v1.GetEventRequest
+	25, // 48: webhooks.v1.WebhookService.ListEvents:input_type -> webhooks.v1.ListEventsRequest
+	27, // 49: webhooks.v1.WebhookService.GetDelivery:input_type -> webhooks.v1.GetDeliveryRequest
+	28, // 50: webhooks.v1.WebhookService.ListDeliveries:input_type -> webhooks.v1.ListDeliveriesRequest
+	30, // 51: webhooks.v1.WebhookService.RetryDelivery:input_type -> webhooks.v1.RetryDeliveryRequest
+	31, // 52: webhooks.v1.WebhookService.RevokeCurrentSession:input_type -> webhooks.v1.RevokeCurrentSessionRequest
+	1,  // 53: webhooks.v1.WebhookService.ListEventTypes:output_type -> webhooks.v1.ListEventTypesResponse
+	40, // 54: webhooks.v1.WebhookService.GetEventType:output_type -> webhooks.v1.EventType
+	41, // 55: webhooks.v1.WebhookService.CreateEndpoint:output_type -> webhooks.v1.Endpoint
+	41, // 56: webhooks.v1.WebhookService.GetEndpoint:output_type -> webhooks.v1.Endpoint
+	6,  // 57: webhooks.v1.WebhookService.ListEndpoints:output_type -> webhooks.v1.ListEndpointsResponse
+	41, // 58: webhooks.v1.WebhookService.UpdateEndpoint:output_type -> webhooks.v1.Endpoint
+	50, // 59: webhooks.v1.WebhookService.DeleteEndpoint:output_type -> google.protobuf.Empty
+	41, // 60: webhooks.v1.WebhookService.EnableEndpoint:output_type -> webhooks.v1.Endpoint
+	41, // 61: webhooks.v1.WebhookService.DisableEndpoint:output_type -> webhooks.v1.Endpoint
+	51, // 62: webhooks.v1.WebhookService.GetEndpointSecret:output_type -> webhooks.v1.EndpointSecret
+	51, // 63: webhooks.v1.WebhookService.RotateEndpointSecret:output_type -> webhooks.v1.EndpointSecret
+	14, // 64: webhooks.v1.WebhookService.SendTestEvent:output_type -> webhooks.v1.SendTestEventResponse
+	16, // 65: webhooks.v1.WebhookService.RecoverEndpoint:output_type -> webhooks.v1.RecoverEndpointResponse
+	18, // 66: webhooks.v1.WebhookService.ListenEndpoint:output_type -> webhooks.v1.ListenEndpointResponse
+	20, // 67: webhooks.v1.WebhookService.ListenEndpointDeliveries:output_type -> webhooks.v1.ListenEndpointDeliveriesResponse
+	44, // 68: webhooks.v1.WebhookService.PublishEvent:output_type -> webhooks.v1.Event
+	23, // 69: webhooks.v1.WebhookService.BatchPublishEvents:output_type -> webhooks.v1.BatchPublishEventsResponse
+	44, // 70: webhooks.v1.WebhookService.GetEvent:output_type -> webhooks.v1.Event
+	26, // 71: webhooks.v1.WebhookService.ListEvents:output_type -> webhooks.v1.ListEventsResponse
+	45, // 72: webhooks.v1.WebhookService.GetDelivery:output_type -> webhooks.v1.Delivery
+	29, // 73: webhooks.v1.WebhookService.ListDeliveries:output_type -> webhooks.v1.ListDeliveriesResponse
+	45, // 74: webhooks.v1.WebhookService.RetryDelivery:output_type -> webhooks.v1.Delivery
+	50, // 75: webhooks.v1.WebhookService.RevokeCurrentSession:output_type -> google.protobuf.Empty
+	53, // [53:76] is the sub-list for method output_type
+	30, // [30:53] is the sub-list for method input_type
+	30, // [30:30] is the sub-list for extension type_name
+	30, // [30:30] is the sub-list for extension extendee
+	0,  // [0:30] is the sub-list for field type_name
 }
 
 func init() { file_webhooks_v1_webhook_service_proto_init() }
@@ -2398,7 +2645,7 @@ func file_webhooks_v1_webhook_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_webhooks_v1_webhook_service_proto_rawDesc), len(file_webhooks_v1_webhook_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   36,
+			NumMessages:   40,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -36,6 +36,7 @@ const (
 	WebhookService_ListenEndpoint_FullMethodName           = "/webhooks.v1.WebhookService/ListenEndpoint"
 	WebhookService_ListenEndpointDeliveries_FullMethodName = "/webhooks.v1.WebhookService/ListenEndpointDeliveries"
 	WebhookService_PublishEvent_FullMethodName             = "/webhooks.v1.WebhookService/PublishEvent"
+	WebhookService_BatchPublishEvents_FullMethodName       = "/webhooks.v1.WebhookService/BatchPublishEvents"
 	WebhookService_GetEvent_FullMethodName                 = "/webhooks.v1.WebhookService/GetEvent"
 	WebhookService_ListEvents_FullMethodName               = "/webhooks.v1.WebhookService/ListEvents"
 	WebhookService_GetDelivery_FullMethodName              = "/webhooks.v1.WebhookService/GetDelivery"
@@ -107,6 +108,13 @@ type WebhookServiceClient interface {
 	// of its account subscribed to its type. Publishing again with the same
 	// `idempotency_key` returns the first event and sends nothing more.
 	PublishEvent(ctx context.Context, in *PublishEventRequest, opts ...grpc.CallOption) (*Event, error)
+	// Publishes up to 100 events in one call, each as PublishEvent would:
+	// with its own idempotency key and its own result, in the order of the
+	// requests. A request that fails fails alone, its error naming its index
+	// (`requests[3].event.type`); the others are published. For internal
+	// publishers and backfills: the events are written together, one
+	// statement or transaction for the lot.
+	BatchPublishEvents(ctx context.Context, in *BatchPublishEventsRequest, opts ...grpc.CallOption) (*BatchPublishEventsResponse, error)
 	// Gets an event.
 	GetEvent(ctx context.Context, in *GetEventRequest, opts ...grpc.CallOption) (*Event, error)
 	// Lists events, newest first, filtered by type, time or a cursor event:
@@ -307,6 +315,16 @@ func (c *webhookServiceClient) PublishEvent(ctx context.Context, in *PublishEven
 	return out, nil
 }
 
+func (c *webhookServiceClient) BatchPublishEvents(ctx context.Context, in *BatchPublishEventsRequest, opts ...grpc.CallOption) (*BatchPublishEventsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(BatchPublishEventsResponse)
+	err := c.cc.Invoke(ctx, WebhookService_BatchPublishEvents_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *webhookServiceClient) GetEvent(ctx context.Context, in *GetEventRequest, opts ...grpc.CallOption) (*Event, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(Event)
@@ -430,6 +448,13 @@ type WebhookServiceServer interface {
 	// of its account subscribed to its type. Publishing again with the same
 	// `idempotency_key` returns the first event and sends nothing more.
 	PublishEvent(context.Context, *PublishEventRequest) (*Event, error)
+	// Publishes up to 100 events in one call, each as PublishEvent would:
+	// with its own idempotency key and its own result, in the order of the
+	// requests. A request that fails fails alone, its error naming its index
+	// (`requests[3].event.type`); the others are published. For internal
+	// publishers and backfills: the events are written together, one
+	// statement or transaction for the lot.
+	BatchPublishEvents(context.Context, *BatchPublishEventsRequest) (*BatchPublishEventsResponse, error)
 	// Gets an event.
 	GetEvent(context.Context, *GetEventRequest) (*Event, error)
 	// Lists events, newest first, filtered by type, time or a cursor event:
@@ -504,6 +529,9 @@ func (UnimplementedWebhookServiceServer) ListenEndpointDeliveries(grpc.BidiStrea
 }
 func (UnimplementedWebhookServiceServer) PublishEvent(context.Context, *PublishEventRequest) (*Event, error) {
 	return nil, status.Error(codes.Unimplemented, "method PublishEvent not implemented")
+}
+func (UnimplementedWebhookServiceServer) BatchPublishEvents(context.Context, *BatchPublishEventsRequest) (*BatchPublishEventsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method BatchPublishEvents not implemented")
 }
 func (UnimplementedWebhookServiceServer) GetEvent(context.Context, *GetEventRequest) (*Event, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetEvent not implemented")
@@ -814,6 +842,24 @@ func _WebhookService_PublishEvent_Handler(srv interface{}, ctx context.Context, 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _WebhookService_BatchPublishEvents_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(BatchPublishEventsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(WebhookServiceServer).BatchPublishEvents(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: WebhookService_BatchPublishEvents_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(WebhookServiceServer).BatchPublishEvents(ctx, req.(*BatchPublishEventsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _WebhookService_GetEvent_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(GetEventRequest)
 	if err := dec(in); err != nil {
@@ -984,6 +1030,10 @@ var WebhookService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "PublishEvent",
 			Handler:    _WebhookService_PublishEvent_Handler,
+		},
+		{
+			MethodName: "BatchPublishEvents",
+			Handler:    _WebhookService_BatchPublishEvents_Handler,
 		},
 		{
 			MethodName: "GetEvent",

@@ -256,6 +256,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/events:batchPublish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Publishes up to 100 events in one call, each as PublishEvent would:
+         *     with its own idempotency key and its own result, in the order of the
+         *     requests. A request that fails fails alone, its error naming its index
+         *     (`requests[3].event.type`); the others are published. For internal
+         *     publishers and backfills: the events are written together, one
+         *     statement or transaction for the lot.
+         */
+        post: operations["WebhookService_BatchPublishEvents"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/events/{name}": {
         parameters: {
             query?: never;
@@ -422,6 +446,33 @@ export interface components {
          * @enum {string}
          */
         "webhooks.v1.Attempt.Trigger": "TRIGGER_UNSPECIFIED" | "INITIAL" | "RETRY" | "MANUAL" | "TEST";
+        /** @description Response of BatchPublishEvents. */
+        "webhooks.v1.BatchPublishEventsResponse": {
+            /** @description One result per request, in the order of the requests. */
+            results?: components["schemas"]["webhooks.v1.BatchPublishEventsResponse.Result"][];
+        };
+        /** @description Why one request failed: what PublishEvent would have answered it. */
+        "webhooks.v1.BatchPublishEventsResponse.Error": {
+            /**
+             * Format: int32
+             * @description The gRPC status code (google.rpc.Code), such as 3 (INVALID_ARGUMENT).
+             */
+            code?: number;
+            /** @description The field at fault, `requests[3].event.type`, when there is one. */
+            field?: string;
+            /** @description What was wrong, naming the field: `requests[3].event.type: required`. */
+            message?: string;
+        };
+        /** @description The outcome of one request. */
+        "webhooks.v1.BatchPublishEventsResponse.Result": {
+            /** @description Why the request failed; unset when it succeeded. */
+            error?: components["schemas"]["webhooks.v1.BatchPublishEventsResponse.Error"];
+            /**
+             * @description The event published or, when its idempotency key was used before,
+             *     the event published then. Unset when error is set.
+             */
+            event?: components["schemas"]["webhooks.v1.Event"];
+        };
         /**
          * @description A delivery is the sending of one event to one endpoint. It is attempted
          *     until the endpoint answers with a 2xx status, following the retry schedule:
@@ -717,6 +768,22 @@ export interface components {
             headers?: {
                 [key: string]: string;
             };
+        };
+        /** @description Request of PublishEvent. */
+        "webhooks.v1.PublishEventRequest": {
+            /**
+             * @description The account the event belongs to, `accounts/{account_id}`; see
+             *     CreateEndpointRequest.account.
+             */
+            account?: string;
+            /** @description The event: its `type` and `data`. */
+            event: components["schemas"]["webhooks.v1.Event"];
+            /**
+             * @description Makes publishing safe to retry: another call for the same account with
+             *     the same key returns the first event instead of publishing a second one.
+             *     At most 255 bytes.
+             */
+            idempotencyKey?: string;
         };
         /** @description Response of RecoverEndpoint. */
         "webhooks.v1.RecoverEndpointResponse": {
@@ -1376,6 +1443,51 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["webhooks.v1.Event"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["google.rpc.Status"];
+                };
+            };
+        };
+    };
+    WebhookService_BatchPublishEvents: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description The account of every request that names none, `accounts/{account_id}`;
+                     *     see CreateEndpointRequest.account. A request that names one must name
+                     *     this one when it is set.
+                     */
+                    account?: string;
+                    /**
+                     * @description The events to publish, each as a PublishEvent request: at least 1, at
+                     *     most 100.
+                     */
+                    requests: components["schemas"]["webhooks.v1.PublishEventRequest"][];
+                };
+            };
+        };
+        responses: {
+            /** @description Response of BatchPublishEvents. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["webhooks.v1.BatchPublishEventsResponse"];
                 };
             };
             /** @description An unexpected error response. */

@@ -15,6 +15,36 @@ from typing import ClassVar as _ClassVar, Iterable as _Iterable, Mapping as _Map
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class BatchPublishEventsRequest(_message.Message):
+    __slots__ = ["account", "requests"]
+    ACCOUNT_FIELD_NUMBER: _ClassVar[int]
+    REQUESTS_FIELD_NUMBER: _ClassVar[int]
+    account: str
+    requests: _containers.RepeatedCompositeFieldContainer[PublishEventRequest]
+    def __init__(self, account: _Optional[str] = ..., requests: _Optional[_Iterable[_Union[PublishEventRequest, _Mapping]]] = ...) -> None: ...
+
+class BatchPublishEventsResponse(_message.Message):
+    __slots__ = ["results"]
+    class Error(_message.Message):
+        __slots__ = ["code", "field", "message"]
+        CODE_FIELD_NUMBER: _ClassVar[int]
+        FIELD_FIELD_NUMBER: _ClassVar[int]
+        MESSAGE_FIELD_NUMBER: _ClassVar[int]
+        code: int
+        field: str
+        message: str
+        def __init__(self, code: _Optional[int] = ..., message: _Optional[str] = ..., field: _Optional[str] = ...) -> None: ...
+    class Result(_message.Message):
+        __slots__ = ["error", "event"]
+        ERROR_FIELD_NUMBER: _ClassVar[int]
+        EVENT_FIELD_NUMBER: _ClassVar[int]
+        error: BatchPublishEventsResponse.Error
+        event: _resources_pb2.Event
+        def __init__(self, event: _Optional[_Union[_resources_pb2.Event, _Mapping]] = ..., error: _Optional[_Union[BatchPublishEventsResponse.Error, _Mapping]] = ...) -> None: ...
+    RESULTS_FIELD_NUMBER: _ClassVar[int]
+    results: _containers.RepeatedCompositeFieldContainer[BatchPublishEventsResponse.Result]
+    def __init__(self, results: _Optional[_Iterable[_Union[BatchPublishEventsResponse.Result, _Mapping]]] = ...) -> None: ...
+
 class CreateEndpointRequest(_message.Message):
     __slots__ = ["account", "endpoint"]
     ACCOUNT_FIELD_NUMBER: _ClassVar[int]

@@ -103,6 +103,11 @@ class WebhookServiceStub(object):
                 request_serializer=webhooks_dot_v1_dot_webhook__service__pb2.PublishEventRequest.SerializeToString,
                 response_deserializer=webhooks_dot_v1_dot_resources__pb2.Event.FromString,
                 )
+        self.BatchPublishEvents = channel.unary_unary(
+                '/webhooks.v1.WebhookService/BatchPublishEvents',
+                request_serializer=webhooks_dot_v1_dot_webhook__service__pb2.BatchPublishEventsRequest.SerializeToString,
+                response_deserializer=webhooks_dot_v1_dot_webhook__service__pb2.BatchPublishEventsResponse.FromString,
+                )
         self.GetEvent = channel.unary_unary(
                 '/webhooks.v1.WebhookService/GetEvent',
                 request_serializer=webhooks_dot_v1_dot_webhook__service__pb2.GetEventRequest.SerializeToString,
@@ -275,6 +280,18 @@ class WebhookServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def BatchPublishEvents(self, request, context):
+        """Publishes up to 100 events in one call, each as PublishEvent would:
+        with its own idempotency key and its own result, in the order of the
+        requests. A request that fails fails alone, its error naming its index
+        (`requests[3].event.type`); the others are published. For internal
+        publishers and backfills: the events are written together, one
+        statement or transaction for the lot.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetEvent(self, request, context):
         """Gets an event.
         """
@@ -404,6 +421,11 @@ def add_WebhookServiceServicer_to_server(servicer, server):
                     servicer.PublishEvent,
                     request_deserializer=webhooks_dot_v1_dot_webhook__service__pb2.PublishEventRequest.FromString,
                     response_serializer=webhooks_dot_v1_dot_resources__pb2.Event.SerializeToString,
+            ),
+            'BatchPublishEvents': grpc.unary_unary_rpc_method_handler(
+                    servicer.BatchPublishEvents,
+                    request_deserializer=webhooks_dot_v1_dot_webhook__service__pb2.BatchPublishEventsRequest.FromString,
+                    response_serializer=webhooks_dot_v1_dot_webhook__service__pb2.BatchPublishEventsResponse.SerializeToString,
             ),
             'GetEvent': grpc.unary_unary_rpc_method_handler(
                     servicer.GetEvent,
@@ -721,6 +743,23 @@ class WebhookService(object):
         return grpc.experimental.unary_unary(request, target, '/webhooks.v1.WebhookService/PublishEvent',
             webhooks_dot_v1_dot_webhook__service__pb2.PublishEventRequest.SerializeToString,
             webhooks_dot_v1_dot_resources__pb2.Event.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def BatchPublishEvents(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/webhooks.v1.WebhookService/BatchPublishEvents',
+            webhooks_dot_v1_dot_webhook__service__pb2.BatchPublishEventsRequest.SerializeToString,
+            webhooks_dot_v1_dot_webhook__service__pb2.BatchPublishEventsResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
 
