@@ -2,36 +2,29 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/webhookd/webhookd/internal/loopback"
 )
 
-// receiver is the endpoints' side of the benchmark: plain net/http servers
-// on loopback that answer 200 at once and record when each request arrived,
+// receiver is the endpoints' side of the benchmark, one loopback address
+// per endpoint (package loopback), that answers 200 at once and record when each request arrived,
 // keyed by which endpoint got it and its X-Webhook-Id. It verifies nothing:
 // it stands for the fastest possible receiver, so that what is measured is
 // the sender.
-//
-// Each endpoint listens on its own loopback address (127.0.0.1, 127.0.0.2,
-// …) so that, as in production, every endpoint is a different host to the
-// sender's connection pool.
 type receiver struct {
-	urls    []string
-	servers []*http.Server
+	urls      []string
+	listeners *loopback.Receivers
 	current atomic.Pointer[collector]
 }
 
 // arrivalKey names one delivery: the same event reaches every endpoint once.
-type arrivalKey struct {
-	endpoint int
-	id       string
-}
+type arrivalKey = loopback.Key
 
 // collector records the arrivals of one run.
 type collector struct {
@@ -84,21 +77,11 @@ func (c *collector) wait(ctx context.Context, timeout time.Duration) error {
 // startReceiver listens on 127.0.0.1 … 127.0.0.n, one address per endpoint.
 func startReceiver(n int) (*receiver, error) {
 	r := &receiver{}
-	for i := range n {
-		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.%d:0", i+1))
-		if err != nil {
-			r.close()
-			return nil, fmt.Errorf("receiver: %w", err)
-		}
-		srv := &http.Server{Handler: r.handler(i), ReadHeaderTimeout: 10 * time.Second}
-		r.servers = append(r.servers, srv)
-		r.urls = append(r.urls, fmt.Sprintf("http://%s/webhooks/%d", ln.Addr(), i))
-		go func() {
-			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				panic(err)
-			}
-		}()
+	listeners, err := loopback.Listen(n, "/webhooks", r.handler)
+	if err != nil {
+		return nil, err
 	}
+	r.listeners, r.urls = listeners, listeners.URLs
 	return r, nil
 }
 
@@ -107,7 +90,7 @@ func (r *receiver) handler(endpoint int) http.Handler {
 		_, _ = io.Copy(io.Discard, req.Body) // read it all so the connection is reused
 		at := time.Now()
 		if c := r.current.Load(); c != nil {
-			c.add(arrivalKey{endpoint, req.Header.Get("X-Webhook-Id")}, at)
+			c.add(arrivalKey{Endpoint: endpoint, ID: req.Header.Get("X-Webhook-Id")}, at)
 		}
 		w.WriteHeader(http.StatusOK)
 	})
@@ -121,7 +104,5 @@ func (r *receiver) expect(want int) *collector {
 }
 
 func (r *receiver) close() {
-	for _, s := range r.servers {
-		_ = s.Close()
-	}
+	r.listeners.Close()
 }

@@ -52,7 +52,7 @@ func analyze(pubs []published, col *collector) result {
 	lat := make([]time.Duration, 0, len(col.arrivals))
 	var last time.Time
 	for k, at := range col.arrivals {
-		start, ok := starts[k.id]
+		start, ok := starts[k.ID]
 		if !ok {
 			continue // not from this run
 		}
