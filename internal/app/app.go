@@ -322,6 +322,13 @@ func (a *App) Run(ctx context.Context) error {
 	if err := bootstrapAdmin(ctx, a.store, a.cfg.AdminToken, a.logger, a.notice); err != nil {
 		return err
 	}
+	if a.cfg.PprofAddr != "" {
+		srv, _, err := servePprof(a.cfg.PprofAddr, a.logger)
+		if err != nil {
+			return err
+		}
+		defer srv.Close()
+	}
 	engineDone := make(chan error, 1)
 	if a.engine != nil {
 		go func() { engineDone <- a.engine.Run(ctx) }()

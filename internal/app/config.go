@@ -69,6 +69,9 @@ type Config struct {
 	ShutdownTimeout   time.Duration
 	LogLevel          string
 	LogFormat         string
+	// PprofAddr, when set, serves net/http/pprof on a loopback address
+	// (pprof.go): the hidden --pprof-addr, for profiling.
+	PprofAddr string
 
 	// Roles says what this process does: "api" serves gRPC and REST,
 	// "worker" delivers; the default runs both.
@@ -213,6 +216,7 @@ func (c *Config) flagSet(output io.Writer) *flag.FlagSet {
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long a graceful shutdown may take")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "text or json")
+	fs.StringVar(&c.PprofAddr, pprofFlag, "", "loopback address to serve net/http/pprof on, for profiling (hidden)")
 	fs.StringVar(&c.Roles, "roles", "api,worker", "what this process does: api (gRPC and REST), worker (deliveries), or both")
 	fs.IntVar(&c.Workers, "workers", 32, "concurrent delivery attempts in this process")
 	fs.IntVar(&c.EndpointConcurrency, "endpoint-concurrency", 8, "concurrent delivery attempts to any one endpoint")
@@ -297,6 +301,9 @@ func (c *Config) Validate() error {
 	}
 	if c.ShutdownTimeout <= 0 {
 		bad("shutdown-timeout", "must be positive")
+	}
+	if err := checkPprofAddr(c.PprofAddr); err != nil {
+		bad(pprofFlag, "%v", err)
 	}
 	if _, err := c.logLevel(); err != nil {
 		bad("log-level", "%v", err)
