@@ -39,6 +39,8 @@ type entStore struct {
 	subscribers subscriberCounts
 	// publisher group-commits PostgreSQL publishes (nil on SQLite).
 	publisher *publishBatcher
+	// sqlitePublisher group-commits SQLite publishes (nil on PostgreSQL).
+	sqlitePublisher *sqlitePublishBatcher
 	// secrets seals endpoint secrets at rest (secrets.go).
 	secrets *Keyring
 	logger  *slog.Logger
@@ -380,6 +382,9 @@ func (s *entStore) PublishEvent(ctx context.Context, ev *webhookd.Event, newID f
 		}
 		return stored, deliveries, created, nil
 	}
+	if s.sqlitePublisher != nil {
+		return s.sqlitePublisher.publish(ctx, ev, newID)
+	}
 	err = s.withTx(ctx, "publishing event", func(tx *ent.Tx) error {
 		if ev.IdempotencyKey != "" {
 			original, err := tx.Event.Query().
@@ -620,6 +625,9 @@ func (s *entStore) Ping(ctx context.Context) error {
 func (s *entStore) Close() error {
 	if s.publisher != nil {
 		s.publisher.close()
+	}
+	if s.sqlitePublisher != nil {
+		s.sqlitePublisher.close()
 	}
 	if err := s.client.Close(); err != nil && !errors.Is(err, sql.ErrConnDone) {
 		return fmt.Errorf("closing database: %w", err)

@@ -144,6 +144,8 @@ func Open(ctx context.Context, cfg Config) (Store, error) {
 	s := &entStore{client: client, db: db, dialect: driverDialect, secrets: secrets, logger: logger}
 	if driverDialect == dialect.Postgres {
 		s.publisher = newPublishBatcher(db, &s.subscribers)
+	} else {
+		s.sqlitePublisher = newSQLitePublishBatcher(client)
 	}
 	return s, nil
 }
