@@ -39,7 +39,10 @@ func baseline(ctx context.Context, r *receiver, urls []string, data map[string]a
 	}
 	client := &http.Client{Transport: &http.Transport{
 		Proxy:               nil,
-		MaxIdleConns:        conc,
+		// Room for conc idle connections to every host: a pool smaller
+		// than that closes connections as requests finish, and a request
+		// about to reuse one then fails ("too many idle connections").
+		MaxIdleConns:        conc * len(urls),
 		MaxIdleConnsPerHost: conc,
 		IdleConnTimeout:     90 * time.Second,
 		DisableCompression:  true,
