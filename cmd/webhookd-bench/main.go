@@ -81,7 +81,7 @@ func main() {
 	flag.StringVar(&c.databaseURL, "database-url", "", "webhookd --database-url (default: embedded SQLite in a fresh data dir)")
 	flag.StringVar(&c.redisURL, "redis-url", "", "webhookd --redis-url (default: embedded Redis-protocol server)")
 	flag.IntVar(&c.events, "events", 20000, "events of each burst to -endpoints endpoints (each makes one delivery per endpoint)")
-	flag.IntVar(&c.eventsSingle, "events-single", 10000, "events of each burst to one endpoint")
+	flag.IntVar(&c.eventsSingle, "events-single", 5000, "events of each burst to one endpoint")
 	flag.IntVar(&c.endpoints, "endpoints", 4, "endpoints of the many-endpoint account, each on its own loopback address")
 	flag.IntVar(&c.publishers, "publishers", 32, "concurrent publish calls in the bursts")
 	flag.IntVar(&c.workers, "workers", 32, "webhookd --workers, and the baseline's concurrent POSTs")
