@@ -38,7 +38,7 @@ func baseline(ctx context.Context, r *receiver, urls []string, data map[string]a
 		secrets[i] = webhookd.NewEndpointSecret()
 	}
 	client := &http.Client{Transport: &http.Transport{
-		Proxy:               nil,
+		Proxy: nil,
 		// Room for conc idle connections to every host: a pool smaller
 		// than that closes connections as requests finish, and a request
 		// about to reuse one then fails ("too many idle connections").
