@@ -331,7 +331,7 @@ func (b *bench) main(ctx context.Context, res *setupResult) error {
 		}
 		for _, tr := range []transport{grpcTransport, restTransport} {
 			for shape := range 2 {
-				logf("%s: burst, %d events over %s → %d endpoints from %d publishers", tag, counts[shape], tr, fanouts[shape], c.publishers)
+				logf("%s: burst, %d events over %s → %d endpoint%s from %d publishers", tag, counts[shape], tr, fanouts[shape], plural(fanouts[shape]), c.publishers)
 				r, err := b.measure(ctx, d, fanouts[shape], func() ([]published, error) {
 					return pubs[tr][shape].burst(ctx, counts[shape], c.publishers)
 				})
