@@ -23,8 +23,8 @@ func (t transport) String() string { return [...]string{"gRPC", "REST"}[t] }
 // result is one measured run.
 type result struct {
 	deliveries int
-	// events published, and webhookd's CPU time from the first publish to
-	// the last arrival (webhookd runs only).
+	// events published, and webhookd's CPU time from the first publish
+	// until it is idle after the last arrival (webhookd runs only).
 	events int
 	cpu    time.Duration
 	// elapsed runs from the first publish (or send) to the last arrival.
