@@ -66,8 +66,12 @@ test: ## Run every check and the tests against throwaway PostgreSQL and Redis (w
 	scripts/test.sh
 
 .PHONY: bench
-bench: ## Measure delivery throughput and latency (SQLite, then PostgreSQL + Redis) against a net/http baseline
+bench: ## Measure throughput, latency, retry lateness, CPU and memory (SQLite, then PostgreSQL + Redis) against a net/http baseline
 	scripts/bench.sh
+
+.PHONY: bench-short
+bench-short: ## make bench's smoke test (CI): every figure measured once on a few hundred events, no speed asserted
+	scripts/bench.sh -short
 
 .PHONY: bench-dashboard
 bench-dashboard: ## Time the dashboard's history and health calls on 100,000 deliveries (SQLite, PostgreSQL) and its first load

@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# `make bench`: measure webhookd's delivery throughput and latency on this
-# machine, next to a plain net/http baseline, and print the figures.
+# `make bench`: measure webhookd's delivery throughput, latency, CPU and
+# memory on this machine, next to a plain net/http baseline, and print the
+# figures (medians of three repeats).
 #
-#   scripts/bench.sh                      both setups, default workload
-#   scripts/bench.sh -repeat 3            arguments go to every webhookd-bench run
+#   scripts/bench.sh                      both setups, default workload (about 15 minutes)
+#   scripts/bench.sh -short               the smoke test (make bench-short, CI): every
+#                                         figure measured once on a few hundred events
+#   BENCH_SHORT=1 scripts/bench.sh        the same
+#   scripts/bench.sh -repeat 1            arguments go to every webhookd-bench run
 #   scripts/bench.sh -events 2000 -steady-duration 5s   a quick look
 #
 # It builds webhookd and cmd/webhookd-bench, starts a throwaway PostgreSQL
@@ -11,7 +15,8 @@
 # runs the bench tool for two setups: (1) the embedded defaults, SQLite and
 # the in-process Redis-protocol server; (2) PostgreSQL + Redis. The targets
 # printed beside the figures are never enforced: the exit status says only
-# whether the benchmark could run. See `go run ./cmd/webhookd-bench -h`.
+# whether the benchmark could run and measure every figure. See
+# `go run ./cmd/webhookd-bench -h`.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -25,7 +30,13 @@ install_missing_packages bench
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/webhookd-bench.XXXXXX")
 chmod 755 "$tmp" # the postgres user must reach its data dir inside it
 
-step "machine: $(nproc) CPUs, $(go version | awk '{print $3, $4}')"
+if [[ ${BENCH_SHORT:-} == 1 ]]; then
+	set -- -short "$@"
+fi
+commit=$(git describe --always --dirty 2>/dev/null || echo unknown)
+set -- -commit "$commit" "$@"
+
+step "machine: $(nproc) CPUs, $(go version | awk '{print $3, $4}'), commit $commit"
 step "build webhookd and webhookd-bench"
 go build -o "$tmp/bin/" ./cmd/webhookd ./cmd/webhookd-bench
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The one test command: `make test` runs this, and CI runs `make test`.
 #
-#   scripts/test.sh                          all checks, then go test -race ./...
+#   scripts/test.sh                          all checks, go test -race ./..., scripts/bench.sh -short
 #   scripts/test.sh -run TestFoo ./server/...  go test with these args only
 #
 # It installs what it needs from Debian if missing (PostgreSQL, Redis, gcc for
@@ -151,4 +151,11 @@ if [[ ${run_nested_tests:-} == 1 ]]; then
 		step "go test -race -count=1 ./... ($mod)"
 		(cd "$mod" && go test -race -count=1 ./...) || die "go test ($mod)"
 	done
+fi
+
+# The full run also smoke-tests make bench (under a minute): every figure
+# must be measured, however slow; speed is never asserted.
+if [[ ${run_nested_tests:-} == 1 ]]; then
+	step "make bench's smoke test (scripts/bench.sh -short)"
+	scripts/bench.sh -short || die "scripts/bench.sh -short"
 fi

@@ -59,6 +59,9 @@ type sqlPaths interface {
 // portablePaths is sqlPaths in portable Ent code (see sqlPaths).
 type portablePaths struct {
 	client *ent.Client
+	// publisher group-commits publishes (publish_batch_sqlite.go); nil
+	// publishes each in a transaction of its own.
+	publisher *sqlitePublishBatcher
 }
 
 // postgresPaths is sqlPaths for PostgreSQL (see sqlPaths).
@@ -76,7 +79,11 @@ var (
 	_ sqlPaths = (*postgresPaths)(nil)
 )
 
-func (portablePaths) close() {}
+func (p portablePaths) close() {
+	if p.publisher != nil {
+		p.publisher.close()
+	}
+}
 
 func (p *postgresPaths) close() { p.publisher.close() }
 

@@ -372,6 +372,9 @@ func (p portablePaths) publishEvent(ctx context.Context, ev *webhookd.Event, new
 		deliveries []*webhookd.Delivery
 		created    bool
 	)
+	if p.publisher != nil {
+		return p.publisher.publish(ctx, ev, newID)
+	}
 	err := withTx(ctx, p.client, "publishing event", func(tx *ent.Tx) error {
 		if ev.IdempotencyKey != "" {
 			original, err := tx.Event.Query().

@@ -127,7 +127,7 @@ func Open(ctx context.Context, cfg Config) (Store, error) {
 	s := &entStore{client: client, db: db, dialect: driverDialect, secrets: secrets, logger: logger}
 	switch kind {
 	case backendSQLite:
-		s.paths = portablePaths{client: client}
+		s.paths = portablePaths{client: client, publisher: newSQLitePublishBatcher(client)}
 	case backendPostgres:
 		counts := &subscriberCounts{}
 		s.paths = &postgresPaths{client: client, db: db, subscribers: counts, publisher: newPublishBatcher(db, counts)}

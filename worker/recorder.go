@@ -30,26 +30,64 @@ const maxRecordBatch = 128
 
 // recordLoop writes outcomes until the channel closes. It takes whatever
 // has queued up while the previous batch was being written, so under load
-// one transaction records many attempts, and when idle an outcome is
-// written at once.
+// one transaction records many attempts; when few are queued it waits a
+// little for more (gatherOutcomes).
 func (e *Engine) recordLoop(ctx context.Context) {
 	batch := make([]*outcome, 0, maxRecordBatch)
+	linger := time.NewTimer(recordLinger)
+	linger.Stop()
 	for o := range e.outcomes {
-		batch = append(batch[:0], o)
-	drain:
-		for len(batch) < maxRecordBatch {
-			select {
-			case more, ok := <-e.outcomes:
-				if !ok {
-					break drain
-				}
-				batch = append(batch, more)
-			default:
-				break drain
-			}
-		}
+		batch = gatherOutcomes(append(batch[:0], o), e.outcomes, linger, recordLinger)
 		e.recordBatch(ctx, batch)
 	}
+}
+
+// When fewer than recordLingerBelow outcomes are queued, the recorder waits
+// up to recordLinger for more before writing them. At a low rate every
+// outcome otherwise had a statement (and on SQLite a transaction and its
+// commit) of its own: recording was about a sixth of webhookd's CPU at 200
+// events/s on PostgreSQL and two fifths on SQLite, against a twentieth in a
+// burst, where one statement records dozens. Nothing waits on the record
+// but the delivery's status and its claim (the worker is free once its
+// request is done), so the wait costs no delivery latency.
+const (
+	recordLingerBelow = 16
+	recordLinger      = 20 * time.Millisecond
+)
+
+// gatherOutcomes adds to batch what is queued on outcomes, up to
+// maxRecordBatch, and while fewer than recordLingerBelow are at hand waits
+// up to wait for more (on linger, a stopped timer).
+func gatherOutcomes(batch []*outcome, outcomes <-chan *outcome, linger *time.Timer, wait time.Duration) []*outcome {
+	for len(batch) < maxRecordBatch {
+		select {
+		case more, ok := <-outcomes:
+			if !ok {
+				return batch
+			}
+			batch = append(batch, more)
+			continue
+		default:
+		}
+		break
+	}
+	if len(batch) >= recordLingerBelow {
+		return batch
+	}
+	linger.Reset(wait)
+	defer linger.Stop()
+	for len(batch) < recordLingerBelow {
+		select {
+		case more, ok := <-outcomes:
+			if !ok {
+				return batch
+			}
+			batch = append(batch, more)
+		case <-linger.C:
+			return batch
+		}
+	}
+	return batch
 }
 
 // recordBatch stores outcomes, then brings the schedule in line with each.

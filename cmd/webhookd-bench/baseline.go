@@ -22,7 +22,9 @@ import (
 // webhookd's deliveries (same envelope size, the same two signatures per
 // request, a keep-alive pool) without a database or a schedule. It is the
 // ceiling webhookd's throughput is compared with on this machine.
-func baseline(ctx context.Context, r *receiver, data map[string]any, n, conc int) (result, error) {
+//
+// It posts to urls, which must be the receiver's first endpoints (answerOK).
+func baseline(ctx context.Context, r *receiver, urls []string, data map[string]any, n, conc int) (result, error) {
 	raw, err := json.Marshal(data)
 	if err != nil {
 		return result{}, err
@@ -31,13 +33,16 @@ func baseline(ctx context.Context, r *receiver, data map[string]any, n, conc int
 	if err != nil {
 		return result{}, err
 	}
-	secrets := make([]string, len(r.urls))
+	secrets := make([]string, len(urls))
 	for i := range secrets {
 		secrets[i] = webhookd.NewEndpointSecret()
 	}
 	client := &http.Client{Transport: &http.Transport{
-		Proxy:               nil,
-		MaxIdleConns:        conc,
+		Proxy: nil,
+		// Room for conc idle connections to every host: a pool smaller
+		// than that closes connections as requests finish, and a request
+		// about to reuse one then fails ("too many idle connections").
+		MaxIdleConns:        conc * len(urls),
 		MaxIdleConnsPerHost: conc,
 		IdleConnTimeout:     90 * time.Second,
 		DisableCompression:  true,
@@ -65,14 +70,14 @@ func baseline(ctx context.Context, r *receiver, data map[string]any, n, conc int
 				}
 				// One event per request, with an id as long as webhookd's
 				// (evt_ and 26 characters), so every body differs as theirs do.
-				endpoint := int(i) % len(r.urls)
+				endpoint := int(i) % len(urls)
 				ev := &webhookd.Event{
 					ID:         fmt.Sprintf("evt_baseline%014d", i),
 					Type:       benchEventType,
 					Data:       canon,
 					CreateTime: time.Now(),
 				}
-				if err := post(ctx, client, r.urls[endpoint], ev, secrets[endpoint]); err != nil {
+				if err := post(ctx, client, urls[endpoint], ev, secrets[endpoint]); err != nil {
 					errOnce.Do(func() { sendErr = err; cancel() })
 					return
 				}

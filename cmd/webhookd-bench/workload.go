@@ -1,9 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -38,44 +42,93 @@ func eventData(size int) map[string]any {
 	return data
 }
 
-// publisher publishes events to one account over gRPC.
+// publisher publishes events to one account, over gRPC (PublishEvent) or
+// REST (POST /v1/events), as internal publishers and customers do.
 type publisher struct {
-	d       *daemon.Process
-	account string
-	data    *structpb.Struct
+	d *daemon.Process
+	// publishOne publishes one event and returns its id; ctx carries the
+	// admin token for gRPC.
+	publishOne func(ctx context.Context) (string, error)
 }
 
-func newPublisher(d *daemon.Process, account string, data map[string]any) (*publisher, error) {
+func newGRPCPublisher(d *daemon.Process, account string, data map[string]any) (*publisher, error) {
 	s, err := structpb.NewStruct(data)
 	if err != nil {
 		return nil, err
 	}
-	return &publisher{d: d, account: account, data: s}, nil
+	return &publisher{d: d, publishOne: func(ctx context.Context) (string, error) {
+		ev, err := d.Webhooks.PublishEvent(ctx, &webhooksv1.PublishEventRequest{
+			Account: account,
+			Event:   &webhooksv1.Event{Type: benchEventType, Data: s},
+		})
+		if err != nil {
+			return "", fmt.Errorf("PublishEvent: %w", err)
+		}
+		return strings.TrimPrefix(ev.GetName(), "events/"), nil
+	}}, nil
 }
 
-// published is one event: its id and when the PublishEvent call started,
-// the zero point of its deliveries' latency (a delivery may arrive before
-// the call returns).
+// newRESTPublisher publishes with a keep-alive pool of up to conns
+// connections, one per concurrent call, as a customer's HTTP client would.
+func newRESTPublisher(d *daemon.Process, account string, data map[string]any, conns int) (*publisher, error) {
+	body, err := json.Marshal(map[string]any{"type": benchEventType, "data": data})
+	if err != nil {
+		return nil, err
+	}
+	target := "http://" + d.HTTPAddr + "/v1/events?account=" + url.QueryEscape(account)
+	client := &http.Client{Transport: &http.Transport{
+		Proxy:               nil,
+		MaxIdleConns:        conns,
+		MaxIdleConnsPerHost: conns,
+		IdleConnTimeout:     90 * time.Second,
+		DisableCompression:  true,
+	}}
+	auth := "Bearer " + d.Token
+	return &publisher{d: d, publishOne: func(ctx context.Context) (string, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
+		if err != nil {
+			return "", err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", auth)
+		resp, err := client.Do(req)
+		if err != nil {
+			return "", fmt.Errorf("POST /v1/events: %w", err)
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		if err != nil {
+			return "", fmt.Errorf("POST /v1/events: %w", err)
+		}
+		if resp.StatusCode != http.StatusOK {
+			return "", fmt.Errorf("POST /v1/events: %s: %.200s", resp.Status, b)
+		}
+		var ev struct {
+			Name string `json:"name"`
+		}
+		if err := json.Unmarshal(b, &ev); err != nil || !strings.HasPrefix(ev.Name, "events/") {
+			return "", fmt.Errorf("POST /v1/events: no event name in %.200s", b)
+		}
+		return strings.TrimPrefix(ev.Name, "events/"), nil
+	}}, nil
+}
+
+// published is one event: its id and when the publish call started, the
+// zero point of its deliveries' latency (a delivery may arrive before the
+// call returns).
 type published struct {
 	id    string
 	start time.Time
-	call  time.Duration // how long PublishEvent took
+	call  time.Duration // how long the publish call took
 }
 
 func (p *publisher) publish(ctx context.Context) (published, error) {
 	start := time.Now()
-	ev, err := p.d.Webhooks.PublishEvent(ctx, &webhooksv1.PublishEventRequest{
-		Account: p.account,
-		Event:   &webhooksv1.Event{Type: benchEventType, Data: p.data},
-	})
+	id, err := p.publishOne(ctx)
 	if err != nil {
 		return published{}, err
 	}
-	return published{
-		id:    strings.TrimPrefix(ev.GetName(), "events/"),
-		start: start,
-		call:  time.Since(start),
-	}, nil
+	return published{id: id, start: start, call: time.Since(start)}, nil
 }
 
 // burst publishes n events from conc goroutines as fast as webhookd takes
@@ -101,7 +154,7 @@ func (p *publisher) burst(ctx context.Context, n, conc int) ([]published, error)
 				if err != nil {
 					mu.Lock()
 					if firstEr == nil {
-						firstEr = fmt.Errorf("PublishEvent: %w", err)
+						firstEr = err
 					}
 					mu.Unlock()
 					cancel()
@@ -118,13 +171,11 @@ func (p *publisher) burst(ctx context.Context, n, conc int) ([]published, error)
 	return out, firstEr
 }
 
-// steady publishes rate events per second for d, each at its due time
+// steady publishes n events, one every interval, each at its due time
 // whatever the previous ones are doing (an open loop, as independent
 // clients would), with at most maxInFlight calls outstanding.
-func (p *publisher) steady(ctx context.Context, rate int, d time.Duration, maxInFlight int) ([]published, error) {
+func (p *publisher) steady(ctx context.Context, n int, interval time.Duration, maxInFlight int) ([]published, error) {
 	ctx = p.d.Authed(ctx)
-	n := int(float64(rate) * d.Seconds())
-	interval := time.Second / time.Duration(rate)
 	var (
 		mu      sync.Mutex
 		out     = make([]published, 0, n)
@@ -152,7 +203,7 @@ func (p *publisher) steady(ctx context.Context, rate int, d time.Duration, maxIn
 			defer mu.Unlock()
 			if err != nil {
 				if firstEr == nil {
-					firstEr = fmt.Errorf("PublishEvent: %w", err)
+					firstEr = err
 				}
 				return
 			}

@@ -5,20 +5,19 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/webhookd/webhookd/internal/loopback"
 )
 
-// receiver plays the customers' endpoints: one plain net/http server per
-// endpoint, each on its own loopback address (127.0.0.1, 127.0.0.2, …) as
-// separate hosts would be. It verifies every request as the webhooks guide
+// receiver plays the customers' endpoints, each on its own loopback address
+// (package loopback). It verifies every request as the webhooks guide
 // tells receivers to (X-Webhook-Signature: hex HMAC-SHA256 keyed with the
 // endpoint secret's text over timestamp + body), answers 401 to a bad one
 // (webhookd then retries it, and the run fails), and records the first
@@ -27,8 +26,8 @@ import (
 // One endpoint can be made to hang: while it does, requests get no answer
 // until webhookd gives up on them (its request timeout) or the hang ends.
 type receiver struct {
-	urls    []string
-	servers []*http.Server
+	urls      []string
+	listeners *loopback.Receivers
 
 	mu       sync.Mutex
 	secrets  []string
@@ -43,10 +42,7 @@ type receiver struct {
 }
 
 // arrivalKey names one delivery: an event at one endpoint.
-type arrivalKey struct {
-	endpoint int
-	id       string
-}
+type arrivalKey = loopback.Key
 
 func startReceiver(n int) (*receiver, error) {
 	r := &receiver{
@@ -54,21 +50,11 @@ func startReceiver(n int) (*receiver, error) {
 		arrivals:  make(map[arrivalKey]time.Time),
 		hangUntil: make([]atomic.Int64, n),
 	}
-	for i := range n {
-		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.%d:0", i+1))
-		if err != nil {
-			r.close()
-			return nil, fmt.Errorf("receiver: %w", err)
-		}
-		srv := &http.Server{Handler: r.handler(i), ReadHeaderTimeout: 10 * time.Second}
-		r.servers = append(r.servers, srv)
-		r.urls = append(r.urls, fmt.Sprintf("http://%s/hooks/%d", ln.Addr(), i))
-		go func() {
-			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				panic(err)
-			}
-		}()
+	listeners, err := loopback.Listen(n, "/hooks", r.handler)
+	if err != nil {
+		return nil, err
 	}
+	r.listeners, r.urls = listeners, listeners.URLs
 	return r, nil
 }
 
@@ -112,7 +98,7 @@ func (r *receiver) handler(endpoint int) http.Handler {
 			return
 		}
 		r.mu.Lock()
-		k := arrivalKey{endpoint, id}
+		k := arrivalKey{Endpoint: endpoint, ID: id}
 		if first, seen := r.arrivals[k]; seen {
 			// At least once: a redelivery counts once, at its first arrival.
 			r.dups = append(r.dups, duplicate{first: first, again: at})
@@ -176,7 +162,5 @@ func (r *receiver) has(k arrivalKey) bool {
 }
 
 func (r *receiver) close() {
-	for _, s := range r.servers {
-		_ = s.Close()
-	}
+	r.listeners.Close()
 }

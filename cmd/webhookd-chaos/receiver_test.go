@@ -82,10 +82,10 @@ func TestReceiverHang(t *testing.T) {
 	if err := post("evt_after", 5*time.Second); err != nil {
 		t.Fatalf("after the hang: %v", err)
 	}
-	if r.has(arrivalKey{0, "evt_hung"}) {
+	if r.has(arrivalKey{Endpoint: 0, ID: "evt_hung"}) {
 		t.Error("the abandoned request was recorded as delivered")
 	}
-	if !r.has(arrivalKey{0, "evt_after"}) {
+	if !r.has(arrivalKey{Endpoint: 0, ID: "evt_after"}) {
 		t.Error("the request after the hang was not recorded")
 	}
 	if got := r.hungUp.Load(); got != 1 {

@@ -56,7 +56,7 @@ func (r *report) analyze(expected map[arrivalKey]publishedEvent, accountOf map[s
 		if !ok {
 			r.lost++
 			if len(r.lostSample) < 10 {
-				r.lostSample = append(r.lostSample, fmt.Sprintf("%s at endpoint %d (%s)", k.id, k.endpoint, endpoints[k.endpoint].name))
+				r.lostSample = append(r.lostSample, fmt.Sprintf("%s at endpoint %d (%s)", k.ID, k.Endpoint, endpoints[k.Endpoint].name))
 			}
 			continue
 		}
@@ -65,7 +65,7 @@ func (r *report) analyze(expected map[arrivalKey]publishedEvent, accountOf map[s
 		delays = append(delays, d)
 		if d > r.maxDelay {
 			r.maxDelay = d
-			r.maxDelayAt = fmt.Sprintf("%s at endpoint %d", k.id, k.endpoint)
+			r.maxDelayAt = fmt.Sprintf("%s at endpoint %d", k.ID, k.Endpoint)
 		}
 		r.maxAckedDelay = max(r.maxAckedDelay, at.Sub(ev.acked))
 		r.maxPublishCall = max(r.maxPublishCall, ev.acked.Sub(ev.start))
@@ -75,7 +75,7 @@ func (r *report) analyze(expected map[arrivalKey]publishedEvent, accountOf map[s
 		if _, ok := expected[k]; ok {
 			continue
 		}
-		if _, published := accountOf[k.id]; published {
+		if _, published := accountOf[k.ID]; published {
 			r.misrouted++
 		} else {
 			r.unacked++

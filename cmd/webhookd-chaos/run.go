@@ -140,7 +140,7 @@ func run(ctx context.Context, c chaosConfig) (*report, error) {
 		byID[ev.id] = ev.account
 		for j, ep := range endpoints {
 			if ep.account == ev.account {
-				expected[arrivalKey{j, ev.id}] = ev
+				expected[arrivalKey{Endpoint: j, ID: ev.id}] = ev
 			}
 		}
 	}

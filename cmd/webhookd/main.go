@@ -12,7 +12,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"strings"
 	"syscall"
 
@@ -24,17 +23,8 @@ func main() {
 	os.Exit(run())
 }
 
-// defaultGCPercent is the garbage collector's target unless GOGC is set.
-// Every delivery leaves short-lived garbage (a request, its body and
-// headers, rows read and written), and at Go's default of 100 collecting it
-// took about a tenth of webhookd's CPU under make bench's load. At 400 the
-// heap may grow to five times what is live, which is tens of MiB.
-const defaultGCPercent = 400
-
 func run() int {
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(defaultGCPercent)
-	}
+	gcSettingsFor(os.Getenv).apply() // gc.go
 	cfg, err := app.ParseConfig(os.Args[1:], os.Getenv, os.Stderr)
 	switch {
 	case errors.Is(err, flag.ErrHelp):

@@ -332,6 +332,13 @@ func (a *App) Run(ctx context.Context) error {
 	if err := bootstrapAdmin(ctx, a.store, a.cfg.AdminToken, a.logger, a.notice); err != nil {
 		return err
 	}
+	if a.cfg.PprofAddr != "" {
+		srv, _, err := servePprof(a.cfg.PprofAddr, a.logger)
+		if err != nil {
+			return err
+		}
+		defer srv.Close()
+	}
 	// workCtx ends once the servers have stopped (step 4).
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWork()

@@ -75,6 +75,9 @@ type Config struct {
 	ShutdownTimeout   time.Duration
 	LogLevel          slog.Level
 	LogFormat         string
+	// PprofAddr, when set, serves net/http/pprof on a loopback address
+	// (pprof.go): the hidden --pprof-addr, for profiling.
+	PprofAddr string
 
 	// Roles says what this process does: the api role serves gRPC and
 	// REST, the worker role delivers; the default runs both.
@@ -222,6 +225,7 @@ func (c *Config) flagSet(output io.Writer) *flag.FlagSet {
 	c.LogLevel = slog.LevelInfo
 	fs.Var(levelValue{&c.LogLevel}, "log-level", "debug, info, warn or error")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "text or json")
+	fs.StringVar(&c.PprofAddr, pprofFlag, "", "loopback address to serve net/http/pprof on, for profiling (hidden)")
 	c.Roles = Roles{API: true, Worker: true}
 	fs.Var(rolesValue{&c.Roles}, "roles", "what this process does: api (gRPC and REST), worker (deliveries), or both")
 	fs.IntVar(&c.Workers, "workers", 32, "concurrent delivery attempts in this process")
@@ -311,6 +315,9 @@ func (c *Config) Validate() error {
 	}
 	if c.ShutdownTimeout <= 0 {
 		bad("shutdown-timeout", "must be positive")
+	}
+	if err := checkPprofAddr(c.PprofAddr); err != nil {
+		bad(pprofFlag, "%v", err)
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		bad("log-format", "must be text or json, got %q", c.LogFormat)

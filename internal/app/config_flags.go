@@ -17,6 +17,9 @@ import (
 // environment twin.
 func printFlags(w io.Writer, fs *flag.FlagSet) {
 	fs.VisitAll(func(f *flag.Flag) {
+		if f.Name == pprofFlag {
+			return // a debugging aid, not a setting
+		}
 		typ, usage := unquoteUsage(f)
 		line := "  --" + f.Name
 		if typ != "" {
