@@ -126,39 +126,9 @@ func (b *publishBatcher) close() {
 }
 
 func (b *publishBatcher) flushLoop() {
-	for {
-		var first *publishCall
-		select {
-		case first = <-b.queue:
-		case <-b.quit:
-			// Calls queued before the store closed still get an answer.
-			for {
-				select {
-				case c := <-b.queue:
-					c.done <- publishResult{err: webhookd.Unavailable("the store is closed", nil)}
-				default:
-					return
-				}
-			}
-		}
-		select {
-		case <-b.quit: // the store closed while this call waited: answer it as above
-			first.done <- publishResult{err: webhookd.Unavailable("the store is closed", nil)}
-			continue
-		default:
-		}
-		batch := []*publishCall{first}
-	gather:
-		for len(batch) < maxPublishBatch {
-			select {
-			case c := <-b.queue:
-				batch = append(batch, c)
-			default:
-				break gather
-			}
-		}
-		b.flush(batch)
-	}
+	groupCommit(b.queue, b.quit, maxPublishBatch, b.flush, func(c *publishCall) {
+		c.done <- publishResult{err: webhookd.Unavailable("the store is closed", nil)}
+	})
 }
 
 // publishBatchStatement is publishStatement for many events: the calls

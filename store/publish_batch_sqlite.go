@@ -107,39 +107,9 @@ func (b *sqlitePublishBatcher) close() {
 }
 
 func (b *sqlitePublishBatcher) flushLoop() {
-	closedErr := webhookd.Unavailable("the store is closed", nil)
-	for {
-		var first *sqlitePublishCall
-		select {
-		case first = <-b.queue:
-		case <-b.quit:
-			for { // calls queued before the store closed still get an answer
-				select {
-				case c := <-b.queue:
-					c.done <- sqlitePublishResult{err: closedErr}
-				default:
-					return
-				}
-			}
-		}
-		select {
-		case <-b.quit:
-			first.done <- sqlitePublishResult{err: closedErr}
-			continue
-		default:
-		}
-		batch := []*sqlitePublishCall{first}
-	gather:
-		for len(batch) < maxPublishBatch {
-			select {
-			case c := <-b.queue:
-				batch = append(batch, c)
-			default:
-				break gather
-			}
-		}
-		b.flush(batch)
-	}
+	groupCommit(b.queue, b.quit, maxPublishBatch, b.flush, func(c *sqlitePublishCall) {
+		c.done <- sqlitePublishResult{err: webhookd.Unavailable("the store is closed", nil)}
+	})
 }
 
 // flush writes one batch in one transaction and answers every call in it.
