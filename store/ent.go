@@ -376,22 +376,9 @@ func (p portablePaths) publishEvent(ctx context.Context, ev *webhookd.Event, new
 		return p.publisher.publish(ctx, ev, newID)
 	}
 	err := withTx(ctx, p.client, "publishing event", func(tx *ent.Tx) error {
-		if ev.IdempotencyKey != "" {
-			original, err := tx.Event.Query().
-				Where(event.AccountID(ev.AccountID), event.IdempotencyKey(ev.IdempotencyKey)).
-				Only(ctx)
-			switch {
-			case err == nil:
-				stored = toEvent(original)
-				return nil
-			case !ent.IsNotFound(err):
-				return classify(err, "publishing event")
-			}
-		}
-		var err error
-		stored, deliveries, err = insertEventAndDeliveries(ctx, tx, ev, newID)
-		created = err == nil
-		return err
+		r := publishInTx(ctx, tx, ev, newID)
+		stored, deliveries, created = r.Stored, r.Deliveries, r.Created
+		return r.Err
 	})
 	switch {
 	case err == nil:
@@ -422,23 +409,9 @@ func (p portablePaths) publishEvents(ctx context.Context, evs []*webhookd.Event,
 	results := make([]PublishResult, len(evs))
 	err := withTx(ctx, p.client, "publishing events", func(tx *ent.Tx) error {
 		for i, ev := range evs {
-			if ev.IdempotencyKey != "" {
-				original, err := tx.Event.Query().
-					Where(event.AccountID(ev.AccountID), event.IdempotencyKey(ev.IdempotencyKey)).
-					Only(ctx)
-				switch {
-				case err == nil:
-					results[i] = PublishResult{Stored: toEvent(original)}
-					continue
-				case !ent.IsNotFound(err):
-					return classify(err, "publishing events")
-				}
+			if results[i] = publishInTx(ctx, tx, ev, newID); results[i].Err != nil {
+				return results[i].Err
 			}
-			stored, deliveries, err := insertEventAndDeliveries(ctx, tx, ev, newID)
-			if err != nil {
-				return err
-			}
-			results[i] = PublishResult{Stored: stored, Deliveries: deliveries, Created: true}
 		}
 		return nil
 	})

@@ -43,14 +43,7 @@ type sqlitePublishCall struct {
 	ctx   context.Context
 	ev    *webhookd.Event
 	newID func(prefix string) string
-	done  chan sqlitePublishResult // buffered: the flusher never waits for the caller
-}
-
-type sqlitePublishResult struct {
-	stored     *webhookd.Event
-	deliveries []*webhookd.Delivery
-	created    bool
-	err        error
+	done  chan PublishResult // buffered: the flusher never waits for the caller
 }
 
 func newSQLitePublishBatcher(client *ent.Client) *sqlitePublishBatcher {
@@ -62,7 +55,7 @@ func newSQLitePublishBatcher(client *ent.Client) *sqlitePublishBatcher {
 // returned instead.
 func (b *sqlitePublishBatcher) publish(ctx context.Context, ev *webhookd.Event, newID func(prefix string) string) (*webhookd.Event, []*webhookd.Delivery, bool, error) {
 	b.start.Do(func() { go b.flushLoop() })
-	c := &sqlitePublishCall{ctx: ctx, ev: ev, newID: newID, done: make(chan sqlitePublishResult, 1)}
+	c := &sqlitePublishCall{ctx: ctx, ev: ev, newID: newID, done: make(chan PublishResult, 1)}
 	b.mu.RLock()
 	if b.closed {
 		b.mu.RUnlock()
@@ -78,7 +71,7 @@ func (b *sqlitePublishBatcher) publish(ctx context.Context, ev *webhookd.Event, 
 	// Once queued the call is written even if ctx ends meanwhile (see
 	// publishBatcher.publish).
 	r := <-c.done
-	if r.err != nil && ev.IdempotencyKey != "" && webhookd.KindOf(r.err) == webhookd.KindConflict {
+	if r.Err != nil && ev.IdempotencyKey != "" && webhookd.KindOf(r.Err) == webhookd.KindConflict {
 		// Another process's publish with the same key won the race for the
 		// file between our check and our insert: its event is the one the
 		// key names.
@@ -86,14 +79,14 @@ func (b *sqlitePublishBatcher) publish(ctx context.Context, ev *webhookd.Event, 
 			Where(event.AccountID(ev.AccountID), event.IdempotencyKey(ev.IdempotencyKey)).
 			Only(ctx)
 		if err != nil {
-			return nil, nil, false, r.err
+			return nil, nil, false, r.Err
 		}
 		return toEvent(original), nil, false, nil
 	}
-	if r.err != nil {
-		return nil, nil, false, r.err
+	if r.Err != nil {
+		return nil, nil, false, r.Err
 	}
-	return r.stored, r.deliveries, r.created, nil
+	return r.Stored, r.Deliveries, r.Created, nil
 }
 
 // close stops the flusher once the queue is empty.
@@ -108,7 +101,7 @@ func (b *sqlitePublishBatcher) close() {
 
 func (b *sqlitePublishBatcher) flushLoop() {
 	groupCommit(b.queue, b.quit, maxPublishBatch, b.flush, func(c *sqlitePublishCall) {
-		c.done <- sqlitePublishResult{err: webhookd.Unavailable("the store is closed", nil)}
+		c.done <- PublishResult{Err: webhookd.Unavailable("the store is closed", nil)}
 	})
 }
 
@@ -117,7 +110,7 @@ func (b *sqlitePublishBatcher) flush(batch []*sqlitePublishCall) {
 	live := batch[:0]
 	for _, c := range batch {
 		if err := c.ctx.Err(); err != nil {
-			c.done <- sqlitePublishResult{err: err} // gave up before its turn: not written
+			c.done <- PublishResult{Err: err} // gave up before its turn: not written
 			continue
 		}
 		live = append(live, c)
@@ -133,7 +126,7 @@ func (b *sqlitePublishBatcher) flush(batch []*sqlitePublishCall) {
 	results, err := b.write(ctx, live)
 	for i, c := range live {
 		if err != nil {
-			c.done <- sqlitePublishResult{err: err} // nothing was committed
+			c.done <- PublishResult{Err: err} // nothing was committed
 			continue
 		}
 		c.done <- results[i]
@@ -141,18 +134,18 @@ func (b *sqlitePublishBatcher) flush(batch []*sqlitePublishCall) {
 }
 
 // write runs the calls in one transaction, each in a savepoint of its own.
-func (b *sqlitePublishBatcher) write(ctx context.Context, calls []*sqlitePublishCall) ([]sqlitePublishResult, error) {
+func (b *sqlitePublishBatcher) write(ctx context.Context, calls []*sqlitePublishCall) ([]PublishResult, error) {
 	tx, err := b.client.Tx(ctx)
 	if err != nil {
 		return nil, classify(err, "publishing events")
 	}
-	results := make([]sqlitePublishResult, len(calls))
+	results := make([]PublishResult, len(calls))
 	for i, c := range calls {
 		if err := b.exec(ctx, tx, "SAVEPOINT publish"); err != nil {
 			return nil, err
 		}
 		results[i] = publishInTx(ctx, tx, c.ev, c.newID)
-		if results[i].err != nil {
+		if results[i].Err != nil {
 			if err := b.exec(ctx, tx, "ROLLBACK TO publish"); err != nil {
 				return nil, err
 			}
@@ -177,23 +170,24 @@ func (b *sqlitePublishBatcher) exec(ctx context.Context, tx *ent.Tx, stmt string
 	return nil
 }
 
-// publishInTx is one call of a batch: the idempotency check, then the
-// event and its deliveries.
-func publishInTx(ctx context.Context, tx *ent.Tx, ev *webhookd.Event, newID func(prefix string) string) sqlitePublishResult {
+// publishInTx is PublishEvent inside tx: the idempotency check, then the
+// event and its deliveries. A key that names an earlier event answers with
+// that event, Created false and nothing written.
+func publishInTx(ctx context.Context, tx *ent.Tx, ev *webhookd.Event, newID func(prefix string) string) PublishResult {
 	if ev.IdempotencyKey != "" {
 		original, err := tx.Event.Query().
 			Where(event.AccountID(ev.AccountID), event.IdempotencyKey(ev.IdempotencyKey)).
 			Only(ctx)
 		switch {
 		case err == nil:
-			return sqlitePublishResult{stored: toEvent(original)}
+			return PublishResult{Stored: toEvent(original)}
 		case !ent.IsNotFound(err):
-			return sqlitePublishResult{err: classify(err, "publishing event")}
+			return PublishResult{Err: classify(err, "publishing event")}
 		}
 	}
 	stored, deliveries, err := insertEventAndDeliveries(ctx, tx, ev, newID)
 	if err != nil {
-		return sqlitePublishResult{err: err}
+		return PublishResult{Err: err}
 	}
-	return sqlitePublishResult{stored: stored, deliveries: deliveries, created: true}
+	return PublishResult{Stored: stored, Deliveries: deliveries, Created: true}
 }

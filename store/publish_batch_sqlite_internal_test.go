@@ -42,30 +42,30 @@ func TestSQLitePublishBatch(t *testing.T) {
 	}
 	calls := make([]*sqlitePublishCall, len(events))
 	for i, ev := range events {
-		calls[i] = &sqlitePublishCall{ctx: ctx, ev: ev, newID: ids.New, done: make(chan sqlitePublishResult, 1)}
+		calls[i] = &sqlitePublishCall{ctx: ctx, ev: ev, newID: ids.New, done: make(chan PublishResult, 1)}
 	}
 	b := s.paths.(portablePaths).publisher
 	b.flush(calls)
 	if got := b.transactions.Load(); got != 1 {
 		t.Errorf("%d transactions for one batch", got)
 	}
-	results := make([]sqlitePublishResult, len(calls))
+	results := make([]PublishResult, len(calls))
 	for i, c := range calls {
 		results[i] = <-c.done
 	}
 	for _, i := range []int{0, 2, 4} {
-		if r := results[i]; r.err != nil || !r.created || r.stored.ID != events[i].ID || len(r.deliveries) != 1 {
-			t.Errorf("call %d: created %v, %d deliveries, err %v", i, r.created, len(r.deliveries), r.err)
+		if r := results[i]; r.Err != nil || !r.Created || r.Stored.ID != events[i].ID || len(r.Deliveries) != 1 {
+			t.Errorf("call %d: created %v, %d deliveries, err %v", i, r.Created, len(r.Deliveries), r.Err)
 		}
 		if _, err := s.GetEvent(ctx, acct.ID, events[i].ID); err != nil {
 			t.Errorf("event of call %d not stored: %v", i, err)
 		}
 	}
-	if results[1].err == nil {
+	if results[1].Err == nil {
 		t.Error("the event of an account that does not exist was published")
 	}
-	if r := results[3]; r.err != nil || r.created || r.stored.ID != events[2].ID || len(r.deliveries) != 0 {
-		t.Errorf("reused key: created %v, event %v, %d deliveries, err %v; want the first event", r.created, r.stored, len(r.deliveries), r.err)
+	if r := results[3]; r.Err != nil || r.Created || r.Stored.ID != events[2].ID || len(r.Deliveries) != 0 {
+		t.Errorf("reused key: created %v, event %v, %d deliveries, err %v; want the first event", r.Created, r.Stored, len(r.Deliveries), r.Err)
 	}
 	for _, i := range []int{1, 3} {
 		if _, err := s.GetEvent(ctx, "", events[i].ID); webhookd.KindOf(err) != webhookd.KindNotFound {
