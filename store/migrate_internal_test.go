@@ -43,10 +43,17 @@ func openRaw(t *testing.T, kind backend, databaseURL string) *sql.DB {
 	return db
 }
 
+// schemaCreateMu serialises Schema.Create, which writes Ent's package-level
+// table descriptions (ent/migrate.Tables) as it runs: parallel subtests
+// calling it at once race on them.
+var schemaCreateMu sync.Mutex
+
 // createWithSchemaCreate makes the schema of ent/schema with Ent's
 // Schema.Create, as webhookds before versioned migrations did.
 func createWithSchemaCreate(t *testing.T, kind backend, db *sql.DB) {
 	t.Helper()
+	schemaCreateMu.Lock()
+	defer schemaCreateMu.Unlock()
 	client := ent.NewClient(ent.Driver(entsql.OpenDB(kind.entDialect(), db)))
 	if err := client.Schema.Create(t.Context()); err != nil {
 		t.Fatal(err)
